@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// addCommands registers the subcommands. Each lives in its own file.
+func addCommands(a *app, root *cobra.Command) {
+	root.AddCommand()
+}

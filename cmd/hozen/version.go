@@ -1,0 +1,71 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// buildInfo describes the running binary, from debug.ReadBuildInfo: no
+// build timestamps, so builds are reproducible.
+type buildInfo struct {
+	Version   string
+	Commit    string
+	Modified  bool
+	GoVersion string
+	SHA256    string // of the executable file; "" if it cannot be read
+	Path      string
+}
+
+func readBuildInfo() buildInfo {
+	bi := buildInfo{Version: "(devel)", GoVersion: runtime.Version()}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			bi.Version = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				bi.Commit = s.Value
+			case "vcs.modified":
+				bi.Modified = s.Value == "true"
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		bi.Path = exe
+		if f, err := os.Open(exe); err == nil {
+			h := sha256.New()
+			if _, err := io.Copy(h, f); err == nil {
+				bi.SHA256 = hex.EncodeToString(h.Sum(nil))
+			}
+			f.Close()
+		}
+	}
+	return bi
+}
+
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print version, commit, Go version and the SHA-256 of this binary",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			bi := readBuildInfo()
+			commit := bi.Commit
+			if commit == "" {
+				commit = "unknown"
+			} else if bi.Modified {
+				commit += " (modified)"
+			}
+			fmt.Fprintf(a.stdout, "hozen %s\ncommit %s\n%s\nsha256 %s\n", bi.Version, commit, bi.GoVersion, bi.SHA256)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,23 @@
+// Package manifest defines the records of a hozen evidence bundle (format
+// hozen-bundle/1) and the pure checks over them.
+//
+// # What it holds
+//
+// A bundle starts with a [Header] (hozen/bundle.json). Every artifact is
+// followed by its [Record] (hozen/records/NNNNNNNN.json). The records form a
+// hash chain: a record's Prev is the SHA-256 of the exact bytes of the record
+// before it, and the first record's Prev is the SHA-256 of bundle.json. The
+// [Manifest] (hozen/manifest.json) lists every record's chain hash, the final
+// head, and the RFC 6962 Merkle root over the record bytes, so a single
+// artifact can later be disclosed with an inclusion proof.
+//
+// # Checks
+//
+// [Chain] builds and checks the chain as records arrive; [MerkleRoot] computes
+// the tree root; [Sign] and [VerifySignature] make and check OpenSSH SSHSIG
+// signatures in the namespace [SignatureNamespace], which `ssh-keygen -Y
+// verify` accepts. Errors carry the evidence: a [*RecordError] names the record
+// and why it failed.
+//
+// The package does no I/O of its own: no disk, no network.
+package manifest
