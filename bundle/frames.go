@@ -35,8 +35,8 @@ const zstdMagic = 0xFD2FB528
 type frameJob struct {
 	raw   []byte
 	store bool // stored as raw blocks, not compressed
-	out  []byte
-	done chan struct{}
+	out   []byte
+	done  chan struct{}
 }
 
 // compressor compresses frames on several workers and writes them in order,
