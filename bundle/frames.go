@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -193,7 +194,13 @@ type framer struct {
 	buf []byte
 	// store makes every later frame a stored one (see storedFrame).
 	store bool
+	// lastCut is when the last frame was cut: frames are also cut at an
+	// entry boundary once maxFrameAge passed, so a collection killed at
+	// any moment loses at most that much of its work.
+	lastCut time.Time
 }
+
+const maxFrameAge = time.Second
 
 func (f *framer) Write(p []byte) (int, error) {
 	n := len(p)
@@ -215,7 +222,8 @@ func (f *framer) Write(p []byte) (int, error) {
 // come (-1 if unknown). It cuts a frame when the buffer is full enough, or
 // when the next entry would not fit in what is left of it.
 func (f *framer) boundary(next int64) error {
-	if len(f.buf) >= minFrame || (len(f.buf) > 0 && next >= 0 && int64(len(f.buf))+next > maxFrame) {
+	if len(f.buf) >= minFrame || (len(f.buf) > 0 && next >= 0 && int64(len(f.buf))+next > maxFrame) ||
+		len(f.buf) > 0 && time.Since(f.lastCut) > maxFrameAge {
 		return f.cut()
 	}
 	return nil
@@ -228,6 +236,7 @@ func (f *framer) cut() error {
 	}
 	raw := f.buf
 	f.buf = f.c.getBuf(maxFrame)
+	f.lastCut = time.Now()
 	return f.c.submit(raw, f.store)
 }
 

@@ -60,10 +60,13 @@ func (t ioTagger) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Handler sees a bundle's content while it is verified. Data comes before
-// the record that vouches for it, so a handler must hold it as unverified
-// until Record is called; if the walk fails, nothing after the last Record
-// call was verified.
+// Handler sees a bundle's content while it is verified. Nothing it sees is
+// verified until Verify returns with Outcome Intact: a record is only
+// vouched for by the records after it and, at the end, by the signed
+// manifest. A handler that writes content out must stage it and keep it
+// only once Verify returned (see hozen extract). Data comes before the
+// record that describes it; Record follows once that record matched the
+// data and linked to the chain so far.
 type Handler interface {
 	// Header is called once bundle.json parsed.
 	Header(h *manifest.Header) error
@@ -82,6 +85,9 @@ type VerifyOptions struct {
 	Trust manifest.Trust
 	// Handler, if set, sees the content as it is verified.
 	Handler Handler
+	// Meta, if set, gets the exact bytes of each of hozen's own entries
+	// (bundle.json, records, manifest, signature, SHA256SUMS) as read.
+	Meta func(name string, b []byte) error
 }
 
 // Result is what Verify found. Fields are filled as far as the walk got.
@@ -141,6 +147,8 @@ func Verify(r io.Reader, opts VerifyOptions) (*Result, error) {
 		}
 	case errors.As(err, &rerr):
 		return res, err
+	case errors.As(err, new(*handlerError)):
+		return res, errors.Unwrap(err)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		res.Outcome = Incomplete
 		reason := "no seal: the file ends after a complete frame"
@@ -151,9 +159,41 @@ func Verify(r io.Reader, opts VerifyOptions) (*Result, error) {
 	default:
 		res.Outcome = Tampered
 		res.Err = err
+		var fe *FrameError
+		var se *StreamError
+		if (errors.As(err, &fe) || errors.As(err, &se)) && v.cur != "" {
+			res.Err = &WhereError{Entry: v.cur, Seq: res.Records + 1, Err: err}
+		}
 	}
 	return res, nil
 }
+
+// handlerError carries an error of the Handler or Meta callback, which is
+// the caller's (an I/O error extracting, say), not the bundle's.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
+
+func wrapHandler(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &handlerError{err}
+}
+
+// WhereError places a frame or stream error at the entry being read.
+type WhereError struct {
+	Entry string // the last entry whose header was read
+	Seq   int64  // the record that entry belongs to
+	Err   error
+}
+
+func (e *WhereError) Error() string {
+	return fmt.Sprintf("at record %d (%s): %v", e.Seq, e.Entry, e.Err)
+}
+
+func (e *WhereError) Unwrap() error { return e.Err }
 
 type verifier struct {
 	d     *decoded
@@ -164,6 +204,7 @@ type verifier struct {
 	hdr   *manifest.Header
 	sums  bytes.Buffer
 
+	cur        string // name of the last entry whose header was read
 	pendingPad int64  // padding bytes after the last entry's data
 	rawHdr     []byte // exact bytes of the last tar header read
 	hdrStart   int64  // its position in the tar stream
@@ -199,6 +240,7 @@ func (v *verifier) next() (*tar.Header, error) {
 		}
 	}
 	v.pendingPad = (512 - h.Size%512) % 512
+	v.cur = h.Name
 	return h, nil
 }
 
@@ -253,10 +295,12 @@ func (v *verifier) walk() error {
 		v.res.Signer = hdr.Signer.Fingerprint
 	}
 	v.chain = manifest.NewChain(raw)
-	v.addSum(manifest.HeaderPath, raw)
+	if err := v.addSum(manifest.HeaderPath, raw); err != nil {
+		return err
+	}
 	if v.opts.Handler != nil {
 		if err := v.opts.Handler.Header(hdr); err != nil {
-			return err
+			return wrapHandler(err)
 		}
 	}
 	// 2. artifacts and records
@@ -315,7 +359,15 @@ func (v *verifier) artifact(h *tar.Header) error {
 	body := io.TeeReader(v.tr, io.MultiWriter(hs...))
 	if v.opts.Handler != nil {
 		if err := v.opts.Handler.Data(h, body); err != nil {
-			return err
+			var re *ReadError
+			if errors.As(err, &re) {
+				return err
+			}
+			// A read of body that failed is the bundle's fault: the
+			// drain below meets the same error again.
+			if !isContentError(err) {
+				return wrapHandler(err)
+			}
 		}
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
@@ -398,16 +450,34 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	if rec.Entry == manifest.EntryFile {
 		writeSumLine(&v.sums, rec.SHA256, path)
 	}
-	v.addSum(h.Name, raw)
+	if err := v.addSum(h.Name, raw); err != nil {
+		return err
+	}
 	if v.opts.Handler != nil {
-		return v.opts.Handler.Record(rec)
+		return wrapHandler(v.opts.Handler.Record(rec))
 	}
 	return nil
 }
 
-func (v *verifier) addSum(name string, b []byte) {
+func (v *verifier) addSum(name string, b []byte) error {
 	s := sha256.Sum256(b)
 	writeSumLine(&v.sums, hex.EncodeToString(s[:]), name)
+	return v.meta(name, b)
+}
+
+func (v *verifier) meta(name string, b []byte) error {
+	if v.opts.Meta == nil {
+		return nil
+	}
+	return wrapHandler(v.opts.Meta(name, b))
+}
+
+// isContentError reports whether err came from reading the bundle's
+// content (a bad frame, stream or a cut) rather than from the handler.
+func isContentError(err error) bool {
+	var fe *FrameError
+	var se *StreamError
+	return errors.As(err, &fe) || errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // checkArtifactPath accepts only the clean relative paths hozen writes
@@ -454,7 +524,9 @@ func (v *verifier) seal(h *tar.Header) error {
 		return err
 	}
 	v.res.Manifest = m
-	v.addSum(manifest.ManifestPath, raw)
+	if err := v.addSum(manifest.ManifestPath, raw); err != nil {
+		return err
+	}
 
 	h, err = v.next()
 	if err != nil {
@@ -468,7 +540,9 @@ func (v *verifier) seal(h *tar.Header) error {
 		if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
 			return err
 		}
-		v.addSum(manifest.SignaturePath, sig)
+		if err := v.addSum(manifest.SignaturePath, sig); err != nil {
+			return err
+		}
 		if h, err = v.next(); err != nil {
 			return err
 		}
@@ -488,6 +562,9 @@ func (v *verifier) seal(h *tar.Header) error {
 	}
 	if !bytes.Equal(sums, v.sums.Bytes()) {
 		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"}
+	}
+	if err := v.meta(manifest.SumsPath, sums); err != nil {
+		return err
 	}
 	if _, err := v.next(); err != io.EOF {
 		if err == nil {
