@@ -372,6 +372,13 @@ func (r *procReader) readFDs(ctx context.Context, base string, pr *Process, fail
 		fds, pr.FDsTruncated = fds[:r.p.maxFDs()], true
 	}
 	pr.FDs = make([]FD, 0, len(fds))
+	failed := map[string]int{}
+	var failedOrder []string
+	defer func() {
+		for _, msg := range failedOrder {
+			fail("fd", fmt.Errorf("%d of %d links unreadable: %s", failed[msg], len(fds), msg))
+		}
+	}()
 	for i, fd := range fds {
 		if i%256 == 0 && ctx.Err() != nil {
 			fail("fd", ctx.Err())
@@ -382,7 +389,12 @@ func (r *procReader) readFDs(ctx context.Context, base string, pr *Process, fail
 			if isGone(err) {
 				continue // closed between listing and reading
 			}
-			fail("fd "+strconv.Itoa(fd), err)
+			// One line per kind of failure, not one per descriptor.
+			msg := errnoText(err)
+			if failed[msg] == 0 {
+				failedOrder = append(failedOrder, msg)
+			}
+			failed[msg]++
 			continue
 		}
 		d := FD{FD: fd, Target: manifest.BString(t)}
@@ -436,4 +448,13 @@ func (r *procReader) readNamespaces(ctx context.Context, base string, pr *Proces
 			pr.Namespaces[k] = ino
 		}
 	}
+}
+
+// errnoText is the system error's text without the path, for grouping.
+func errnoText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return err.Error()
 }
