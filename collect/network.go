@@ -1,6 +1,9 @@
 package collect
 
 import (
+	"context"
+	"os"
+	"path"
 	"time"
 
 	"github.com/hozen-dfir/hozen/manifest"
@@ -184,4 +187,35 @@ type NeighbourTable struct {
 	Neighbours  []Neighbour `json:"neighbours"`
 	Notes       []string    `json:"notes,omitempty"`
 	Errors      []string    `json:"errors,omitempty"`
+}
+
+// putFollowing stores a small host file raw. A symlink (resolv.conf often
+// is one) is recorded as a link, and its target, resolved inside Root, is
+// stored under its own path.
+func putFollowing(ctx context.Context, env *Env, sink Sink, hostPath, collector string) error {
+	for hop := 0; hop < 8; hop++ {
+		t, err := os.Readlink(env.Path(hostPath))
+		if err != nil {
+			break
+		}
+		target := manifest.BString(t)
+		meta := &manifest.FileMeta{Type: "symlink", LinkTarget: &target}
+		if fi, err := os.Lstat(env.Path(hostPath)); err == nil {
+			meta.Mode, meta.ModeBits, meta.Mtime = fi.Mode().String(), uint32(fi.Mode()), fi.ModTime().UTC()
+		}
+		rec := &manifest.Record{
+			Path: manifest.BString("volatile/raw" + hostPath), Entry: manifest.EntrySymlink,
+			Source: manifest.BString(hostPath), Collector: collector, Outcome: manifest.OutcomeOK,
+			File: meta,
+		}
+		if err := sink.Put(rec, nil); err != nil {
+			return err
+		}
+		if !path.IsAbs(t) {
+			t = path.Join(path.Dir(hostPath), t)
+		}
+		hostPath = path.Clean(t)
+	}
+	_, err := PutPseudo(ctx, env, sink, hostPath, collector)
+	return err
 }

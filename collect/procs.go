@@ -1,6 +1,10 @@
 package collect
 
 import (
+	"context"
+	"io"
+	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/hozen-dfir/hozen/manifest"
@@ -231,3 +235,57 @@ func envNow(env *Env) time.Time {
 func isLiveRoot(env *Env) bool { return env.Root == "" || env.Root == "/" }
 
 func bs(s string) manifest.BString { return manifest.BString(s) }
+
+// runBounded returns fn(ctx, i) for i in [0,n), run on up to workers
+// goroutines. Each call gets a context bounded by timeout; a call that
+// overruns it is abandoned (its goroutine ends when the kernel answers and
+// its result is dropped) and onTimeout(i) stands in for it, so one stuck
+// process cannot stall the rest.
+func runBounded[T any](ctx context.Context, n, workers int, timeout time.Duration, fn func(ctx context.Context, i int) T, onTimeout func(i int) T) []T {
+	out := make([]T, n)
+	if n == 0 {
+		return out
+	}
+	workers = max(1, min(workers, n))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				pctx, cancel := context.WithTimeout(ctx, timeout)
+				res := make(chan T, 1)
+				go func() { res <- fn(pctx, i) }()
+				select {
+				case v := <-res:
+					out[i] = v
+				case <-pctx.Done():
+					out[i] = onTimeout(i)
+				}
+				cancel()
+			}
+		})
+	}
+	sent := 0
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+		sent++
+	}
+	close(next)
+	wg.Wait()
+	for i := sent; i < n; i++ {
+		out[i] = onTimeout(i)
+	}
+	return out
+}
+
+// exeFile is an opened executable: *os.File in production.
+type exeFile interface {
+	io.Reader
+	Close() error
+	Stat() (fs.FileInfo, error)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -24,13 +24,6 @@ import (
 
 var errESRCH = syscall.ESRCH
 
-// exeFile is an opened executable: *os.File in production.
-type exeFile interface {
-	io.Reader
-	Close() error
-	Stat() (fs.FileInfo, error)
-}
-
 // pfKthread is PF_KTHREAD in /proc/PID/stat's flags.
 const pfKthread = 0x00200000
 
@@ -232,8 +225,6 @@ func (r *procReader) read(ctx context.Context, pid int) Process {
 	}
 	return pr
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // errFrom turns the first recorded error back into something errors.Is
 // can test for a permission failure.
