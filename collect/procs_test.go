@@ -1,10 +1,12 @@
 package collect
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -69,5 +71,29 @@ func TestCollectorNames(t *testing.T) {
 	var _ Collector = &Network{}
 	if (&Processes{}).Name() != "processes" || (&Network{}).Name() != "network" {
 		t.Fatal("names")
+	}
+}
+
+// TestRunBoundedStuck: one call that never returns is abandoned at its
+// deadline and the others complete.
+func TestRunBoundedStuck(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	got := runBounded(context.Background(), 20, 4, 50*time.Millisecond,
+		func(ctx context.Context, i int) string {
+			if i == 3 {
+				<-block // a process stuck in the kernel
+			}
+			return "ok"
+		},
+		func(i int) string { return "timeout" })
+	for i, g := range got {
+		want := "ok"
+		if i == 3 {
+			want = "timeout"
+		}
+		if g != want {
+			t.Errorf("%d: %s, want %s", i, g, want)
+		}
 	}
 }
