@@ -202,3 +202,36 @@ func (s *growSink) Put(rec *manifest.Record, body io.Reader) error {
 	s.rec = rec
 	return nil
 }
+
+// TestFilesKcore: a /proc file that claims to be huge (a memory image such
+// as /proc/kcore) gets a metadata record and is never read.
+func TestFilesKcore(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(root, "proc/kcore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 40); err != nil { // sparse: 1 TiB apparent
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.WriteFile(filepath.Join(root, "proc/version"), []byte("Linux version 6\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	fc := &Files{Include: []string{"/proc/kcore", "/proc/version"}}
+	if err := fc.Collect(context.Background(), &Env{Root: root}, sink); err != nil {
+		t.Fatal(err)
+	}
+	k := sink.find(t, "/proc/kcore")
+	if k.Entry != manifest.EntryNone || k.Outcome != manifest.OutcomeSpecial || k.Size != 0 {
+		t.Errorf("kcore: %+v", k)
+	}
+	v := sink.find(t, "/proc/version")
+	if v.Entry != manifest.EntryFile || string(sink.data["files/proc/version"]) != "Linux version 6\n" {
+		t.Errorf("version: %+v", v)
+	}
+}
