@@ -140,32 +140,25 @@ func ParseAllowedSigners(b []byte) (Trust, error) {
 			return nil, fmt.Errorf("allowed signers line %d: no key", n)
 		}
 		tk := TrustedKey{Principals: strings.Split(principals, ",")}
-		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(rest)); err != nil {
-			// Options come first.
-			opts, r, ok := cutOptions(rest)
-			if !ok {
-				return nil, fmt.Errorf("allowed signers line %d: malformed options", n)
-			}
-			for _, o := range opts {
-				name, val, _ := strings.Cut(o, "=")
-				switch strings.ToLower(name) {
-				case "namespaces":
-					for ns := range strings.SplitSeq(strings.Trim(val, `"`), ",") {
-						tk.Namespaces = append(tk.Namespaces, strings.TrimSpace(ns))
-					}
-				case "cert-authority":
-					return nil, fmt.Errorf("allowed signers line %d: cert-authority keys are not supported; list the signer's own key", n)
-				case "valid-after", "valid-before":
-					// Times of key validity; hozen checks the key itself.
-				default:
-					return nil, fmt.Errorf("allowed signers line %d: unknown option %q", n, name)
-				}
-			}
-			rest = r
-		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(rest))
+		// The rest is authorized_keys syntax: [options] keytype base64 [comment].
+		pub, _, opts, _, err := ssh.ParseAuthorizedKey([]byte(rest))
 		if err != nil {
 			return nil, fmt.Errorf("allowed signers line %d: %w", n, err)
+		}
+		for _, o := range opts {
+			name, val, _ := strings.Cut(o, "=")
+			switch strings.ToLower(name) {
+			case "namespaces":
+				for ns := range strings.SplitSeq(strings.Trim(val, `"`), ",") {
+					tk.Namespaces = append(tk.Namespaces, strings.TrimSpace(ns))
+				}
+			case "cert-authority":
+				return nil, fmt.Errorf("allowed signers line %d: cert-authority keys are not supported; list the signer's own key", n)
+			case "valid-after", "valid-before":
+				// Times of key validity; hozen checks the key itself.
+			default:
+				return nil, fmt.Errorf("allowed signers line %d: unknown option %q", n, name)
+			}
 		}
 		tk.Key = pub
 		t = append(t, tk)
@@ -185,28 +178,4 @@ func cutField(s string) (field, rest string, ok bool) {
 		return s, "", false
 	}
 	return s[:i], strings.TrimSpace(s[i:]), true
-}
-
-// cutOptions splits a comma-separated option list, honouring double quotes,
-// from the front of s.
-func cutOptions(s string) (opts []string, rest string, ok bool) {
-	var cur strings.Builder
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			quoted = !quoted
-			cur.WriteByte(c)
-		case c == ',' && !quoted:
-			opts = append(opts, cur.String())
-			cur.Reset()
-		case (c == ' ' || c == '\t') && !quoted:
-			opts = append(opts, cur.String())
-			return opts, strings.TrimSpace(s[i:]), true
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	return nil, "", false
 }
