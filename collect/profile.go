@@ -347,7 +347,19 @@ var (
 	groupNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 	yamlLineRe  = regexp.MustCompile(`^line (\d+): (.*)$`)
 	notFoundRe  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unmarshalRe = regexp.MustCompile(`^cannot unmarshal !!(\w+) (.*) into (\S+)$`)
 )
+
+// yamlWants names the profile's Go types in words.
+var yamlWants = map[string]string{
+	"collect.profileYAML":     "a mapping of profile keys",
+	"collect.optionsYAML":     "a mapping of options",
+	"[]collect.lineString":    "a list",
+	"[]collect.fileGroupYAML": "a list of file groups",
+	"collect.lineString":      "a string",
+	"bool":                    "true or false",
+	"string":                  "a string",
+}
 
 // ParseProfile parses and checks a profile definition; file names it in
 // errors. The profile keeps b for [Profile.SHA256].
@@ -439,6 +451,12 @@ func yamlError(file string, err error) error {
 			}
 			if m := notFoundRe.FindStringSubmatch(msg); m != nil {
 				msg = fmt.Sprintf("unknown key %q", m[1])
+			} else if m := unmarshalRe.FindStringSubmatch(msg); m != nil {
+				want, ok := yamlWants[m[3]]
+				if !ok {
+					want = "another type"
+				}
+				msg = fmt.Sprintf("got %s (%s), want %s", m[1], m[2], want)
 			}
 			if line == 0 {
 				line = l
