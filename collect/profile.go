@@ -214,7 +214,7 @@ func (e *ProfileError) Error() string {
 	if e.Line > 0 {
 		where += ":" + strconv.Itoa(e.Line)
 	}
-	return fmt.Sprintf("profile %s: %s; fix the file (see 'hozen profiles' for examples)", where, e.Msg)
+	return fmt.Sprintf("profile %s: %s; fix the file ('hozen profiles --help' shows the format)", where, e.Msg)
 }
 
 // The YAML form of a profile. Leaf types that carry a line number report

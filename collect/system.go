@@ -149,9 +149,6 @@ type parsed[T any] struct {
 
 // Collect implements Collector.
 func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
-	if env.Progress != nil {
-		env.Progress.Collector(s.Name())
-	}
 	// The clock first: it is what moves.
 	clock := s.clock(env)
 	if !readsLinuxTree(env) {

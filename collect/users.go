@@ -38,9 +38,6 @@ func (*Users) Name() string { return "users" }
 
 // Collect implements Collector.
 func (u *Users) Collect(ctx context.Context, env *Env, sink Sink) error {
-	if env.Progress != nil {
-		env.Progress.Collector(u.Name())
-	}
 	if !readsLinuxTree(env) {
 		return u.collectNative(ctx, env, sink)
 	}

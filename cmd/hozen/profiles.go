@@ -24,7 +24,26 @@ func newProfilesCmd(a *app) *cobra.Command {
 		Long: `List the built-in collection profiles (triage, full, volatile) with what
 each collects: collectors, file groups with their globs, per-file caps and
 the total byte budget. Name profiles or YAML files to show (and check) only
-those; a file that does not parse is an error naming its line.`,
+those; a file that does not parse is an error naming its line.
+
+A profile file (for 'hozen collect --profile FILE') is YAML; unknown keys
+are errors:
+
+  name: accounts-and-cron
+  description: who can log in and what runs on a schedule
+  collectors: [network, processes, users, system]
+  max_total_bytes: 2GiB          # all files together; absent: no limit
+  options:
+    no_environ: true             # skip process environments
+  files:
+    - group: cron
+      include: [/etc/crontab, /etc/cron.*/**, /var/spool/cron/**]
+      exclude: [/etc/cron.d/.placeholder]
+      max_file_bytes: 1MiB       # per file; absent: whole files
+
+Globs are host paths: * ? [..] match within a name, ** any number of
+directories. Collectors run in order of volatility (network, processes,
+users, system), then the file groups in the file's order.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			var ps []*collect.Profile
 			if len(args) == 0 {
@@ -65,8 +84,8 @@ func printProfile(w io.Writer, p *collect.Profile) {
 		title += " (default)"
 	}
 	fmt.Fprintf(w, "%s\n", title)
-	if p.Description != "" {
-		fmt.Fprintf(w, "  %s\n", p.Description)
+	for _, line := range wrapWords(p.Description, 74) {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
 	src := p.Source
 	if src == "" {
@@ -116,4 +135,24 @@ func profileBytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%d %s", n, units[i])
+}
+
+// wrapWords breaks s into lines of at most width bytes, at spaces.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
