@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -223,7 +224,7 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock Clock) SystemInfo
 	// read returns a small pseudo or /etc file trimmed; a file that is
 	// absent is not an error worth a line unless required says so.
 	read := func(p string, required bool) string {
-		r := ReadPseudo(ctx, env.Path(p), 64<<10)
+		r := readLinked(ctx, env, p, 64<<10)
 		if r.Err != nil && (required || r.Outcome != manifest.OutcomeVanished) {
 			info.Errors = append(info.Errors, fmt.Sprintf("%s: %v", p, r.Err))
 		}
@@ -276,10 +277,34 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock Clock) SystemInfo
 	return info
 }
 
+// readLinked reads a small host file like ReadPseudo, following symlinks
+// in its last component inside env.Root (/etc/os-release is usually a link
+// to ../usr/lib/os-release; on a fixture root an absolute target must not
+// reach the test machine's files). At most 8 links are followed.
+func readLinked(ctx context.Context, env *Env, hostPath string, max int64) PseudoResult {
+	p := hostPath
+	for range 8 {
+		fi, err := os.Lstat(env.Path(p))
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return ReadPseudo(ctx, env.Path(p), max)
+		}
+		target, err := os.Readlink(env.Path(p))
+		if err != nil {
+			return PseudoResult{Outcome: outcomeOf(err), Err: err}
+		}
+		target = filepath.ToSlash(target)
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(p), target)
+		}
+		p = path.Clean(target)
+	}
+	return PseudoResult{Outcome: manifest.OutcomeError, Err: fmt.Errorf("%s: more than 8 symbolic links", hostPath)}
+}
+
 // readTimeZone reads /etc/timezone and /etc/localtime.
 func readTimeZone(ctx context.Context, env *Env, now time.Time, errs *[]string) TimeZone {
 	var tz TimeZone
-	if r := ReadPseudo(ctx, env.Path("/etc/timezone"), 4096); r.Err == nil {
+	if r := readLinked(ctx, env, "/etc/timezone", 4096); r.Err == nil {
 		tz.Name = strings.TrimSpace(string(r.Data))
 	}
 	lt := env.Path("/etc/localtime")

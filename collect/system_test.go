@@ -177,6 +177,54 @@ func TestSystemFixture(t *testing.T) {
 	}
 }
 
+// TestSystemLinkedFiles: /etc/os-release as a relative link and
+// machine-id as an absolute one are followed inside the root.
+func TestSystemLinkedFiles(t *testing.T) {
+	root := t.TempDir()
+	for name, body := range map[string]string{
+		"usr/lib/os-release":      "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+		"var/lib/dbus/machine-id": "fedcba9876543210fedcba9876543210\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../usr/lib/os-release", filepath.Join(root, "etc/os-release")); err != nil {
+		t.Skip("symlink:", err)
+	}
+	if err := os.Symlink("/var/lib/dbus/machine-id", filepath.Join(root, "etc/machine-id")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("loop", filepath.Join(root, "etc/timezone")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("timezone", filepath.Join(root, "etc/loop")); err != nil {
+		t.Fatal(err)
+	}
+	s := &recSink{}
+	if err := (&System{}).Collect(context.Background(), fixedEnv(root), s); err != nil {
+		t.Fatal(err)
+	}
+	var info SystemInfo
+	s.decode(t, "volatile/system/system.json", &info)
+	if info.PrettyName != "Debian GNU/Linux 12 (bookworm)" || info.OSReleaseSource != "/etc/os-release" {
+		t.Errorf("os-release through a link: %q from %q", info.PrettyName, info.OSReleaseSource)
+	}
+	if info.MachineID != "fedcba9876543210fedcba9876543210" {
+		t.Errorf("machine-id through an absolute link: %q", info.MachineID)
+	}
+	if info.TimeZone.Name != "" {
+		t.Errorf("a link loop gave a zone %q", info.TimeZone.Name)
+	}
+}
+
 // TestSystemEmptyRoot: nothing to read is recorded, not fatal.
 func TestSystemEmptyRoot(t *testing.T) {
 	s := &recSink{}
