@@ -116,9 +116,9 @@ var collectorOrder = []struct {
 // merge, with network and processes added to collectorOrder.
 var pendingCollectors = []string{"network", "processes"}
 
-// CollectorNamesKnown lists every collector name a profile may use, in the
+// KnownCollectors lists every collector name a profile may use, in the
 // order they run.
-func CollectorNamesKnown() []string {
+func KnownCollectors() []string {
 	names := slices.Clone(pendingCollectors)
 	for _, c := range collectorOrder {
 		names = append(names, c.name)
@@ -127,7 +127,7 @@ func CollectorNamesKnown() []string {
 }
 
 func knownCollector(name string) bool {
-	return slices.Contains(CollectorNamesKnown(), name)
+	return slices.Contains(KnownCollectors(), name)
 }
 
 //go:embed profiles/*.yaml
@@ -184,7 +184,7 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 			return nil, fmt.Errorf("%w %q: not a built-in (%s) and no such file; run 'hozen profiles' to list them",
 				ErrUnknownProfile, nameOrPath, strings.Join(builtinNames, ", "))
 		}
-		return nil, fmt.Errorf("profile: %w", err)
+		return nil, fmt.Errorf("profile: %w; give a built-in name (run 'hozen profiles') or a YAML file", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxProfileBytes+1))
@@ -393,7 +393,7 @@ func ParseProfile(b []byte, file string) (*Profile, error) {
 	}
 	for _, c := range y.Collectors {
 		if !knownCollector(c.s) {
-			return nil, perr(c.line, "unknown collector %q (known: %s)", c.s, strings.Join(CollectorNamesKnown(), ", "))
+			return nil, perr(c.line, "unknown collector %q (known: %s)", c.s, strings.Join(KnownCollectors(), ", "))
 		}
 		if slices.Contains(p.CollectorNames, c.s) {
 			return nil, perr(c.line, "collector %q listed twice", c.s)

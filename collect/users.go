@@ -54,7 +54,7 @@ func readsLinuxTree(env *Env) bool {
 // accounts file group).
 const (
 	// MaxLoginRecords is the most records parsed per login file.
-	MaxLoginRecords = 500_000
+	MaxLoginRecords = 100_000
 	// lastlogScanBytes is how much of lastlog is read in sequence; uids
 	// of /etc/passwd past it are read one by one (the file is sparse and
 	// may be terabytes long for high uids).
