@@ -101,25 +101,16 @@ var collectorOrder = []struct {
 	name string
 	make func(BuildOptions) Collector
 }{
-	// TODO(volatile branch): network and processes are defined on branch
-	// "volatile"; at merge add
-	//	{"network", func(BuildOptions) Collector { return &Network{} }},
-	//	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
-	// here, before users. Until then profiles may name them (see
-	// pendingCollectors) and Collectors leaves them out.
+	{"network", func(BuildOptions) Collector { return &Network{} }},
+	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
 	{"users", func(BuildOptions) Collector { return &Users{} }},
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
 }
 
-// pendingCollectors are known names whose collectors live on another
-// branch; they are valid in profiles. TODO(volatile branch): remove at
-// merge, with network and processes added to collectorOrder.
-var pendingCollectors = []string{"network", "processes"}
-
 // KnownCollectors lists every collector name a profile may use, in the
 // order they run.
 func KnownCollectors() []string {
-	names := slices.Clone(pendingCollectors)
+	var names []string
 	for _, c := range collectorOrder {
 		names = append(names, c.name)
 	}
@@ -520,8 +511,6 @@ func (p *Profile) Collectors(o BuildOptions) ([]Collector, error) {
 		o.NoEnviron = true
 	}
 	var out []Collector
-	// TODO(volatile branch): network and processes (pendingCollectors) are
-	// left out here until their types are merged into collectorOrder.
 	for _, c := range collectorOrder {
 		if slices.Contains(p.CollectorNames, c.name) {
 			out = append(out, c.make(o))

@@ -90,7 +90,7 @@ func TestTriageOnFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Root: fixtureRoot, Now: func() time.Time { return time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC) }}
+	env := &Env{Root: linuxFixtureRoot, Now: func() time.Time { return time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC) }}
 	s := &recSink{}
 	for _, c := range cs {
 		if _, ok := c.(*Files); !ok {
@@ -326,13 +326,20 @@ func TestCollectorsOrder(t *testing.T) {
 	for _, c := range cs {
 		names = append(names, c.Name())
 	}
-	// TODO(volatile branch): network and processes lead once merged.
-	want := []string{"users", "system", "z", "a"}
+	want := []string{"network", "processes", "users", "system", "z", "a"}
 	if !slices.Equal(names, want) {
 		t.Errorf("order %v, want %v", names, want)
 	}
-	if sys := cs[1].(*System); sys.ReferenceTime == nil || !sys.ReferenceTime.Equal(ref) {
+	if sys := cs[3].(*System); sys.ReferenceTime == nil || !sys.ReferenceTime.Equal(ref) {
 		t.Error("reference time not passed to the system collector")
+	}
+	if procs := cs[1].(*Processes); procs.NoEnviron {
+		t.Error("no_environ set without being asked")
+	}
+	p.Options.NoEnviron = true
+	cs, _ = p.Collectors(BuildOptions{})
+	if procs := cs[1].(*Processes); !procs.NoEnviron {
+		t.Error("the profile's no_environ did not reach the processes collector")
 	}
 	p.CollectorNames = append(p.CollectorNames, "memory")
 	if _, err := p.Collectors(BuildOptions{}); err == nil || !strings.Contains(err.Error(), `"memory"`) {

@@ -19,7 +19,7 @@ import (
 func systemRoot(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
-	etc, err := filepath.Abs(filepath.Join(fixtureRoot, "etc"))
+	etc, err := filepath.Abs(filepath.Join(linuxFixtureRoot, "etc"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
-const fixtureRoot = "../testdata/linuxroot"
+const linuxFixtureRoot = "../testdata/linuxroot"
 
 func fixedEnv(root string) *Env {
 	return &Env{Root: root, Now: func() time.Time { return time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC) }}
@@ -31,7 +31,7 @@ func runUsers(t *testing.T, root string) *recSink {
 // TestUsersFixture runs the users collector on the fixture root and checks
 // each artifact against the fixture's known records.
 func TestUsersFixture(t *testing.T) {
-	s := runUsers(t, fixtureRoot)
+	s := runUsers(t, linuxFixtureRoot)
 	want := []string{
 		"volatile/users/accounts.json",
 		"volatile/users/sessions.json",
