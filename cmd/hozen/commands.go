@@ -10,5 +10,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newVerifyCmd(a),
 		newLsCmd(a),
 		newExtractCmd(a),
+		newProfilesCmd(a),
 	)
 }

@@ -1,0 +1,561 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// System is the system collector: who the host is and what its kernel runs.
+// On Linux (and on any fixture root) it reads /proc, /sys and /etc itself:
+//
+//	volatile/system/system.json         hostname, OS release, kernel, boot
+//	                                    time, uptime, time zone, clock and
+//	                                    skew, machine-id, boot id
+//	volatile/system/modules.json        /proc/modules parsed
+//	volatile/system/mounts.json         /proc/self/mountinfo parsed
+//	volatile/system/block_devices.json  /sys/block/*
+//	volatile/raw/proc/...               modules, mountinfo, cmdline, version
+//
+// Elsewhere it asks gopsutil (without letting it run programs).
+type System struct {
+	// ReferenceTime is the responder's trusted time (--reference-time);
+	// the host clock's skew against it is recorded.
+	ReferenceTime *time.Time
+}
+
+// Name implements Collector.
+func (*System) Name() string { return "system" }
+
+// Clock is the host clock as read at collection time.
+type Clock struct {
+	// HostUTC is the host's clock (Env.Now) in UTC.
+	HostUTC time.Time `json:"host_utc"`
+	// ReferenceTime is the responder's time, when given; SkewSeconds is
+	// HostUTC minus it (positive: the host clock is ahead).
+	ReferenceTime *time.Time `json:"reference_time,omitempty"`
+	SkewSeconds   *float64   `json:"skew_seconds,omitempty"`
+}
+
+// TimeZone is how the host is set to show time.
+type TimeZone struct {
+	// Name is /etc/timezone (Debian family), trimmed.
+	Name string `json:"name,omitempty"`
+	// LocaltimeLink is the target of the /etc/localtime symlink and
+	// FromLink the zone name it gives ("Europe/Berlin").
+	LocaltimeLink string `json:"localtime_link,omitempty"`
+	FromLink      string `json:"from_link,omitempty"`
+	// LocaltimeSHA256 is the digest of /etc/localtime when it is a file.
+	LocaltimeSHA256 string `json:"localtime_sha256,omitempty"`
+	// UTCOffsetSeconds is the collector's own zone offset at HostUTC, on a
+	// live host the zone Go resolved from /etc/localtime.
+	UTCOffsetSeconds *int `json:"utc_offset_seconds,omitempty"`
+}
+
+// Kernel describes the running kernel.
+type Kernel struct {
+	Release     string `json:"release"`
+	Version     string `json:"version"`
+	Type        string `json:"type,omitempty"`
+	CommandLine string `json:"command_line,omitempty"`
+	// Tainted is /proc/sys/kernel/tainted: non-zero after, for example, an
+	// unsigned or out-of-tree module was loaded.
+	Tainted *uint64 `json:"tainted,omitempty"`
+}
+
+// SystemInfo is system.json.
+type SystemInfo struct {
+	Clock      Clock             `json:"clock"`
+	Hostname   string            `json:"hostname"`
+	DomainName string            `json:"domain_name,omitempty"`
+	OS         string            `json:"os"`
+	OSRelease  map[string]string `json:"os_release,omitempty"`
+	// OSReleaseSource is the file OSRelease came from.
+	OSReleaseSource string     `json:"os_release_source,omitempty"`
+	PrettyName      string     `json:"pretty_name,omitempty"`
+	Kernel          Kernel     `json:"kernel"`
+	MachineID       string     `json:"machine_id,omitempty"`
+	BootID          string     `json:"boot_id,omitempty"`
+	BootTime        *time.Time `json:"boot_time,omitempty"`
+	UptimeSeconds   *float64   `json:"uptime_seconds,omitempty"`
+	TimeZone        TimeZone   `json:"time_zone"`
+	Errors          []string   `json:"errors,omitempty"`
+}
+
+// Module is one line of /proc/modules.
+type Module struct {
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	RefCount int64    `json:"ref_count"`
+	UsedBy   []string `json:"used_by"`
+	State    string   `json:"state"`
+	Address  string   `json:"address"`
+	// Taint is the flags in parentheses ("OE": out-of-tree, unsigned).
+	Taint string `json:"taint,omitempty"`
+}
+
+// Mount is one line of /proc/self/mountinfo. Paths are byte strings with
+// the kernel's octal escapes (\040) decoded.
+type Mount struct {
+	ID           int64            `json:"id"`
+	ParentID     int64            `json:"parent_id"`
+	Device       string           `json:"device"` // major:minor
+	Root         manifest.BString `json:"root"`
+	MountPoint   manifest.BString `json:"mount_point"`
+	Options      string           `json:"options"`
+	Optional     []string         `json:"optional"`
+	FSType       string           `json:"fs_type"`
+	Source       manifest.BString `json:"source"`
+	SuperOptions string           `json:"super_options"`
+}
+
+// BlockDevice is one entry of /sys/block.
+type BlockDevice struct {
+	Name      string      `json:"name"`
+	SizeBytes *int64      `json:"size_bytes,omitempty"`
+	Removable *bool       `json:"removable,omitempty"`
+	ReadOnly  *bool       `json:"read_only,omitempty"`
+	Vendor    string      `json:"vendor,omitempty"`
+	Model     string      `json:"model,omitempty"`
+	Serial    string      `json:"serial,omitempty"`
+	Partition []Partition `json:"partitions,omitempty"`
+}
+
+// Partition is a partition of a block device.
+type Partition struct {
+	Name        string `json:"name"`
+	Number      int64  `json:"number"`
+	StartSector int64  `json:"start_sector"`
+	SizeBytes   int64  `json:"size_bytes"`
+}
+
+// parsed is the JSON of a parsed kernel table with what went wrong.
+type parsed[T any] struct {
+	Source string   `json:"source"`
+	Items  []T      `json:"items"`
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Collect implements Collector.
+func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
+	// The clock first: it is what moves.
+	clock := s.clock(env)
+	if !readsLinuxTree(env) {
+		return s.collectNative(ctx, env, sink, clock)
+	}
+	info := s.readInfo(ctx, env, clock)
+	for _, p := range []string{"/proc/cmdline", "/proc/version"} {
+		if _, err := PutPseudo(ctx, env, sink, p, "system"); err != nil {
+			return err
+		}
+	}
+	if err := putJSONErrs(sink, "volatile/system/system.json", "system", info, info.Errors); err != nil {
+		return err
+	}
+
+	raw, err := PutPseudo(ctx, env, sink, "/proc/modules", "system")
+	if err != nil {
+		return err
+	}
+	mods := parsed[Module]{Source: "/proc/modules"}
+	mods.Items, mods.Errors = ParseModules(raw)
+	if raw == nil {
+		mods.Errors = append(mods.Errors, "/proc/modules: not read; see its raw record")
+	}
+	if err := putJSONErrs(sink, "volatile/system/modules.json", "system", mods, mods.Errors); err != nil {
+		return err
+	}
+
+	raw, err = PutPseudo(ctx, env, sink, "/proc/self/mountinfo", "system")
+	if err != nil {
+		return err
+	}
+	mounts := parsed[Mount]{Source: "/proc/self/mountinfo"}
+	mounts.Items, mounts.Errors = ParseMountinfo(raw)
+	if raw == nil {
+		mounts.Errors = append(mounts.Errors, "/proc/self/mountinfo: not read; see its raw record")
+	}
+	if err := putJSONErrs(sink, "volatile/system/mounts.json", "system", mounts, mounts.Errors); err != nil {
+		return err
+	}
+
+	blocks := readBlockDevices(ctx, env)
+	return putJSONErrs(sink, "volatile/system/block_devices.json", "system", blocks, blocks.Errors)
+}
+
+// putJSONErrs stores v as indented JSON at path, with errs as the record's
+// errors (outcome partial when there are any).
+func putJSONErrs(sink Sink, path, collector string, v any, errs []string) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return PutBytes(sink, path, collector, collector, append(b, '\n'), errs)
+}
+
+func (s *System) clock(env *Env) Clock {
+	now := time.Now
+	if env.Now != nil {
+		now = env.Now
+	}
+	c := Clock{HostUTC: now().UTC()}
+	if s.ReferenceTime != nil {
+		ref := s.ReferenceTime.UTC()
+		skew := c.HostUTC.Sub(ref).Seconds()
+		c.ReferenceTime, c.SkewSeconds = &ref, &skew
+	}
+	return c
+}
+
+func (s *System) readInfo(ctx context.Context, env *Env, clock Clock) SystemInfo {
+	info := SystemInfo{Clock: clock, OS: "linux"}
+	// read returns a small pseudo or /etc file trimmed; a file that is
+	// absent is not an error worth a line unless required says so.
+	read := func(p string, required bool) string {
+		r := readLinked(ctx, env, p, 64<<10)
+		if r.Err != nil && (required || r.Outcome != manifest.OutcomeVanished) {
+			info.Errors = append(info.Errors, fmt.Sprintf("%s: %v", p, r.Err))
+		}
+		return strings.TrimSpace(string(r.Data))
+	}
+	info.Hostname = read("/proc/sys/kernel/hostname", true)
+	if d := read("/proc/sys/kernel/domainname", false); d != "(none)" {
+		info.DomainName = d
+	}
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b := read(p, false); b != "" {
+			info.OSRelease = ParseOSRelease(b)
+			info.OSReleaseSource = p
+			info.PrettyName = info.OSRelease["PRETTY_NAME"]
+			break
+		}
+	}
+	info.Kernel = Kernel{
+		Release:     read("/proc/sys/kernel/osrelease", true),
+		Version:     read("/proc/sys/kernel/version", true),
+		Type:        read("/proc/sys/kernel/ostype", false),
+		CommandLine: read("/proc/cmdline", false),
+	}
+	if t := read("/proc/sys/kernel/tainted", false); t != "" {
+		if v, err := strconv.ParseUint(t, 10, 64); err == nil {
+			info.Kernel.Tainted = &v
+		} else {
+			info.Errors = append(info.Errors, fmt.Sprintf("/proc/sys/kernel/tainted: %q is not a number", t))
+		}
+	}
+	info.MachineID = read("/etc/machine-id", false)
+	if info.MachineID == "" {
+		info.MachineID = read("/var/lib/dbus/machine-id", false)
+	}
+	info.BootID = read("/proc/sys/kernel/random/boot_id", true)
+	if bt, err := ParseBootTime([]byte(read("/proc/stat", true))); err == nil {
+		info.BootTime = &bt
+	} else {
+		info.Errors = append(info.Errors, "/proc/stat: "+err.Error())
+	}
+	if up := read("/proc/uptime", true); up != "" {
+		f := strings.Fields(up)
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			info.UptimeSeconds = &v
+		} else {
+			info.Errors = append(info.Errors, fmt.Sprintf("/proc/uptime: %q is not a number", f[0]))
+		}
+	}
+	info.TimeZone = readTimeZone(ctx, env, clock.HostUTC, &info.Errors)
+	return info
+}
+
+// readLinked reads a small host file like ReadPseudo, following symlinks
+// in its last component inside env.Root (/etc/os-release is usually a link
+// to ../usr/lib/os-release; on a fixture root an absolute target must not
+// reach the test machine's files). At most 8 links are followed.
+func readLinked(ctx context.Context, env *Env, hostPath string, max int64) PseudoResult {
+	p := hostPath
+	for range 8 {
+		fi, err := os.Lstat(env.Path(p))
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return ReadPseudo(ctx, env.Path(p), max)
+		}
+		target, err := os.Readlink(env.Path(p))
+		if err != nil {
+			return PseudoResult{Outcome: outcomeOf(err), Err: err}
+		}
+		target = filepath.ToSlash(target)
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(p), target)
+		}
+		p = path.Clean(target)
+	}
+	return PseudoResult{Outcome: manifest.OutcomeError, Err: fmt.Errorf("%s: more than 8 symbolic links", hostPath)}
+}
+
+// readTimeZone reads /etc/timezone and /etc/localtime.
+func readTimeZone(ctx context.Context, env *Env, now time.Time, errs *[]string) TimeZone {
+	var tz TimeZone
+	if r := readLinked(ctx, env, "/etc/timezone", 4096); r.Err == nil {
+		tz.Name = strings.TrimSpace(string(r.Data))
+	}
+	lt := env.Path("/etc/localtime")
+	fi, err := os.Lstat(lt)
+	switch {
+	case err != nil:
+		if !os.IsNotExist(err) {
+			*errs = append(*errs, "/etc/localtime: "+err.Error())
+		}
+	case fi.Mode()&os.ModeSymlink != 0:
+		target, err := os.Readlink(lt)
+		if err != nil {
+			*errs = append(*errs, "/etc/localtime: "+err.Error())
+			break
+		}
+		tz.LocaltimeLink = target
+		if _, zone, ok := strings.Cut(path.Clean(target), "zoneinfo/"); ok {
+			zone = strings.TrimPrefix(strings.TrimPrefix(zone, "posix/"), "right/")
+			tz.FromLink = zone
+		}
+	case fi.Mode().IsRegular():
+		r := ReadPseudo(ctx, lt, 1<<20)
+		if r.Err != nil {
+			*errs = append(*errs, "/etc/localtime: "+r.Err.Error())
+			break
+		}
+		h := sha256.Sum256(r.Data)
+		tz.LocaltimeSHA256 = hex.EncodeToString(h[:])
+	}
+	if env.Root == "" || env.Root == "/" {
+		_, off := now.In(time.Local).Zone()
+		tz.UTCOffsetSeconds = &off
+	}
+	return tz
+}
+
+// ParseOSRelease parses os-release(5): KEY=value lines, values optionally
+// quoted with shell quoting.
+func ParseOSRelease(s string) map[string]string {
+	m := map[string]string{}
+	for line := range strings.SplitSeq(s, "\n") {
+		line = strings.TrimSpace(line)
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(line, "#") || k == "" {
+			continue
+		}
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			q := v[0]
+			v = v[1 : len(v)-1]
+			if q == '"' {
+				var b strings.Builder
+				for i := 0; i < len(v); i++ {
+					if v[i] == '\\' && i+1 < len(v) && strings.IndexByte("\"\\$`", v[i+1]) >= 0 {
+						i++
+					}
+					b.WriteByte(v[i])
+				}
+				v = b.String()
+			}
+		}
+		m[k] = v
+	}
+	return m
+}
+
+// ParseBootTime returns the "btime" of /proc/stat, in UTC.
+func ParseBootTime(stat []byte) (time.Time, error) {
+	for line := range bytes.SplitSeq(stat, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
+			sec, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("btime %q: %v", v, err)
+			}
+			return time.Unix(sec, 0).UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("no btime line")
+}
+
+// ParseModules parses /proc/modules:
+//
+//	name size refcount used_by state address [(taint)]
+//
+// with used_by "-" or a comma-terminated list. Lines that do not parse are
+// reported by number.
+func ParseModules(b []byte) ([]Module, []string) {
+	out := []Module{}
+	var errs []string
+	for i, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 6 {
+			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 6 or more", i+1, len(f)))
+			continue
+		}
+		m := Module{Name: f[0], State: f[4], Address: f[5], UsedBy: []string{}}
+		var err error
+		if m.Size, err = strconv.ParseInt(f[1], 10, 64); err != nil {
+			errs = append(errs, fmt.Sprintf("line %d: size %q", i+1, f[1]))
+		}
+		if f[2] == "-" {
+			m.RefCount = -1
+		} else if m.RefCount, err = strconv.ParseInt(f[2], 10, 64); err != nil {
+			errs = append(errs, fmt.Sprintf("line %d: refcount %q", i+1, f[2]))
+		}
+		if f[3] != "-" {
+			for u := range strings.SplitSeq(f[3], ",") {
+				if u != "" {
+					m.UsedBy = append(m.UsedBy, u)
+				}
+			}
+		}
+		if len(f) > 6 {
+			m.Taint = strings.Trim(strings.Join(f[6:], ""), "()")
+		}
+		out = append(out, m)
+	}
+	return out, errs
+}
+
+// ParseMountinfo parses /proc/PID/mountinfo (proc(5)).
+func ParseMountinfo(b []byte) ([]Mount, []string) {
+	out := []Mount{}
+	var errs []string
+	for i, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		sep := slices.Index(f, "-")
+		if sep < 6 || len(f) < sep+3 {
+			errs = append(errs, fmt.Sprintf("line %d: not a mountinfo line", i+1))
+			continue
+		}
+		m := Mount{
+			Device:       f[2],
+			Root:         manifest.BString(unescapeOctal(f[3])),
+			MountPoint:   manifest.BString(unescapeOctal(f[4])),
+			Options:      f[5],
+			Optional:     slices.Clone(f[6:sep]),
+			FSType:       unescapeOctal(f[sep+1]),
+			Source:       manifest.BString(unescapeOctal(f[sep+2])),
+			SuperOptions: strings.Join(f[sep+3:], " "),
+		}
+		var err1, err2 error
+		m.ID, err1 = strconv.ParseInt(f[0], 10, 64)
+		m.ParentID, err2 = strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			errs = append(errs, fmt.Sprintf("line %d: mount ids %q %q", i+1, f[0], f[1]))
+		}
+		out = append(out, m)
+	}
+	return out, errs
+}
+
+// unescapeOctal decodes the kernel's \ooo escapes (space, tab, newline,
+// backslash in mount paths).
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			v := (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
+			b.WriteByte(v)
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// readBlockDevices lists /sys/block.
+func readBlockDevices(ctx context.Context, env *Env) parsed[BlockDevice] {
+	res := parsed[BlockDevice]{Source: "/sys/block", Items: []BlockDevice{}}
+	ents, err := os.ReadDir(env.Path("/sys/block"))
+	if err != nil {
+		res.Errors = append(res.Errors, "/sys/block: "+err.Error())
+		return res
+	}
+	read := func(p string) (string, bool) {
+		r := ReadPseudo(ctx, env.Path(p), 4096)
+		if r.Err != nil {
+			if r.Outcome != manifest.OutcomeVanished {
+				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", p, r.Err))
+			}
+			return "", false
+		}
+		return strings.TrimSpace(string(r.Data)), true
+	}
+	readInt := func(p string) (int64, bool) {
+		s, ok := read(p)
+		if !ok {
+			return 0, false
+		}
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: %q is not a number", p, s))
+			return 0, false
+		}
+		return v, true
+	}
+	for _, e := range ents {
+		name := e.Name()
+		dir := "/sys/block/" + name
+		d := BlockDevice{Name: name}
+		if v, ok := readInt(dir + "/size"); ok {
+			v *= 512 // always 512-byte units, whatever the device's sector size
+			d.SizeBytes = &v
+		}
+		if v, ok := readInt(dir + "/removable"); ok {
+			b := v != 0
+			d.Removable = &b
+		}
+		if v, ok := readInt(dir + "/ro"); ok {
+			b := v != 0
+			d.ReadOnly = &b
+		}
+		for _, f := range []struct {
+			file string
+			dst  *string
+		}{{"vendor", &d.Vendor}, {"model", &d.Model}, {"serial", &d.Serial}} {
+			if r := ReadPseudo(ctx, env.Path(dir+"/device/"+f.file), 4096); r.Err == nil {
+				*f.dst = strings.TrimSpace(string(r.Data))
+			}
+		}
+		// Partitions are subdirectories holding a "partition" file.
+		subs, _ := os.ReadDir(env.Path(dir))
+		for _, s := range subs {
+			pdir := dir + "/" + s.Name()
+			if !strings.HasPrefix(s.Name(), name) {
+				continue
+			}
+			if _, err := os.Stat(env.Path(pdir + "/partition")); err != nil {
+				continue
+			}
+			p := Partition{Name: s.Name()}
+			p.Number, _ = readInt(pdir + "/partition")
+			p.StartSector, _ = readInt(pdir + "/start")
+			if v, ok := readInt(pdir + "/size"); ok {
+				p.SizeBytes = v * 512
+			}
+			d.Partition = append(d.Partition, p)
+		}
+		res.Items = append(res.Items, d)
+	}
+	return res
+}

@@ -1,0 +1,447 @@
+package collect
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hozen-dfir/hozen/collect/logins"
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// Users is the users-and-logins collector. On Linux (and on any fixture
+// root) it parses the host's login records itself:
+//
+//	volatile/users/sessions.json       utmp: who is logged in now
+//	volatile/users/logins.json         wtmp (and wtmp.1): login history
+//	volatile/users/failed_logins.json  btmp (and btmp.1): failed logins
+//	volatile/users/lastlog.json        lastlog, joined to /etc/passwd names
+//	volatile/users/accounts.json       /etc/passwd and /etc/group parsed
+//
+// The raw files (passwd, shadow, sudoers, authorized_keys, histories and
+// the login records) are copied by the profile's "accounts" file group, not
+// here. Elsewhere the sessions come from gopsutil.
+type Users struct{}
+
+// Name implements Collector.
+func (*Users) Name() string { return "users" }
+
+// Collect implements Collector.
+func (u *Users) Collect(ctx context.Context, env *Env, sink Sink) error {
+	if !readsLinuxTree(env) {
+		return u.collectNative(ctx, env, sink)
+	}
+	return u.collectLinux(ctx, env, sink)
+}
+
+// readsLinuxTree reports whether collectors read Linux files under
+// env.Root: on Linux, and on a fixture root anywhere.
+func readsLinuxTree(env *Env) bool {
+	return runtime.GOOS == "linux" || (env.Root != "" && env.Root != "/")
+}
+
+// Limits of the users collector's JSON (the raw files are whole in the
+// accounts file group).
+const (
+	// MaxLoginRecords is the most records parsed per login file.
+	MaxLoginRecords = 100_000
+	// lastlogScanBytes is how much of lastlog is read in sequence; uids
+	// of /etc/passwd past it are read one by one (the file is sparse and
+	// may be terabytes long for high uids).
+	lastlogScanBytes = 64 << 20
+	// accountFileBytes caps /etc/passwd and /etc/group reads.
+	accountFileBytes = 16 << 20
+)
+
+// OutcomeAbsent is a login file's outcome when the host has no such file.
+const OutcomeAbsent = "absent"
+
+// LoginLayout describes the record layout the login files were parsed with.
+const LoginLayout = "glibc struct utmp, 384 bytes, little endian, 32-bit tv_sec read as unsigned"
+
+// LoginFile is one parsed utmp, wtmp or btmp file.
+type LoginFile struct {
+	Source string `json:"source"`
+	Size   int64  `json:"size"`
+	// Outcome is a manifest outcome, or OutcomeAbsent.
+	Outcome string             `json:"outcome"`
+	Errors  []string           `json:"errors,omitempty"`
+	Records []logins.Record    `json:"records"`
+	File    *manifest.FileMeta `json:"file,omitempty"`
+}
+
+// LoginFiles is the JSON of sessions.json, logins.json and
+// failed_logins.json.
+type LoginFiles struct {
+	Layout string      `json:"layout"`
+	Files  []LoginFile `json:"files"`
+}
+
+// LastlogEntry is one uid's last login.
+type LastlogEntry struct {
+	logins.Lastlog
+	// NoAccount marks a uid that /etc/passwd does not name (a deleted
+	// account, or one that was never there).
+	NoAccount bool `json:"no_account,omitempty"`
+}
+
+// LastlogFile is lastlog.json.
+type LastlogFile struct {
+	Source  string             `json:"source"`
+	Size    int64              `json:"size"`
+	Outcome string             `json:"outcome"`
+	Errors  []string           `json:"errors,omitempty"`
+	Entries []LastlogEntry     `json:"entries"`
+	File    *manifest.FileMeta `json:"file,omitempty"`
+}
+
+// Account is one line of /etc/passwd.
+type Account struct {
+	Name  manifest.BString `json:"name"`
+	UID   int64            `json:"uid"`
+	GID   int64            `json:"gid"`
+	GECOS manifest.BString `json:"gecos"`
+	Home  manifest.BString `json:"home"`
+	Shell manifest.BString `json:"shell"`
+	// Line is the 1-based line in /etc/passwd.
+	Line int `json:"line"`
+}
+
+// Group is one line of /etc/group.
+type Group struct {
+	Name    manifest.BString   `json:"name"`
+	GID     int64              `json:"gid"`
+	Members []manifest.BString `json:"members"`
+	Line    int                `json:"line"`
+}
+
+// Accounts is accounts.json.
+type Accounts struct {
+	Users  []Account `json:"users"`
+	Groups []Group   `json:"groups"`
+	// UID0 names every account with uid 0 (more than root is a finding).
+	UID0   []manifest.BString `json:"uid0"`
+	Errors []string           `json:"errors,omitempty"`
+}
+
+func (u *Users) collectLinux(ctx context.Context, env *Env, sink Sink) error {
+	accts := readAccounts(ctx, env)
+	if err := putJSONErrs(sink, "volatile/users/accounts.json", "users", accts, accts.Errors); err != nil {
+		return err
+	}
+
+	// utmp lives in /run; /var/run is a link to it on current systems,
+	// its own file on old ones.
+	utmp := "/run/utmp"
+	if _, err := os.Lstat(env.Path(utmp)); errors.Is(err, fs.ErrNotExist) {
+		utmp = "/var/run/utmp"
+	}
+	if err := putLoginFiles(ctx, env, sink, "volatile/users/sessions.json", []string{utmp}); err != nil {
+		return err
+	}
+	if err := putLoginFiles(ctx, env, sink, "volatile/users/logins.json", rotated(env, "/var/log/wtmp")); err != nil {
+		return err
+	}
+	if err := putLoginFiles(ctx, env, sink, "volatile/users/failed_logins.json", rotated(env, "/var/log/btmp")); err != nil {
+		return err
+	}
+	ll := readLastlog(ctx, env, "/var/log/lastlog", accts.Users)
+	return putJSONErrs(sink, "volatile/users/lastlog.json", "users", ll, ll.Errors)
+}
+
+// rotated returns base and its uncompressed rotations (base.1, base-20250301)
+// in name order; compressed rotations are left to the file groups.
+func rotated(env *Env, base string) []string {
+	out := []string{base}
+	dir, name := path.Split(base)
+	ents, err := os.ReadDir(env.Path(dir))
+	if err != nil {
+		return out
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if n == name || !strings.HasPrefix(n, name) {
+			continue
+		}
+		rest := n[len(name):]
+		if rest[0] != '.' && rest[0] != '-' {
+			continue // btmpx is not a rotation of btmp
+		}
+		if slices.ContainsFunc([]string{".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z"}, func(s string) bool { return strings.HasSuffix(n, s) }) {
+			continue
+		}
+		out = append(out, dir+n)
+	}
+	return out
+}
+
+func putLoginFiles(ctx context.Context, env *Env, sink Sink, artifact string, sources []string) error {
+	doc := LoginFiles{Layout: LoginLayout}
+	var errs []string
+	for _, src := range sources {
+		lf := readLoginFile(ctx, env, src)
+		for _, e := range lf.Errors {
+			errs = append(errs, src+": "+e)
+		}
+		doc.Files = append(doc.Files, lf)
+	}
+	return putJSONErrs(sink, artifact, "users", doc, errs)
+}
+
+// openRegular lstats and opens a host file for reading, refusing anything
+// but a regular file (a FIFO planted at /var/log/wtmp must not hang us).
+func openRegular(env *Env, hostPath string) (*os.File, fs.FileInfo, error) {
+	local := env.Path(hostPath)
+	fi, err := os.Lstat(local)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi, fmt.Errorf("not a regular file (%s): not read", fi.Mode().Type())
+	}
+	f, err := openNoFollow(local)
+	if err != nil {
+		return nil, fi, err
+	}
+	return f, fi, nil
+}
+
+func readLoginFile(ctx context.Context, env *Env, src string) LoginFile {
+	lf := LoginFile{Source: src, Outcome: manifest.OutcomeOK, Records: []logins.Record{}}
+	f, fi, err := openRegular(env, src)
+	if fi != nil {
+		lf.Size = fi.Size()
+		lf.File = fileMeta(env.Path(src), fi)
+	}
+	if err != nil {
+		lf.Outcome = outcomeOf(err)
+		if errors.Is(err, fs.ErrNotExist) {
+			lf.Outcome = OutcomeAbsent
+			return lf
+		}
+		lf.Errors = append(lf.Errors, err.Error())
+		return lf
+	}
+	defer f.Close()
+	rd := logins.NewReader(bufio.NewReaderSize(f, 64<<10))
+	for {
+		if err := ctx.Err(); err != nil {
+			lf.Outcome = manifest.OutcomeTimeout
+			lf.Errors = append(lf.Errors, fmt.Sprintf("stopped after %d records: %v", len(lf.Records), err))
+			break
+		}
+		if len(lf.Records) >= MaxLoginRecords {
+			lf.Outcome = manifest.OutcomePartial
+			lf.Errors = append(lf.Errors, fmt.Sprintf("parsed the first %d records only; the raw file is in the accounts file group", MaxLoginRecords))
+			break
+		}
+		r, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			lf.Outcome = manifest.OutcomePartial
+			lf.Errors = append(lf.Errors, err.Error())
+			break
+		}
+		lf.Records = append(lf.Records, r)
+	}
+	if rd.Offset() != lf.Size && lf.Outcome == manifest.OutcomeOK {
+		lf.Outcome = manifest.OutcomeChanged
+		lf.Errors = append(lf.Errors, fmt.Sprintf("size was %d at open, %d bytes read", lf.Size, rd.Offset()))
+	}
+	return lf
+}
+
+// readAccounts parses /etc/passwd and /etc/group.
+func readAccounts(ctx context.Context, env *Env) Accounts {
+	a := Accounts{Users: []Account{}, Groups: []Group{}, UID0: []manifest.BString{}}
+	read := func(p string) []byte {
+		f, _, err := openRegular(env, p)
+		if err != nil {
+			a.Errors = append(a.Errors, p+": "+err.Error())
+			return nil
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, accountFileBytes+1))
+		if err != nil {
+			a.Errors = append(a.Errors, p+": "+err.Error())
+		}
+		if len(b) > accountFileBytes {
+			a.Errors = append(a.Errors, fmt.Sprintf("%s: parsed the first %d bytes only", p, accountFileBytes))
+			b = b[:accountFileBytes]
+		}
+		return b
+	}
+	var errs []string
+	a.Users, errs = ParsePasswd(read("/etc/passwd"))
+	a.Errors = append(a.Errors, prefixEach("/etc/passwd: ", errs)...)
+	a.Groups, errs = ParseGroup(read("/etc/group"))
+	a.Errors = append(a.Errors, prefixEach("/etc/group: ", errs)...)
+	for _, u := range a.Users {
+		if u.UID == 0 {
+			a.UID0 = append(a.UID0, u.Name)
+		}
+	}
+	return a
+}
+
+func prefixEach(p string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = p + s
+	}
+	return out
+}
+
+// ParsePasswd parses /etc/passwd. Lines that do not parse are reported by
+// line number and skipped; NIS "+"/"-" lines are kept as names.
+func ParsePasswd(b []byte) ([]Account, []string) {
+	out := []Account{}
+	var errs []string
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
+			continue
+		}
+		f := bytes.Split(line, []byte(":"))
+		if len(f) < 7 {
+			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 7", i+1, len(f)))
+			continue
+		}
+		uid, err1 := strconv.ParseInt(string(f[2]), 10, 64)
+		gid, err2 := strconv.ParseInt(string(f[3]), 10, 64)
+		if err1 != nil || err2 != nil {
+			errs = append(errs, fmt.Sprintf("line %d: uid %q or gid %q is not a number", i+1, f[2], f[3]))
+			uid, gid = -1, -1
+		}
+		out = append(out, Account{
+			Name: manifest.BString(f[0]), UID: uid, GID: gid,
+			GECOS: manifest.BString(f[4]), Home: manifest.BString(f[5]),
+			Shell: manifest.BString(bytes.Join(f[6:], []byte(":"))), Line: i + 1,
+		})
+	}
+	return out, errs
+}
+
+// ParseGroup parses /etc/group.
+func ParseGroup(b []byte) ([]Group, []string) {
+	out := []Group{}
+	var errs []string
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
+			continue
+		}
+		f := bytes.Split(line, []byte(":"))
+		if len(f) != 4 {
+			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 4", i+1, len(f)))
+			continue
+		}
+		gid, err := strconv.ParseInt(string(f[2]), 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("line %d: gid %q is not a number", i+1, f[2]))
+			gid = -1
+		}
+		g := Group{Name: manifest.BString(f[0]), GID: gid, Members: []manifest.BString{}, Line: i + 1}
+		for m := range bytes.SplitSeq(f[3], []byte(",")) {
+			if len(m) > 0 {
+				g.Members = append(g.Members, manifest.BString(m))
+			}
+		}
+		out = append(out, g)
+	}
+	return out, errs
+}
+
+// readLastlog reads the records of lastlog: the first lastlogScanBytes in
+// sequence (which finds uids no account names any more), then the record
+// of each account further in.
+func readLastlog(ctx context.Context, env *Env, src string, users []Account) LastlogFile {
+	ll := LastlogFile{Source: src, Outcome: manifest.OutcomeOK, Entries: []LastlogEntry{}}
+	f, fi, err := openRegular(env, src)
+	if fi != nil {
+		ll.Size = fi.Size()
+		ll.File = fileMeta(env.Path(src), fi)
+	}
+	if err != nil {
+		ll.Outcome = outcomeOf(err)
+		if errors.Is(err, fs.ErrNotExist) {
+			ll.Outcome = OutcomeAbsent
+		} else {
+			ll.Errors = append(ll.Errors, err.Error())
+		}
+		return ll
+	}
+	defer f.Close()
+	names := map[uint32]string{}
+	for _, u := range users {
+		if u.UID >= 0 && u.UID <= 1<<32-1 {
+			if _, dup := names[uint32(u.UID)]; !dup {
+				names[uint32(u.UID)] = string(u.Name)
+			}
+		}
+	}
+	add := func(l logins.Lastlog) {
+		name, ok := names[l.UID]
+		l.User = name
+		ll.Entries = append(ll.Entries, LastlogEntry{Lastlog: l, NoAccount: !ok})
+	}
+	scan := min(ll.Size, lastlogScanBytes)
+	scan -= scan % logins.LastlogSize
+	buf := make([]byte, 1<<20-(1<<20)%logins.LastlogSize)
+	var off int64
+	for off < scan {
+		if err := ctx.Err(); err != nil {
+			ll.Outcome = manifest.OutcomeTimeout
+			ll.Errors = append(ll.Errors, err.Error())
+			return ll
+		}
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), scan-off)], off)
+		n -= n % logins.LastlogSize
+		ls, _ := logins.ParseLastlog(buf[:n], uint32(off/logins.LastlogSize))
+		for _, l := range ls {
+			add(l)
+		}
+		off += int64(n)
+		if err != nil {
+			if err != io.EOF {
+				ll.Outcome = manifest.OutcomePartial
+				ll.Errors = append(ll.Errors, fmt.Sprintf("read at offset %d: %v", off, err))
+			}
+			break
+		}
+	}
+	// Accounts past the scanned part, in uid order.
+	var rest []uint32
+	for uid := range names {
+		if o := int64(uid) * logins.LastlogSize; o >= off && o+logins.LastlogSize <= ll.Size {
+			rest = append(rest, uid)
+		}
+	}
+	slices.Sort(rest)
+	rec := make([]byte, logins.LastlogSize)
+	for _, uid := range rest {
+		if _, err := f.ReadAt(rec, int64(uid)*logins.LastlogSize); err != nil {
+			ll.Outcome = manifest.OutcomePartial
+			ll.Errors = append(ll.Errors, fmt.Sprintf("uid %d: %v", uid, err))
+			continue
+		}
+		if l, ok, _ := logins.DecodeLastlog(rec, uid); ok {
+			add(l)
+		}
+	}
+	if r := ll.Size % logins.LastlogSize; r != 0 && ll.Size <= lastlogScanBytes {
+		ll.Outcome = manifest.OutcomePartial
+		ll.Errors = append(ll.Errors, (&logins.TruncatedError{Offset: ll.Size - r, Len: int(r), Size: logins.LastlogSize}).Error())
+	}
+	return ll
+}
