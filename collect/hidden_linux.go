@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +171,16 @@ func probeHidden(ctx context.Context, env *Env, listed []int, list func(*Env) ([
 			}
 			hp.Name = bs(st.Name)
 			if st.Tgid != 0 && st.Tgid != c {
+				// Threads come and go while the probe runs: look at the
+				// task list again now, before calling one hidden.
+				if tids, _ := listNumeric(procDir(env, st.Tgid) + "/task"); slices.Contains(tids, c) {
+					h.Threads++
+					continue
+				}
+				if !isListed.has(st.Tgid) && again.has(st.Tgid) {
+					h.Appeared = append(h.Appeared, c) // of a process started during the probe
+					continue
+				}
 				hp.Tgid, hp.Kind = st.Tgid, "thread"
 				if isListed.has(st.Tgid) || again.has(st.Tgid) {
 					hp.Note = fmt.Sprintf("thread of process %d but missing from its task list", st.Tgid)

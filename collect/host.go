@@ -16,7 +16,9 @@ import (
 func HostIdentity(ctx context.Context, env *Env) manifest.Host {
 	h := manifest.Host{OS: runtime.GOOS, Arch: runtime.GOARCH}
 	read := func(p string) string {
-		r := ReadPseudo(ctx, env.path(p), 64<<10)
+		// /etc/os-release is usually a link to /usr/lib/os-release: follow
+		// it inside the root, never out of it.
+		r := readLinked(ctx, env, p, 64<<10)
 		return strings.TrimSpace(string(r.Data))
 	}
 	if runtime.GOOS == "linux" || env.Root != "/" && env.Root != "" {

@@ -83,6 +83,9 @@ type Tool struct {
 type Profile struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"`
+	// Include and Exclude are the globs the command line added.
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
 }
 
 // Signer names the key that signs the manifest.

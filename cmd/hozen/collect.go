@@ -150,7 +150,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		Host:      collect.HostIdentity(ctx, env),
 		Clock:     hostClock(now, refTime),
 		Tool:      toolInfo(),
-		Profile:   manifest.Profile{Name: plan.name, SHA256: plan.sha256},
+		Profile:   plan.profile,
 	}
 	name := bundleName(o.caseID, hdr.Host.Hostname, now, id.String())
 	outAbs, _ := filepath.Abs(filepath.Join(o.out, name))

@@ -329,10 +329,10 @@ func cmdTamper(ts *testscript.TestScript, neg bool, args []string) {
 		chunks[i+1], chunks[j+1] = chunks[j+1], chunks[i+1]
 	case "record":
 		c := chunks[find(args[2])+1]
-		if !bytes.Contains(c.data, []byte(`"collector":"files"`)) {
-			ts.Fatalf("record of %s has no files collector field", args[2])
+		if !bytes.Contains(c.data, []byte(`"outcome":"ok"`)) {
+			ts.Fatalf("record of %s has no outcome ok", args[2])
 		}
-		c.data = bytes.Replace(c.data, []byte(`"collector":"files"`), []byte(`"collector":"FILES"`), 1)
+		c.data = bytes.Replace(c.data, []byte(`"outcome":"ok"`), []byte(`"outcome":"OK"`), 1)
 		c.dirty = true
 	case "resign":
 		keyb, err := os.ReadFile(ts.MkAbs(args[2]))
