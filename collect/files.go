@@ -227,9 +227,6 @@ func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) e
 	local := c.env.path(hostPath)
 	rec := c.record(hostPath)
 	rec.File = fileMeta(local, fi)
-	if c.env.Progress != nil {
-		c.env.Progress.Artifact(hostPath, fi.Size())
-	}
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(local)

@@ -30,7 +30,7 @@ func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]St
 		if env.Progress != nil {
 			env.Progress.Collector(c.Name())
 		}
-		cs := &countingSink{sink: sink, st: Stats{Collector: c.Name()}}
+		cs := &countingSink{sink: sink, st: Stats{Collector: c.Name()}, progress: env.Progress}
 		start := time.Now()
 		err := c.Collect(ctx, env, cs)
 		cs.st.Duration = time.Since(start)
@@ -43,8 +43,9 @@ func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]St
 }
 
 type countingSink struct {
-	sink Sink
-	st   Stats
+	sink     Sink
+	st       Stats
+	progress Progress
 }
 
 func (s *countingSink) Put(rec *manifest.Record, body io.Reader) error {
@@ -53,6 +54,9 @@ func (s *countingSink) Put(rec *manifest.Record, body io.Reader) error {
 	}
 	s.st.Records++
 	s.st.Bytes += rec.Size
+	if s.progress != nil {
+		s.progress.Artifact(string(rec.Path), rec.Size)
+	}
 	if rec.Outcome != manifest.OutcomeOK {
 		s.st.Errors++
 	}

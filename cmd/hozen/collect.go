@@ -136,6 +136,10 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		return fmt.Errorf("output directory: %w", err)
 	}
 	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal)}
+	prog := newProgress(a.stderr, false)
+	if prog != nil {
+		env.Progress = prog
+	}
 	examiner := defaultExaminer(o.examiner)
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -160,6 +164,9 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		return fmt.Errorf("create bundle in %s: %w", o.out, err)
 	}
 	stats, runErr := collect.Run(ctx, env, plan.collectors, w)
+	if prog != nil {
+		prog.finish()
+	}
 	status, reason := manifest.StatusSealed, ""
 	if runErr != nil {
 		if !errors.Is(runErr, context.Canceled) {
