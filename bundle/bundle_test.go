@@ -143,13 +143,25 @@ func TestUntrustedAndUnsigned(t *testing.T) {
 }
 
 func TestTruncatedIsIncomplete(t *testing.T) {
+	// Every cut of a small bundle, and 300 cuts of one with a large entry.
+	small := testArtifacts()[:5]
+	for _, arts := range [][]artifact{small, testArtifacts()} {
+		truncateAll(t, arts)
+	}
+}
+
+func truncateAll(t *testing.T, arts []artifact) {
 	dir := t.TempDir()
-	s := writeBundle(t, dir, testSigner(t, 1), testArtifacts())
+	s := writeBundle(t, dir, testSigner(t, 1), arts)
 	data, err := os.ReadFile(s.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := len(data)/300 + 1
+	step := 1
+	if len(data) > 10000 {
+		step = len(data)/300 + 1
+	}
+	maxRecords := int64(0)
 	for cut := 1; cut < len(data); cut += step {
 		res, err := Verify(bytes.NewReader(data[:cut]), VerifyOptions{})
 		if err != nil {
@@ -162,6 +174,13 @@ func TestTruncatedIsIncomplete(t *testing.T) {
 		if !errors.As(res.Err, &ie) || !strings.Contains(ie.Error(), "records verified") {
 			t.Fatalf("cut at %d: %v", cut, res.Err)
 		}
+		if ie.Records < maxRecords {
+			t.Fatalf("cut at %d verified %d records, a shorter cut %d", cut, ie.Records, maxRecords)
+		}
+		maxRecords = ie.Records
+	}
+	if maxRecords == 0 {
+		t.Fatalf("no cut verified any record")
 	}
 }
 
