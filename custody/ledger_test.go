@@ -55,7 +55,7 @@ func tamper(t *testing.T, path string, stmts ...string) {
 	}
 	defer db.Close()
 	for _, s := range append([]string{
-		"DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete",
+		"DROP TRIGGER IF EXISTS events_no_update", "DROP TRIGGER IF EXISTS events_no_delete",
 	}, stmts...) {
 		if _, err := db.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)

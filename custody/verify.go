@@ -81,6 +81,14 @@ func (l *Ledger) Verify(ctx context.Context, head string) (*Report, error) {
 	}
 	defer rows.Close()
 	rep := &Report{Ledger: l.id}
+	var triggers int
+	if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
+		AND name IN ('events_no_update', 'events_no_delete')`).Scan(&triggers); err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", l.path, err)
+	}
+	if triggers != 2 {
+		rep.Warnings = append(rep.Warnings, "the triggers that refuse changing or deleting events are missing: the file was changed with another tool")
+	}
 	chains := map[string]*chainState{}
 	var order []*chainState
 	var cur *chainState
