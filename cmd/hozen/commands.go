@@ -4,5 +4,7 @@ import "github.com/spf13/cobra"
 
 // addCommands registers the subcommands. Each lives in its own file.
 func addCommands(a *app, root *cobra.Command) {
-	root.AddCommand()
+	root.AddCommand(
+		newCustodyCmd(a),
+	)
 }
