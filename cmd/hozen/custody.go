@@ -541,6 +541,14 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 				return err
 			}
 			defer other.Close()
+			// Check the other ledger before creating or locking this one, so
+			// that a refused import leaves nothing behind.
+			if _, err := other.Verify(ctx, ""); err != nil {
+				if errors.Is(err, custody.ErrTampered) {
+					return withCode(exitFailed, fmt.Errorf("%s: tampered, nothing imported: %w", args[0], err))
+				}
+				return custodyError(err)
+			}
 			l, err := openLedger(ctx, *ledger, true)
 			if err != nil {
 				return err
