@@ -65,6 +65,8 @@ type Env struct {
 	Now func() time.Time
 	// Progress, when not nil, hears what is being collected.
 	Progress Progress
+	// Budget bounds the bytes all collectors store together; nil for none.
+	Budget *Budget
 }
 
 // Progress hears about collection as it goes. Library code never prints.

@@ -5,6 +5,11 @@ import "github.com/spf13/cobra"
 // addCommands registers the subcommands. Each lives in its own file.
 func addCommands(a *app, root *cobra.Command) {
 	root.AddCommand(
+		newCollectCmd(a),
+		newKeygenCmd(a),
+		newVerifyCmd(a),
+		newLsCmd(a),
+		newExtractCmd(a),
 		newCustodyCmd(a),
 	)
 }

@@ -1,0 +1,381 @@
+package bundle
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// Frame sizes. A frame is cut at an entry boundary once it holds
+// minFrame bytes, and inside an entry once it holds maxFrame bytes, so
+// both cores compress at once and a cut-short file loses little.
+const (
+	minFrame = 1 << 20
+	maxFrame = 4 << 20
+	// maxFrameDecoded bounds what one frame may decompress to on reading;
+	// hozen never writes more than maxFrame plus one write into a frame.
+	maxFrameDecoded = 16 << 20
+	// maxFrameCompressed bounds one compressed frame on reading.
+	maxFrameCompressed = maxFrameDecoded + maxFrameDecoded/8 + 1024
+)
+
+const zstdMagic = 0xFD2FB528
+
+// frameJob is one frame on its way through the compressors.
+type frameJob struct {
+	raw   []byte
+	store bool // stored as raw blocks, not compressed
+	out   []byte
+	done  chan struct{}
+}
+
+// compressor compresses frames on several workers and writes them in order,
+// hashing the file and each frame as written.
+type compressor struct {
+	enc     *zstd.Encoder
+	w       io.Writer
+	work    chan *frameJob
+	order   chan *frameJob
+	wg      sync.WaitGroup
+	written chan struct{}
+
+	mu      sync.Mutex
+	err     error
+	frames  []manifest.Frame
+	off     int64
+	uoff    int64
+	fileSum hash.Hash
+	pending sync.WaitGroup
+	pool    sync.Pool
+}
+
+func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int) (*compressor, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(level),
+		zstd.WithEncoderConcurrency(workers),
+		zstd.WithEncoderCRC(true),
+		zstd.WithWindowSize(maxFrame),
+		zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return nil, err
+	}
+	c := &compressor{
+		enc:     enc,
+		w:       w,
+		work:    make(chan *frameJob, workers),
+		order:   make(chan *frameJob, 2*workers),
+		written: make(chan struct{}),
+		fileSum: sha256.New(),
+	}
+	for range workers {
+		c.wg.Add(1)
+		go c.compressLoop()
+	}
+	go c.writeLoop()
+	return c, nil
+}
+
+func (c *compressor) compressLoop() {
+	defer c.wg.Done()
+	for j := range c.work {
+		if j.store {
+			j.out = storedFrame(j.raw, c.getBuf(len(j.raw)+len(j.raw)/1024+64))
+		} else {
+			j.out = c.enc.EncodeAll(j.raw, c.getBuf(len(j.raw)/2))
+		}
+		close(j.done)
+	}
+}
+
+func (c *compressor) writeLoop() {
+	defer close(c.written)
+	for j := range c.order {
+		<-j.done
+		c.mu.Lock()
+		failed := c.err != nil
+		c.mu.Unlock()
+		if !failed {
+			_, err := c.w.Write(j.out)
+			sum := sha256.Sum256(j.out)
+			c.fileSum.Write(j.out)
+			c.mu.Lock()
+			if err != nil {
+				c.err = err
+			} else {
+				c.frames = append(c.frames, manifest.Frame{
+					Offset: c.off, Size: int64(len(j.out)),
+					UOffset: c.uoff, USize: int64(len(j.raw)),
+					SHA256: hex.EncodeToString(sum[:]),
+				})
+				c.off += int64(len(j.out))
+				c.uoff += int64(len(j.raw))
+			}
+			c.mu.Unlock()
+		}
+		c.putBuf(j.raw)
+		c.putBuf(j.out)
+		c.pending.Done()
+	}
+}
+
+func (c *compressor) getBuf(n int) []byte {
+	if b, ok := c.pool.Get().([]byte); ok && cap(b) >= n {
+		return b[:0]
+	}
+	return make([]byte, 0, max(n, minFrame))
+}
+
+func (c *compressor) putBuf(b []byte) {
+	if cap(b) <= 2*maxFrame {
+		c.pool.Put(b[:0]) //nolint:staticcheck // slices are fine in a pool here
+	}
+}
+
+// submit queues raw (which the compressor now owns) as one frame. It blocks
+// while the pipeline is full, which bounds memory.
+func (c *compressor) submit(raw []byte, store bool) error {
+	if err := c.error(); err != nil {
+		return err
+	}
+	j := &frameJob{raw: raw, store: store, done: make(chan struct{})}
+	c.pending.Add(1)
+	c.order <- j
+	c.work <- j
+	return nil
+}
+
+// drain waits until every submitted frame is written.
+func (c *compressor) drain() error {
+	c.pending.Wait()
+	return c.error()
+}
+
+func (c *compressor) error() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// index returns the frames written so far.
+func (c *compressor) index() []manifest.Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]manifest.Frame(nil), c.frames...)
+}
+
+// close stops the workers after the last frame is written.
+func (c *compressor) close() error {
+	close(c.work)
+	c.wg.Wait()
+	close(c.order)
+	<-c.written
+	c.enc.Close()
+	return c.error()
+}
+
+// framer is the io.Writer under the tar writer: it gathers the tar stream
+// into frames and hands full ones to the compressor.
+type framer struct {
+	c   *compressor
+	buf []byte
+	// store makes every later frame a stored one (see storedFrame).
+	store bool
+	// lastCut is when the last frame was cut: frames are also cut at an
+	// entry boundary once maxFrameAge passed, so a collection killed at
+	// any moment loses at most that much of its work.
+	lastCut time.Time
+}
+
+const maxFrameAge = time.Second
+
+func (f *framer) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		room := maxFrame - len(f.buf)
+		k := min(room, len(p))
+		f.buf = append(f.buf, p[:k]...)
+		p = p[k:]
+		if len(f.buf) >= maxFrame {
+			if err := f.cut(); err != nil {
+				return n - len(p), err
+			}
+		}
+	}
+	return n, nil
+}
+
+// boundary is called between tar entries; next is the size of the entry to
+// come (-1 if unknown). It cuts a frame when the buffer is full enough, or
+// when the next entry would not fit in what is left of it.
+func (f *framer) boundary(next int64) error {
+	if len(f.buf) >= minFrame || (len(f.buf) > 0 && next >= 0 && int64(len(f.buf))+next > maxFrame) ||
+		len(f.buf) > 0 && time.Since(f.lastCut) > maxFrameAge {
+		return f.cut()
+	}
+	return nil
+}
+
+// cut ends the current frame.
+func (f *framer) cut() error {
+	if len(f.buf) == 0 {
+		return nil
+	}
+	raw := f.buf
+	f.buf = f.c.getBuf(maxFrame)
+	f.lastCut = time.Now()
+	return f.c.submit(raw, f.store)
+}
+
+// storedFrame appends to dst a zstd frame holding raw in raw blocks
+// (RFC 8878 §3.1.1): single segment, content size given, no checksum.
+// The seal (manifest, signature, SHA256SUMS) is stored this way. Compressed
+// blocks can have bits that change nothing when decoded; a raw block has
+// none, so every byte of the seal's frames counts, and the frames before
+// it are covered by the signed frame index.
+func storedFrame(raw, dst []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, zstdMagic)
+	dst = append(dst, 0xE0) // FCS 8 bytes, single segment, no checksum, no dictionary
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(raw)))
+	for first := true; first || len(raw) > 0; first = false {
+		n := min(len(raw), 128<<10)
+		bh := uint32(n) << 3 // block type 0: raw
+		if n == len(raw) {
+			bh |= 1 // last block
+		}
+		dst = append(dst, byte(bh), byte(bh>>8), byte(bh>>16))
+		dst = append(dst, raw[:n]...)
+		raw = raw[n:]
+	}
+	return dst
+}
+
+// FrameError says which frame of a bundle file is malformed.
+type FrameError struct {
+	Index  int
+	Offset int64
+	Reason string
+}
+
+func (e *FrameError) Error() string {
+	return fmt.Sprintf("zstd frame %d at byte %d: %s", e.Index, e.Offset, e.Reason)
+}
+
+// Unwrap: a malformed frame is tampering (or not a hozen bundle).
+func (e *FrameError) Unwrap() error { return manifest.ErrTampered }
+
+// errCut marks a file that ends inside a frame.
+var errCut = errors.New("file ends inside a zstd frame")
+
+// frameSplitter reads a zstd stream one frame at a time without decoding,
+// by walking frame and block headers (RFC 8878 §3.1), so each frame can be
+// located, hashed, and decoded on its own.
+type frameSplitter struct {
+	r     *bufio.Reader
+	off   int64
+	index int
+}
+
+func newFrameSplitter(r io.Reader) *frameSplitter {
+	return &frameSplitter{r: bufio.NewReaderSize(r, 1<<20)}
+}
+
+// next returns the next frame's bytes (appended to buf) and its offset. At
+// a clean end of file it returns io.EOF; a file that ends inside a frame
+// gives errCut; anything that is not a zstd frame gives a *FrameError.
+func (s *frameSplitter) next(buf []byte) ([]byte, int64, error) {
+	start := s.off
+	fr := buf[:0]
+	read := func(n int) ([]byte, error) {
+		if len(fr)+n > maxFrameCompressed {
+			return nil, &FrameError{s.index, start, fmt.Sprintf("larger than %d bytes: not a hozen frame", maxFrameCompressed)}
+		}
+		old := len(fr)
+		fr = append(fr, make([]byte, n)...)
+		k, err := io.ReadFull(s.r, fr[old:])
+		s.off += int64(k)
+		if err != nil {
+			if err == io.EOF && old == 0 {
+				return nil, io.EOF
+			}
+			return nil, errCut
+		}
+		return fr[old:], nil
+	}
+	b, err := read(4)
+	if err != nil {
+		return nil, start, err
+	}
+	if magic := binary.LittleEndian.Uint32(b); magic != zstdMagic {
+		return nil, start, &FrameError{s.index, start, fmt.Sprintf("magic %#08x is not a zstd frame", magic)}
+	}
+	b, err = read(1)
+	if err != nil {
+		return nil, start, err
+	}
+	fhd := b[0]
+	if fhd&0x08 != 0 {
+		return nil, start, &FrameError{s.index, start, "reserved bit set in frame header"}
+	}
+	fcsFlag := fhd >> 6
+	single := fhd&0x20 != 0
+	hasSum := fhd&0x04 != 0
+	dictLen := []int{0, 1, 2, 4}[fhd&0x03]
+	fcsLen := []int{0, 2, 4, 8}[fcsFlag]
+	if fcsFlag == 0 && single {
+		fcsLen = 1
+	}
+	n := dictLen + fcsLen
+	if !single {
+		n++ // window descriptor
+	}
+	if _, err := read(n); err != nil {
+		return nil, start, err
+	}
+	for {
+		b, err := read(3)
+		if err != nil {
+			return nil, start, err
+		}
+		bh := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16
+		last := bh&1 != 0
+		size := int(bh >> 3)
+		switch (bh >> 1) & 3 {
+		case 0: // raw
+		case 1: // RLE: one byte repeated size times
+			size = 1
+		case 2: // compressed
+		default:
+			return nil, start, &FrameError{s.index, start, "reserved block type"}
+		}
+		if size > 128<<10 {
+			return nil, start, &FrameError{s.index, start, "block larger than 128 KiB"}
+		}
+		if _, err := read(size); err != nil {
+			return nil, start, err
+		}
+		if last {
+			break
+		}
+	}
+	if hasSum {
+		if _, err := read(4); err != nil {
+			return nil, start, err
+		}
+	}
+	s.index++
+	return fr, start, nil
+}

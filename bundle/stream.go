@@ -1,0 +1,123 @@
+package bundle
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// decoded is the tar stream of a bundle, decoded frame by frame. It knows
+// the frames it has read (offsets, sizes, digests) and the position in the
+// tar stream, and can hand a copy of the bytes it yields to the verifier.
+type decoded struct {
+	split   *frameSplitter
+	dec     *zstd.Decoder
+	cbuf    []byte
+	buf     []byte // decoded bytes of the current frame
+	pos     int    // read position in buf
+	upos    int64  // position in the tar stream
+	frames  []manifest.Frame
+	fileSum hash.Hash
+	err     error // sticky
+
+	// capture, when set, receives a copy of every byte read: the verifier
+	// keeps the exact bytes of tar headers and padding this way.
+	capture *[]byte
+}
+
+func newDecoded(r io.Reader) (*decoded, error) {
+	dec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(maxFrameDecoded),
+		zstd.WithDecoderMaxWindow(maxFrameDecoded),
+		zstd.WithDecodeAllCapLimit(true))
+	if err != nil {
+		return nil, err
+	}
+	return &decoded{split: newFrameSplitter(r), dec: dec, fileSum: sha256.New(), buf: make([]byte, 0, maxFrameDecoded)}, nil
+}
+
+func (d *decoded) close() { d.dec.Close() }
+
+// Read implements io.Reader over the decoded frames.
+func (d *decoded) Read(p []byte) (int, error) {
+	for d.pos >= len(d.buf) {
+		if d.err != nil {
+			return 0, d.err
+		}
+		if err := d.nextFrame(); err != nil {
+			d.err = err
+			return 0, err
+		}
+	}
+	n := copy(p, d.buf[d.pos:])
+	if d.capture != nil {
+		*d.capture = append(*d.capture, p[:n]...)
+	}
+	d.pos += n
+	d.upos += int64(n)
+	return n, nil
+}
+
+func (d *decoded) nextFrame() error {
+	fr, off, err := d.split.next(d.cbuf)
+	if err != nil {
+		if err == errCut {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	d.cbuf = fr
+	d.fileSum.Write(fr)
+	out, err := d.dec.DecodeAll(fr, d.buf[:0])
+	if err != nil {
+		return &FrameError{Index: len(d.frames), Offset: off, Reason: "does not decode: " + err.Error()}
+	}
+	if len(out) == 0 {
+		return &FrameError{Index: len(d.frames), Offset: off, Reason: "empty frame: hozen never writes one"}
+	}
+	sum := sha256.Sum256(fr)
+	d.frames = append(d.frames, manifest.Frame{
+		Offset: off, Size: int64(len(fr)), UOffset: d.upos, USize: int64(len(out)),
+		SHA256: hex.EncodeToString(sum[:]),
+	})
+	d.buf, d.pos = out, 0
+	return nil
+}
+
+// drainEnd reads what is left of the file after the tar stream ended and
+// reports anything that is there.
+func (d *decoded) drainEnd() error {
+	var b [512]byte
+	n, err := d.Read(b[:])
+	if n > 0 {
+		return &StreamError{Offset: d.upos - int64(n), Reason: "data after the end of the tar archive"}
+	}
+	if err == io.EOF {
+		return nil
+	}
+	if err == nil {
+		return errors.New("unreachable")
+	}
+	return err
+}
+
+// StreamError is a malformed tar stream inside a bundle.
+type StreamError struct {
+	Offset int64 // in the tar stream
+	Reason string
+}
+
+func (e *StreamError) Error() string {
+	return fmt.Sprintf("tar stream at byte %d: %s", e.Offset, e.Reason)
+}
+
+// Unwrap: a malformed stream is tampering (or not a hozen bundle).
+func (e *StreamError) Unwrap() error { return manifest.ErrTampered }

@@ -1,0 +1,450 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// PartialSuffix marks a bundle file that is still being written, or whose
+// writing was cut short. Only a sealed bundle loses it.
+const PartialSuffix = ".partial"
+
+// Options configure a Writer.
+type Options struct {
+	// Level is the zstd level; zero means SpeedFastest.
+	Level zstd.EncoderLevel
+	// Workers compress frames in parallel; zero means GOMAXPROCS.
+	Workers int
+	// MD5 and SHA1 add those digests to every record (same read pass).
+	MD5, SHA1 bool
+	// Signer signs the manifest; nil writes an unsigned bundle.
+	Signer ssh.Signer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Writer writes one bundle: header, then artifacts and their records, then
+// the seal. It implements collect.Sink. A Writer is safe for concurrent
+// Put calls; they are written one after the other.
+type Writer struct {
+	mu      sync.Mutex
+	opts    Options
+	path    string // final name
+	f       *os.File
+	comp    *compressor
+	fr      *framer
+	tw      *tar.Writer
+	hdr     *manifest.Header
+	chain   *manifest.Chain
+	sums    bytes.Buffer
+	copyBuf []byte
+	err     error // sticky: once writing failed, nothing more is written
+	done    bool
+}
+
+// Create starts the bundle dir/name (name ends in .tar.zst), writing to
+// name+".partial" until Seal. hdr's Hashes are set from opts.
+func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Level == 0 {
+		opts.Level = zstd.SpeedFastest
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	hdr.Format = manifest.Format
+	hdr.Hashes = []string{"sha256"}
+	if opts.MD5 {
+		hdr.Hashes = append(hdr.Hashes, "md5")
+	}
+	if opts.SHA1 {
+		hdr.Hashes = append(hdr.Hashes, "sha1")
+	}
+	if opts.Signer != nil {
+		hdr.Signer = manifest.SignerOf(opts.Signer.PublicKey())
+	}
+	final := filepath.Join(dir, name)
+	if _, err := os.Lstat(final); err == nil {
+		return nil, fmt.Errorf("%s already exists; hozen never overwrites a bundle", final)
+	}
+	f, err := os.OpenFile(final+PartialSuffix, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := newCompressor(f, opts.Level, opts.Workers)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	w := &Writer{opts: opts, path: final, f: f, comp: comp, hdr: hdr, copyBuf: make([]byte, 256<<10)}
+	w.fr = &framer{c: comp, buf: comp.getBuf(maxFrame)}
+	w.tw = tar.NewWriter(w.fr)
+	raw, err := manifest.Marshal(hdr)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	w.chain = manifest.NewChain(raw)
+	if err := w.writeFixed(manifest.HeaderPath, raw); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	// The header goes out in a frame of its own at once: a bundle cut
+	// short at any later point still says what it is.
+	if err := w.cut(); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+// PartialPath is the name the bundle has until it is sealed.
+func (w *Writer) PartialPath() string { return w.path + PartialSuffix }
+
+// Path is the name the bundle has once sealed.
+func (w *Writer) Path() string { return w.path }
+
+// Header is the bundle's header as written.
+func (w *Writer) Header() *manifest.Header { return w.hdr }
+
+// Head is the chain hash of the last record written.
+func (w *Writer) Head() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.chain.Head()
+}
+
+// boundary ends the last entry (its padding) and lets the framer cut a
+// frame before an entry of next bytes.
+func (w *Writer) boundary(next int64) error {
+	if err := w.tw.Flush(); err != nil {
+		return err
+	}
+	return w.fr.boundary(next)
+}
+
+// cut ends the last entry and the current frame.
+func (w *Writer) cut() error {
+	if err := w.tw.Flush(); err != nil {
+		return err
+	}
+	return w.fr.cut()
+}
+
+func (w *Writer) writeFixed(name string, b []byte) error {
+	if err := w.boundary(int64(len(b)) + 1024); err != nil {
+		return err
+	}
+	if err := w.tw.WriteHeader(fixedHeader(name, int64(len(b)), w.hdr.StartedAt)); err != nil {
+		return err
+	}
+	if _, err := w.tw.Write(b); err != nil {
+		return err
+	}
+	w.addSum(name, b)
+	return nil
+}
+
+func (w *Writer) addSum(name string, b []byte) {
+	s := sha256.Sum256(b)
+	writeSumLine(&w.sums, hex.EncodeToString(s[:]), name)
+}
+
+// writeSumLine writes one line in `sha256sum -c` format; a name holding a
+// backslash, newline or carriage return is escaped as GNU coreutils does.
+func writeSumLine(buf *bytes.Buffer, sum, name string) {
+	if strings.ContainsAny(name, "\\\n\r") {
+		r := strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`)
+		buf.WriteString(`\` + sum + "  " + r.Replace(name) + "\n")
+		return
+	}
+	buf.WriteString(sum + "  " + name + "\n")
+}
+
+// ErrClosed is returned by Put after Seal or Abort.
+var ErrClosed = errors.New("bundle writer is closed")
+
+// Put writes one artifact and its record (collect.Sink). For EntryFile it
+// reads exactly rec.Size bytes from body; if body ends early or fails, the
+// rest is zero padding and the record says how many bytes were real.
+func (w *Writer) Put(rec *manifest.Record, body io.Reader) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.put(rec, body); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) put(rec *manifest.Record, body io.Reader) error {
+	rec.Seq, rec.Prev = w.chain.Next()
+	rec.CollectedAt = w.opts.Now().UTC()
+	if rec.Outcome == "" {
+		rec.Outcome = manifest.OutcomeOK
+	}
+	switch rec.Entry {
+	case manifest.EntryFile:
+		if err := w.putData(rec, body); err != nil {
+			return err
+		}
+	case manifest.EntrySymlink:
+		rec.Size, rec.BytesRead = 0, 0
+		if err := w.boundary(0); err != nil {
+			return err
+		}
+		if err := w.tw.WriteHeader(dataHeader(rec)); err != nil {
+			return fmt.Errorf("write %s: %w", rec.Path, err)
+		}
+	case manifest.EntryNone:
+		rec.Size, rec.BytesRead = 0, 0
+	default:
+		return fmt.Errorf("record for %s: unknown entry type %q", rec.Path, rec.Entry)
+	}
+	raw, err := manifest.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := w.chain.Add(raw, rec); err != nil {
+		return err
+	}
+	return w.writeFixed(manifest.RecordPath(rec.Seq), raw)
+}
+
+func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
+	if rec.Size < 0 {
+		return fmt.Errorf("record for %s: negative size", rec.Path)
+	}
+	if err := w.boundary(rec.Size); err != nil {
+		return err
+	}
+	if err := w.tw.WriteHeader(dataHeader(rec)); err != nil {
+		return fmt.Errorf("write %s: %w", rec.Path, err)
+	}
+	sha := sha256.New()
+	hs := []io.Writer{sha}
+	var md, s1 hash.Hash
+	if w.opts.MD5 {
+		md = md5.New()
+		hs = append(hs, md)
+	}
+	if w.opts.SHA1 {
+		s1 = sha1.New()
+		hs = append(hs, s1)
+	}
+	dst := io.MultiWriter(append(hs, w.tw)...)
+	var n int64
+	var readErr error
+	if body != nil {
+		n, readErr = io.CopyBuffer(dst, io.LimitReader(onlyReader{body}, rec.Size), w.copyBuf)
+		if readErr != nil && w.comp.error() != nil {
+			return w.comp.error()
+		}
+		if readErr != nil && errors.Is(readErr, tar.ErrWriteTooLong) {
+			return readErr
+		}
+	}
+	rec.BytesRead = n
+	if n < rec.Size {
+		// Pad, so the tar header's size holds; the record tells the truth.
+		if err := writeZeros(dst, rec.Size-n); err != nil {
+			return err
+		}
+		why := "the source ended early"
+		if readErr != nil {
+			why = readErr.Error()
+		}
+		rec.Errors = append(rec.Errors, fmt.Sprintf("read %d of %d bytes (%s); the rest is zero padding", n, rec.Size, why))
+		if rec.Outcome == manifest.OutcomeOK {
+			rec.Outcome = manifest.OutcomePartial
+		}
+	}
+	if r, ok := body.(interface{ Report(*manifest.Record) }); ok {
+		r.Report(rec)
+	}
+	rec.SHA256 = hex.EncodeToString(sha.Sum(nil))
+	if md != nil {
+		rec.MD5 = hex.EncodeToString(md.Sum(nil))
+	}
+	if s1 != nil {
+		rec.SHA1 = hex.EncodeToString(s1.Sum(nil))
+	}
+	writeSumLine(&w.sums, rec.SHA256, string(rec.Path))
+	return nil
+}
+
+// onlyReader hides a body's WriterTo, so io.CopyBuffer counts every byte
+// through the limit reader.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+var zeros = make([]byte, 64<<10)
+
+func writeZeros(w io.Writer, n int64) error {
+	for n > 0 {
+		k := min(n, int64(len(zeros)))
+		if _, err := w.Write(zeros[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+// Sealed describes a sealed bundle.
+type Sealed struct {
+	Path     string
+	SHA256   string // of the bundle file
+	Size     int64
+	Manifest *manifest.Manifest
+}
+
+// Seal writes the manifest, its signature and SHA256SUMS, ends the tar
+// stream, syncs the file and only then renames it to its final name.
+// status is manifest.StatusSealed, or StatusInterrupted with a reason.
+func (w *Writer) Seal(status, reason string, ledger *manifest.Checkpoint) (*Sealed, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return nil, ErrClosed
+	}
+	if w.err != nil {
+		return nil, fmt.Errorf("cannot seal %s: %w", w.PartialPath(), w.err)
+	}
+	s, err := w.seal(status, reason, ledger)
+	if err != nil {
+		w.err = err
+		w.done = true
+		w.comp.close()
+		w.f.Close()
+		return nil, fmt.Errorf("seal %s: %w", w.PartialPath(), err)
+	}
+	return s, nil
+}
+
+func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Sealed, error) {
+	// End the records' frames, so the index covers everything before the
+	// manifest.
+	if err := w.cut(); err != nil {
+		return nil, err
+	}
+	if err := w.comp.drain(); err != nil {
+		return nil, err
+	}
+	w.fr.store = true
+	m := &manifest.Manifest{
+		Format:     manifest.Format,
+		BundleID:   w.hdr.BundleID,
+		Status:     status,
+		StartedAt:  w.hdr.StartedAt,
+		FinishedAt: w.opts.Now().UTC(),
+		Frames:     w.comp.index(),
+		Ledger:     ledger,
+		Reason:     reason,
+	}
+	w.chain.Seal(m)
+	raw, err := manifest.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.writeFixed(manifest.ManifestPath, raw); err != nil {
+		return nil, err
+	}
+	if w.opts.Signer != nil {
+		sig, err := manifest.Sign(raw, w.opts.Signer)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.writeFixed(manifest.SignaturePath, sig); err != nil {
+			return nil, err
+		}
+	}
+	sums := append([]byte(nil), w.sums.Bytes()...)
+	if err := w.writeFixed(manifest.SumsPath, sums); err != nil {
+		return nil, err
+	}
+	if err := w.tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := w.fr.cut(); err != nil {
+		return nil, err
+	}
+	if err := w.comp.close(); err != nil {
+		return nil, err
+	}
+	w.done = true
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		return nil, err
+	}
+	size := w.comp.off
+	if err := w.f.Close(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(w.path); err == nil {
+		return nil, fmt.Errorf("%s appeared while writing; not overwritten", w.path)
+	}
+	if err := os.Rename(w.PartialPath(), w.path); err != nil {
+		return nil, err
+	}
+	syncDir(filepath.Dir(w.path))
+	return &Sealed{
+		Path:     w.path,
+		SHA256:   hex.EncodeToString(w.comp.fileSum.Sum(nil)),
+		Size:     size,
+		Manifest: m,
+	}, nil
+}
+
+// Abort stops writing: every complete frame so far is written out and the
+// file keeps its .partial name, never called sealed. It returns the path.
+func (w *Writer) Abort() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return w.PartialPath()
+	}
+	w.done = true
+	w.tw.Flush()
+	w.fr.cut()
+	w.comp.close()
+	w.f.Sync()
+	w.f.Close()
+	return w.PartialPath()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/klauspost/compress/zstd"
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/collect"
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+type collectOptions struct {
+	profile       string
+	include       []string
+	exclude       []string
+	out           string
+	caseID        string
+	examiner      string
+	key           string
+	passFile      string
+	hashes        []string
+	referenceTime string
+	level         int
+	jsonOut       bool
+	root          string // hidden: collect from a fixture tree instead of "/"
+}
+
+func newCollectCmd(a *app) *cobra.Command {
+	o := &collectOptions{}
+	c := &cobra.Command{
+		Use:   "collect [flags]",
+		Short: "collect evidence from this host into a sealed, signed bundle",
+		Long: `collect snapshots this host (volatile state first, then files) into one
+bundle, <case>_<host>_<UTC time>_<id>.tar.zst in --out. The bundle is written
+as NAME.tar.zst.partial and renamed only once sealed. The last line of
+stdout is the bundle's path (with --json, one JSON object).
+
+hozen never runs a program of this host, never follows a symlink, and
+writes nothing outside --out.`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCollect(c.Context(), a, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.profile, "profile", "", "collection profile: a built-in name or a YAML `FILE` (see 'hozen profiles')")
+	f.StringArrayVar(&o.include, "include", nil, "also collect files matching `GLOB` (absolute; ** spans directories); repeatable")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "skip files matching `GLOB`; repeatable")
+	f.StringVar(&o.out, "out", ".", "write the bundle into `DIR` (created if missing)")
+	f.StringVar(&o.caseID, "case", "case", "case `ID` recorded in the bundle and its name")
+	f.StringVar(&o.examiner, "examiner", "", "`NAME` of the responder (default: the login name)")
+	f.StringVar(&o.key, "key", "", "sign with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
+	f.StringSliceVar(&o.hashes, "hash", nil, "extra digests per artifact besides sha256: md5, sha1")
+	f.StringVar(&o.referenceTime, "reference-time", "", "the responder's trusted time now (RFC 3339), to record clock skew")
+	f.IntVar(&o.level, "level", 1, "zstd level 1 (fastest) to 4 (best)")
+	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
+	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
+	f.MarkHidden("root")
+	return c
+}
+
+// collectSummary is what collect --json prints.
+type collectSummary struct {
+	Bundle     string          `json:"bundle"`
+	SHA256     string          `json:"sha256"`
+	Size       int64           `json:"size"`
+	BundleID   string          `json:"bundle_id"`
+	Status     string          `json:"status"`
+	Head       string          `json:"head"`
+	MerkleRoot string          `json:"merkle_root"`
+	Records    int64           `json:"records"`
+	Artifacts  int64           `json:"artifacts"`
+	Errors     int64           `json:"errors"`
+	Bytes      int64           `json:"bytes"`
+	Signer     string          `json:"signer,omitempty"`
+	Duration   float64         `json:"duration_seconds"`
+	Collectors []collect.Stats `json:"collectors"`
+}
+
+func runCollect(ctx context.Context, a *app, o *collectOptions) error {
+	start := time.Now()
+	var md5, sha1 bool
+	for _, h := range o.hashes {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "md5":
+			md5 = true
+		case "sha1":
+			sha1 = true
+		case "sha256", "":
+		default:
+			return usageError{cmd: "collect", err: fmt.Errorf("--hash %q: only md5 and sha1 can be added", h)}
+		}
+	}
+	var refTime *time.Time
+	if o.referenceTime != "" {
+		t, err := time.Parse(time.RFC3339Nano, o.referenceTime)
+		if err != nil {
+			return usageError{cmd: "collect", err: fmt.Errorf("--reference-time %q: want RFC 3339, e.g. 2026-11-22T10:00:00Z", o.referenceTime)}
+		}
+		t = t.UTC()
+		refTime = &t
+	}
+	level := zstd.EncoderLevelFromZstd(o.level)
+	if o.level < 1 || o.level > 22 {
+		return usageError{cmd: "collect", err: fmt.Errorf("--level %d: want 1 to 22", o.level)}
+	}
+	plan, err := planCollection(o, refTime)
+	if err != nil {
+		return err
+	}
+	var signer ssh.Signer
+	if o.key != "" {
+		if signer, err = loadSigner(a, o.key, passphraseSource{file: o.passFile}); err != nil {
+			return err
+		}
+	} else {
+		a.warnf("no --key: the bundle will be unsigned; anyone could rebuild a consistent one")
+	}
+	if err := os.MkdirAll(o.out, 0o700); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal)}
+	examiner := o.examiner
+	if examiner == "" {
+		if u, err := user.Current(); err == nil {
+			examiner = u.Username
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	hdr := &manifest.Header{
+		BundleID:  id.String(),
+		CaseID:    o.caseID,
+		Examiner:  examiner,
+		StartedAt: now.UTC(),
+		Host:      collect.HostIdentity(ctx, env),
+		Clock:     hostClock(now, refTime),
+		Tool:      toolInfo(),
+		Profile:   manifest.Profile{Name: plan.name, SHA256: plan.sha256},
+	}
+	name := bundleName(o.caseID, hdr.Host.Hostname, now, id.String())
+	outAbs, _ := filepath.Abs(filepath.Join(o.out, name))
+	hdr.Footprint = &manifest.Footprint{PID: os.Getpid(), Args: bstrings(os.Args), Output: manifest.BString(outAbs)}
+	w, err := bundle.Create(o.out, name, hdr, bundle.Options{Level: level, Signer: signer, MD5: md5, SHA1: sha1})
+	if err != nil {
+		return fmt.Errorf("create bundle in %s: %w", o.out, err)
+	}
+	stats, runErr := collect.Run(ctx, env, plan.collectors, w)
+	status, reason := manifest.StatusSealed, ""
+	if runErr != nil {
+		if !errors.Is(runErr, context.Canceled) {
+			partial := w.Abort()
+			return fmt.Errorf("collection failed: %w; the bundle so far is %s (not sealed; 'hozen verify' checks what it holds)", runErr, partial)
+		}
+		status, reason = manifest.StatusInterrupted, "interrupted by a signal"
+		a.warnf("interrupted: sealing what was collected as %q", status)
+	}
+	sealed, err := w.Seal(status, reason, nil)
+	if err != nil {
+		return fmt.Errorf("%w; the bundle so far is %s (not sealed)", err, w.PartialPath())
+	}
+	m := sealed.Manifest
+	sum := collectSummary{
+		Bundle: sealed.Path, SHA256: sealed.SHA256, Size: sealed.Size, BundleID: hdr.BundleID,
+		Status: m.Status, Head: m.Head, MerkleRoot: m.MerkleRoot,
+		Records: m.Counts.Records, Artifacts: m.Counts.Artifacts, Errors: m.Counts.Errors, Bytes: m.Counts.Bytes,
+		Duration: time.Since(start).Seconds(), Collectors: stats,
+	}
+	if hdr.Signer != nil {
+		sum.Signer = hdr.Signer.Fingerprint
+	}
+	printCollectSummary(a, &sum)
+	if o.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(a.stdout, sealed.Path)
+	}
+	if status != manifest.StatusSealed {
+		return silentError{exitInterrupted}
+	}
+	return nil
+}
+
+// printCollectSummary writes the one-screen summary to stderr.
+func printCollectSummary(a *app, s *collectSummary) {
+	w := a.stderr
+	fmt.Fprintf(w, "hozen: %s %s in %.1fs\n", s.Status, s.Bundle, s.Duration)
+	for _, c := range s.Collectors {
+		fmt.Fprintf(w, "  %-12s %6d records %10s %5d not ok  %.2fs\n", c.Collector, c.Records, humanBytes(c.Bytes), c.Errors, c.Duration.Seconds())
+	}
+	fmt.Fprintf(w, "  total        %6d records %10s %5d not ok\n", s.Records, humanBytes(s.Bytes), s.Errors)
+	fmt.Fprintf(w, "  sha256 %s\n  head   %s\n", s.SHA256, s.Head)
+	if s.Signer != "" {
+		fmt.Fprintf(w, "  signed by %s\n", s.Signer)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// bundleName is <case>_<host>_<UTC yyyymmddThhmmssZ>_<id8>.tar.zst.
+func bundleName(caseID, host string, t time.Time, id string) string {
+	clean := func(s, def string) string {
+		s = strings.Trim(unsafeName.ReplaceAllString(s, "-"), "-.")
+		if s == "" {
+			return def
+		}
+		return s
+	}
+	id8 := strings.ReplaceAll(id, "-", "")
+	if len(id8) > 8 {
+		id8 = id8[len(id8)-8:]
+	}
+	return fmt.Sprintf("%s_%s_%s_%s.tar.zst", clean(caseID, "case"), clean(host, "host"), t.UTC().Format("20060102T150405Z"), id8)
+}
+
+// hostClock records the host's clock and zone, and the skew against the
+// responder's reference time when given.
+func hostClock(now time.Time, ref *time.Time) manifest.Clock {
+	zone, off := now.Zone()
+	c := manifest.Clock{
+		Local:            now.Format(time.RFC3339Nano),
+		TimeZone:         zone,
+		UTCOffsetSeconds: off,
+	}
+	if tz := now.Location().String(); tz != "Local" && tz != "" {
+		c.TimeZone = tz + " (" + zone + ")"
+	}
+	if ref != nil {
+		c.ReferenceTime = ref
+		skew := now.Sub(*ref).Seconds()
+		c.SkewSeconds = &skew
+	}
+	return c
+}
+
+func toolInfo() manifest.Tool {
+	bi := readBuildInfo()
+	return manifest.Tool{Name: "hozen", Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion, SHA256: bi.SHA256}
+}
+
+func bstrings(ss []string) []manifest.BString {
+	out := make([]manifest.BString, len(ss))
+	for i, s := range ss {
+		out[i] = manifest.BString(s)
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+type verifyOptions struct {
+	pubkey, allowed string
+	jsonOut         bool
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	o := &verifyOptions{}
+	c := &cobra.Command{
+		Use:   "verify BUNDLE...",
+		Short: "check that bundles are intact: every hash, link, the seal and the signature",
+		Long: `verify reads each bundle to its end and checks every frame, tar header,
+artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
+the signature. It names the first artifact that fails and why.
+
+Without --pubkey or --allowed-signers it can only show that a bundle is
+consistent with itself: anyone could build a consistent bundle. With a
+trusted key, an unsigned bundle or another signer fails.
+
+Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error,
+3 incomplete (not sealed, cut short, or interrupted). With several bundles
+the worst wins: 1 over 2 over 3 over 0.`,
+		Args: minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runVerify(a, o, args)
+		},
+	}
+	c.Flags().StringVar(&o.pubkey, "pubkey", "", "trust the signer key(s) in this public key `FILE` (authorized_keys form)")
+	c.Flags().StringVar(&o.allowed, "allowed-signers", "", "trust the keys of this OpenSSH allowed_signers `FILE`")
+	c.Flags().BoolVar(&o.jsonOut, "json", false, "print one JSON object per bundle")
+	return c
+}
+
+// verifyReport is verify's JSON output for one bundle.
+type verifyReport struct {
+	Bundle     string          `json:"bundle"`
+	Outcome    string          `json:"outcome"` // intact, tampered, incomplete, error
+	Reason     string          `json:"reason,omitempty"`
+	BundleID   string          `json:"bundle_id,omitempty"`
+	CaseID     string          `json:"case_id,omitempty"`
+	Host       string          `json:"host,omitempty"`
+	Examiner   string          `json:"examiner,omitempty"`
+	Status     string          `json:"status,omitempty"`
+	Records    int64           `json:"records_verified"`
+	Counts     manifest.Counts `json:"counts"`
+	Head       string          `json:"head,omitempty"`
+	MerkleRoot string          `json:"merkle_root,omitempty"`
+	Signer     string          `json:"signer,omitempty"`
+	Signed     bool            `json:"signed"`
+	Trusted    bool            `json:"trusted"`
+	Principal  string          `json:"principal,omitempty"`
+	SHA256     string          `json:"sha256,omitempty"`
+	Size       int64           `json:"size,omitempty"`
+	Code       int             `json:"exit_code"`
+}
+
+func runVerify(a *app, o *verifyOptions, paths []string) error {
+	trust, err := loadTrust(o.pubkey, o.allowed)
+	if err != nil {
+		return err
+	}
+	worst := exitOK
+	for _, p := range paths {
+		rep := verifyOne(p, trust)
+		if o.jsonOut {
+			b, _ := json.Marshal(rep)
+			fmt.Fprintln(a.stdout, string(b))
+		} else {
+			printVerify(a, rep, len(trust) > 0)
+		}
+		worst = worseExit(worst, rep.Code)
+	}
+	if worst != exitOK {
+		return silentError{worst}
+	}
+	return nil
+}
+
+// worseExit orders verify's exit codes: tampered over error over
+// incomplete over intact.
+func worseExit(a, b int) int {
+	rank := map[int]int{exitOK: 0, exitIncomplete: 1, exitUsage: 2, exitFailed: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+func verifyOne(path string, trust manifest.Trust) *verifyReport {
+	rep := &verifyReport{Bundle: path}
+	f, err := os.Open(path)
+	if err != nil {
+		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
+		return rep
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		rep.Outcome, rep.Reason, rep.Code = "error", "empty file: not a hozen bundle", exitUsage
+		return rep
+	}
+	res, err := bundle.Verify(f, bundle.VerifyOptions{Trust: trust})
+	if err != nil {
+		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
+		return rep
+	}
+	fillReport(rep, res)
+	return rep
+}
+
+func fillReport(rep *verifyReport, res *bundle.Result) {
+	rep.Outcome = string(res.Outcome)
+	if res.Err != nil {
+		rep.Reason = res.Err.Error()
+	}
+	if h := res.Header; h != nil {
+		rep.BundleID, rep.CaseID, rep.Host, rep.Examiner = h.BundleID, h.CaseID, h.Host.Hostname, h.Examiner
+	}
+	if m := res.Manifest; m != nil {
+		rep.Status, rep.MerkleRoot = m.Status, m.MerkleRoot
+	}
+	rep.Records, rep.Counts, rep.Head = res.Records, res.Counts, res.Head
+	rep.Signer, rep.Signed, rep.Trusted, rep.Principal = res.Signer, res.Signed, res.Trusted, res.Principal
+	rep.SHA256, rep.Size = res.FileSHA256, res.FileSize
+	switch res.Outcome {
+	case bundle.Intact:
+		rep.Code = exitOK
+	case bundle.Incomplete:
+		rep.Code = exitIncomplete
+	default:
+		rep.Code = exitFailed
+	}
+	if errors.Is(res.Err, manifest.ErrUnsigned) || errors.Is(res.Err, manifest.ErrUntrustedSigner) {
+		rep.Outcome = "untrusted"
+	}
+}
+
+func printVerify(a *app, r *verifyReport, trusted bool) {
+	w := a.stdout
+	switch r.Outcome {
+	case "error":
+		a.errorf("%s: %s", r.Bundle, r.Reason)
+		a.hintf("check the path; a bundle is a .tar.zst (or .tar.zst.partial) file that 'hozen collect' wrote")
+		return
+	case "intact":
+		fmt.Fprintf(w, "%s: intact\n", r.Bundle)
+	default:
+		fmt.Fprintf(w, "%s: %s: %s\n", r.Bundle, r.Outcome, r.Reason)
+	}
+	if r.BundleID != "" {
+		fmt.Fprintf(w, "  bundle %s  case %q  host %q  examiner %q\n", r.BundleID, r.CaseID, r.Host, r.Examiner)
+	}
+	fmt.Fprintf(w, "  records verified %d (artifacts %d, not ok %d), %s of data\n", r.Records, r.Counts.Artifacts, r.Counts.Errors, humanBytes(r.Counts.Bytes))
+	if r.Head != "" {
+		fmt.Fprintf(w, "  head %s\n", r.Head)
+	}
+	if r.MerkleRoot != "" {
+		fmt.Fprintf(w, "  merkle root %s\n", r.MerkleRoot)
+	}
+	if r.SHA256 != "" {
+		fmt.Fprintf(w, "  file sha256 %s\n", r.SHA256)
+	}
+	switch {
+	case r.Signer == "":
+		fmt.Fprintf(w, "  signer: none (unsigned bundle)\n")
+	case r.Trusted:
+		fmt.Fprintf(w, "  signer: %s, trusted (principal %s)\n", r.Signer, r.Principal)
+	case r.Signed:
+		fmt.Fprintf(w, "  signer: %s, signature good, key not checked against a trusted one\n", r.Signer)
+	default:
+		fmt.Fprintf(w, "  signer: %s (signature not verified)\n", r.Signer)
+	}
+	if !trusted && r.Outcome == "intact" {
+		who := "no signer"
+		if r.Signer != "" {
+			who = "signer " + r.Signer
+		}
+		a.warnf("%s is only consistent with itself (%s): anyone could build a consistent bundle; give --pubkey or --allowed-signers to check who sealed it", r.Bundle, who)
+	}
+	if r.Outcome == "incomplete" && strings.HasPrefix(r.Reason, "no seal") {
+		a.hintf("every record before the cut verified; 'hozen extract' recovers them")
+	}
+}

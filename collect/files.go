@@ -1,0 +1,378 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// Files copies host files matching its globs into the bundle at
+// "files/<host path>", with their metadata. It never follows a symlink:
+// links are stored as links, with their target in the record. FIFOs,
+// sockets and devices get a metadata record and are never opened.
+type Files struct {
+	// Group names the file group ("logs", "persistence"); records carry it
+	// as their collector. Empty means "files".
+	Group   string
+	Include []string
+	Exclude []string
+	// MaxFileBytes caps the bytes stored per file; 0 means no cap.
+	MaxFileBytes int64
+}
+
+// Name implements Collector.
+func (f *Files) Name() string {
+	if f.Group == "" {
+		return "files"
+	}
+	return f.Group
+}
+
+// Budget is a total byte budget shared by all collectors of one run.
+type Budget struct {
+	max  int64 // 0: none
+	used atomic.Int64
+}
+
+// NewBudget returns a budget of max bytes; 0 means unlimited.
+func NewBudget(max int64) *Budget { return &Budget{max: max} }
+
+// Take reserves up to n bytes and returns how many were granted.
+func (b *Budget) Take(n int64) int64 {
+	if b == nil || b.max <= 0 {
+		return n
+	}
+	for {
+		used := b.used.Load()
+		grant := min(n, b.max-used)
+		if grant <= 0 {
+			return 0
+		}
+		if b.used.CompareAndSwap(used, used+grant) {
+			return grant
+		}
+	}
+}
+
+// Max is the budget's size; 0 for none.
+func (b *Budget) Max() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.max
+}
+
+// Collect implements Collector.
+func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
+	c := &fileCopier{f: f, env: env, sink: sink, seen: map[string]bool{}}
+	for _, p := range f.Exclude {
+		g, err := ParseGlob(p)
+		if err != nil {
+			return fmt.Errorf("exclude: %w", err)
+		}
+		c.exclude = append(c.exclude, g)
+	}
+	for _, p := range f.Include {
+		g, err := ParseGlob(p)
+		if err != nil {
+			return fmt.Errorf("include: %w", err)
+		}
+		if err := c.walk(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type fileCopier struct {
+	f       *Files
+	env     *Env
+	sink    Sink
+	exclude []Glob
+	seen    map[string]bool
+}
+
+func (c *fileCopier) excluded(hostPath string) bool {
+	for _, g := range c.exclude {
+		if g.Match(hostPath) {
+			return true
+		}
+	}
+	return false
+}
+
+// walk collects every path matching g. The literal base of the pattern is
+// checked one component at a time so that no symlink in it is followed.
+func (c *fileCopier) walk(ctx context.Context, g Glob) error {
+	base := g.Base()
+	parts := splitPath(base)
+	cur := ""
+	for i, p := range parts {
+		cur += "/" + p
+		fi, err := os.Lstat(c.env.path(cur))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // nothing to collect here; not an error
+			}
+			if g.Match(cur) || i < len(parts)-1 {
+				return c.putError(cur, err)
+			}
+			return nil
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 && i < len(parts)-1 {
+			// A link on the way: record it as a link, do not follow it.
+			return c.put(ctx, cur, fi)
+		}
+	}
+	root := c.env.path(base)
+	return filepath.WalkDir(root, func(local string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		hostPath := c.hostPath(local)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			if g.Match(hostPath) || g.MayMatchBelow(hostPath) {
+				if perr := c.putError(hostPath, err); perr != nil {
+					return perr
+				}
+			}
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if c.excluded(hostPath) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if local != root && !g.MayMatchBelow(hostPath) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !g.Match(hostPath) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return c.putError(hostPath, err)
+		}
+		return c.put(ctx, hostPath, fi)
+	})
+}
+
+// hostPath maps a local path under env.Root back to the host path.
+func (c *fileCopier) hostPath(local string) string {
+	root := c.env.Root
+	if root == "" || root == "/" {
+		return filepath.ToSlash(local)
+	}
+	rel, err := filepath.Rel(root, local)
+	if err != nil {
+		return filepath.ToSlash(local)
+	}
+	return "/" + filepath.ToSlash(rel)
+}
+
+// BundlePath is where a host file is stored in a bundle.
+func BundlePath(hostPath string) string {
+	p := filepath.ToSlash(hostPath)
+	p = strings.ReplaceAll(p, ":", "")
+	return "files/" + strings.TrimPrefix(p, "/")
+}
+
+func (c *fileCopier) record(hostPath string) *manifest.Record {
+	return &manifest.Record{
+		Path:      manifest.BString(BundlePath(hostPath)),
+		Source:    manifest.BString(hostPath),
+		Collector: c.f.Name(),
+		Outcome:   manifest.OutcomeOK,
+	}
+}
+
+// putError records a path that could not even be listed or stat'ed.
+func (c *fileCopier) putError(hostPath string, err error) error {
+	if c.seen[hostPath] {
+		return nil
+	}
+	c.seen[hostPath] = true
+	rec := c.record(hostPath)
+	rec.Entry = manifest.EntryNone
+	rec.Outcome = outcomeOf(err)
+	rec.Errors = []string{err.Error()}
+	return c.sink.Put(rec, nil)
+}
+
+// put stores one file, link or special file.
+func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) error {
+	if c.seen[hostPath] {
+		return nil
+	}
+	c.seen[hostPath] = true
+	local := c.env.path(hostPath)
+	rec := c.record(hostPath)
+	rec.File = fileMeta(local, fi)
+	if c.env.Progress != nil {
+		c.env.Progress.Artifact(hostPath, fi.Size())
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(local)
+		if err != nil {
+			rec.Entry = manifest.EntryNone
+			rec.Outcome = outcomeOf(err)
+			rec.Errors = []string{err.Error()}
+			return c.sink.Put(rec, nil)
+		}
+		t := manifest.BString(target)
+		rec.File.LinkTarget = &t
+		rec.Entry = manifest.EntrySymlink
+		return c.sink.Put(rec, nil)
+	case !fi.Mode().IsRegular():
+		rec.Entry = manifest.EntryNone
+		rec.Outcome = manifest.OutcomeSpecial
+		rec.Warnings = []string{fmt.Sprintf("%s: metadata only, not read", rec.File.Type)}
+		return c.sink.Put(rec, nil)
+	}
+	return c.putRegular(ctx, hostPath, local, fi, rec)
+}
+
+func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi fs.FileInfo, rec *manifest.Record) error {
+	f, err := openNoFollow(local)
+	if err != nil {
+		rec.Entry = manifest.EntryNone
+		rec.Outcome = outcomeOf(err)
+		rec.Errors = []string{err.Error()}
+		return c.sink.Put(rec, nil)
+	}
+	defer f.Close()
+	at, err := f.Stat()
+	if err != nil {
+		rec.Entry = manifest.EntryNone
+		rec.Outcome = outcomeOf(err)
+		rec.Errors = []string{err.Error()}
+		return c.sink.Put(rec, nil)
+	}
+	if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
+		// Replaced between listing and opening (a rotated log): describe
+		// what was opened, and say so.
+		rec.Outcome = manifest.OutcomeChanged
+		rec.Warnings = append(rec.Warnings, "replaced between listing and opening; metadata is of the file opened")
+		rec.File = fileMeta(local, at)
+		if !at.Mode().IsRegular() {
+			rec.Entry = manifest.EntryNone
+			rec.Outcome = manifest.OutcomeSpecial
+			return c.sink.Put(rec, nil)
+		}
+	}
+	size := at.Size()
+	want := size
+	if c.f.MaxFileBytes > 0 && want > c.f.MaxFileBytes {
+		want = c.f.MaxFileBytes
+		rec.Outcome = manifest.OutcomePartial
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (per-file limit)", want, size))
+	}
+	if got := c.env.Budget.Take(want); got < want {
+		if got == 0 {
+			rec.Entry = manifest.EntryNone
+			rec.Outcome = manifest.OutcomePartial
+			rec.Errors = append(rec.Errors, fmt.Sprintf("total byte budget of %d bytes reached; not read", c.env.Budget.Max()))
+			return c.sink.Put(rec, nil)
+		}
+		rec.Outcome = manifest.OutcomePartial
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (total byte budget of %d reached)", got, size, c.env.Budget.Max()))
+		want = got
+	}
+	rec.Entry = manifest.EntryFile
+	rec.Size = want
+	body := &fileBody{
+		f: f, ctx: ctx, want: want, size: size, before: at,
+		deadline: time.Now().Add(fileDeadline(want)),
+	}
+	return c.sink.Put(rec, body)
+}
+
+// fileDeadline bounds the time one file may take: a minute, plus a second
+// per 20 MB, so a hung network mount cannot stall a collection.
+func fileDeadline(n int64) time.Duration {
+	return time.Minute + time.Duration(n/(20<<20))*time.Second
+}
+
+// errWatchdog is the error a read gets when its deadline has passed.
+var errWatchdog = errors.New("watchdog: read deadline passed")
+
+// fileBody reads a regular file for the sink and, afterwards, reports
+// whether it changed while read.
+type fileBody struct {
+	f        *os.File
+	ctx      context.Context
+	want     int64 // bytes the record promises
+	size     int64 // size at open
+	n        int64
+	before   fs.FileInfo
+	deadline time.Time
+	timedOut bool
+	err      error // the last read error, io.EOF included
+}
+
+func (b *fileBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if time.Now().After(b.deadline) {
+		b.timedOut = true
+		return 0, errWatchdog
+	}
+	n, err := b.f.Read(p)
+	b.n += int64(n)
+	if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// Report implements Reporter: the file grew, shrank or changed while read.
+func (b *fileBody) Report(rec *manifest.Record) {
+	if b.timedOut {
+		rec.Outcome = manifest.OutcomeTimeout
+		return
+	}
+	if rec.BytesRead < rec.Size {
+		if b.err != nil && b.err != io.EOF {
+			return // a read error; the sink recorded it
+		}
+		rec.Outcome = manifest.OutcomeChanged
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("shrank while read: %d bytes read of %d at open; the rest is zero padding", rec.BytesRead, rec.Size))
+		return
+	}
+	if rec.Size == b.size {
+		var one [1]byte
+		if n, _ := b.f.Read(one[:]); n > 0 {
+			rec.Outcome = manifest.OutcomeChanged
+			rec.Warnings = append(rec.Warnings, fmt.Sprintf("grew while read: stored the %d bytes it had at open", b.size))
+			return
+		}
+	}
+	if after, err := b.f.Stat(); err == nil {
+		if !after.ModTime().Equal(b.before.ModTime()) || after.Size() != b.before.Size() {
+			rec.Outcome = manifest.OutcomeChanged
+			rec.Warnings = append(rec.Warnings, fmt.Sprintf("changed while read: mtime %s -> %s, size %d -> %d; hashed as read",
+				b.before.ModTime().UTC().Format(time.RFC3339Nano), after.ModTime().UTC().Format(time.RFC3339Nano), b.before.Size(), after.Size()))
+		}
+	}
+}

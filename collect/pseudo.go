@@ -1,0 +1,107 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// Caps for kernel pseudo-files (/proc, /sys): they report size 0, may be
+// endless (/proc/kcore, /dev/zero) and may block.
+const (
+	PseudoMaxBytes = 16 << 20
+	PseudoDeadline = 5 * time.Second
+)
+
+// PseudoResult is what ReadPseudo got and how it went.
+type PseudoResult struct {
+	Data    []byte
+	Outcome string // a manifest.Outcome* value
+	Err     error
+}
+
+// ReadPseudo reads a kernel pseudo-file whole, up to max bytes, giving up at
+// the context's deadline (or PseudoDeadline). A read that blocks past the
+// deadline is abandoned: its goroutine ends when the kernel returns.
+func ReadPseudo(ctx context.Context, path string, max int64) PseudoResult {
+	if max <= 0 {
+		max = PseudoMaxBytes
+	}
+	ctx, cancel := context.WithTimeout(ctx, PseudoDeadline)
+	defer cancel()
+	done := make(chan PseudoResult, 1)
+	go func() {
+		f, err := openNoFollow(path)
+		if err != nil {
+			done <- PseudoResult{Outcome: outcomeOf(err), Err: err}
+			return
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, max+1))
+		res := PseudoResult{Data: data, Outcome: manifest.OutcomeOK}
+		if int64(len(data)) > max {
+			res.Data = data[:max]
+			res.Outcome = manifest.OutcomePartial
+			res.Err = fmt.Errorf("truncated at %d bytes", max)
+		}
+		if err != nil {
+			res.Outcome = outcomeOf(err)
+			if len(data) > 0 {
+				res.Outcome = manifest.OutcomePartial
+			}
+			res.Err = err
+		}
+		done <- res
+	}()
+	select {
+	case r := <-done:
+		return r
+	case <-ctx.Done():
+		return PseudoResult{Outcome: manifest.OutcomeTimeout, Err: fmt.Errorf("%s: no answer within %v", path, PseudoDeadline)}
+	}
+}
+
+// outcomeOf classifies an open or read error.
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return manifest.OutcomeOK
+	case errors.Is(err, fs.ErrPermission):
+		return manifest.OutcomeDenied
+	case errors.Is(err, fs.ErrNotExist):
+		return manifest.OutcomeVanished
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return manifest.OutcomeTimeout
+	default:
+		return manifest.OutcomeError
+	}
+}
+
+// PutPseudo reads a pseudo-file under env.Root and stores it raw at
+// bundle path "volatile/raw" + hostPath, with its outcome. It returns the
+// data read, for the collector to parse.
+func PutPseudo(ctx context.Context, env *Env, sink Sink, hostPath, collector string) ([]byte, error) {
+	res := ReadPseudo(ctx, env.path(hostPath), PseudoMaxBytes)
+	rec := &manifest.Record{
+		Path:      manifest.BString("volatile/raw" + hostPath),
+		Entry:     manifest.EntryFile,
+		Source:    manifest.BString(hostPath),
+		Collector: collector,
+		Size:      int64(len(res.Data)),
+		Outcome:   res.Outcome,
+	}
+	if res.Err != nil {
+		rec.Errors = []string{res.Err.Error()}
+	}
+	if res.Data == nil && res.Outcome != manifest.OutcomeOK && res.Outcome != manifest.OutcomePartial {
+		rec.Entry = manifest.EntryNone
+		return nil, sink.Put(rec, nil)
+	}
+	return res.Data, sink.Put(rec, bytesReader(res.Data))
+}

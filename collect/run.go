@@ -1,0 +1,60 @@
+package collect
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// Stats counts what one collector stored.
+type Stats struct {
+	Collector string
+	Records   int64
+	Bytes     int64
+	Errors    int64 // records whose outcome is not ok
+	Duration  time.Duration
+}
+
+// Run runs the collectors one after the other, in the order given (a
+// profile gives them in order of volatility), and returns what each
+// stored. It stops at the first sink error, or when ctx is cancelled
+// (the caller then seals what was stored).
+func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]Stats, error) {
+	var all []Stats
+	for _, c := range collectors {
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
+		if env.Progress != nil {
+			env.Progress.Collector(c.Name())
+		}
+		cs := &countingSink{sink: sink, st: Stats{Collector: c.Name()}}
+		start := time.Now()
+		err := c.Collect(ctx, env, cs)
+		cs.st.Duration = time.Since(start)
+		all = append(all, cs.st)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, ctx.Err()
+}
+
+type countingSink struct {
+	sink Sink
+	st   Stats
+}
+
+func (s *countingSink) Put(rec *manifest.Record, body io.Reader) error {
+	if err := s.sink.Put(rec, body); err != nil {
+		return err
+	}
+	s.st.Records++
+	s.st.Bytes += rec.Size
+	if rec.Outcome != manifest.OutcomeOK {
+		s.st.Errors++
+	}
+	return nil
+}
