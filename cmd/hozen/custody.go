@@ -15,6 +15,7 @@ import (
 
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
 )
 
 // newCustodyCmd builds `hozen custody` and its subcommands. Each subcommand
@@ -54,7 +55,11 @@ it does not verify. See docs/custody.md.`,
 // openLedger opens the ledger; create says whether a missing file may be
 // created (for commands that record).
 func openLedger(ctx context.Context, path string, create bool) (*custody.Ledger, error) {
-	l, err := custody.Open(ctx, path, custody.Options{NoCreate: !create})
+	return openLedgerWith(ctx, path, custody.Options{NoCreate: !create})
+}
+
+func openLedgerWith(ctx context.Context, path string, opts custody.Options) (*custody.Ledger, error) {
+	l, err := custody.Open(ctx, path, opts)
 	if errors.Is(err, custody.ErrNoLedger) {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: no such ledger; name it with --ledger FILE", path))
 	}
@@ -217,6 +222,29 @@ func oneLine(s string) string {
 	}, s)
 }
 
+// signingFlags are --key and --passphrase-file, as for collect: the actor's
+// key signs the events a command records.
+type signingFlags struct{ key, passFile string }
+
+func (s *signingFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&s.key, "key", "", "sign the event with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
+	c.Flags().StringVar(&s.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
+}
+
+// options returns ledger options that create a missing ledger and sign
+// with the key, if one was given.
+func (s *signingFlags) options(a *app) (custody.Options, error) {
+	opts := custody.Options{}
+	if s.key != "" {
+		signer, err := loadSigner(a, s.key, passphraseSource{file: s.passFile})
+		if err != nil {
+			return opts, withCode(exitUsage, err)
+		}
+		opts.Signer = signer
+	}
+	return opts, nil
+}
+
 // fileSHA256 hashes a file while streaming it.
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
@@ -234,6 +262,7 @@ func fileSHA256(path string) (string, error) {
 func newCustodyRecordCmd(a *app, ledger *string) *cobra.Command {
 	var e custody.Event
 	var action, bundle string
+	var sign signingFlags
 	c := &cobra.Command{
 		Use:   "record --action ACTION --actor NAME --reason TEXT [--bundle FILE] [--to WHO] [--location WHERE]",
 		Short: "record a custody event: a transfer, a receipt, an access, a note",
@@ -271,7 +300,11 @@ events of the same file.`,
 				e.BundleSHA256 = sum
 				e.BundleFile = filepath.Base(bundle)
 			}
-			l, err := openLedger(ctx, *ledger, true)
+			opts, err := sign.options(a)
+			if err != nil {
+				return err
+			}
+			l, err := openLedgerWith(ctx, *ledger, opts)
 			if err != nil {
 				return err
 			}
@@ -295,6 +328,9 @@ events of the same file.`,
 			if e.BundleFile != "" {
 				fmt.Fprintf(a.stdout, ", bundle %s (sha256 %s)", e.BundleFile, e.BundleSHA256)
 			}
+			if opts.Signer != nil {
+				fmt.Fprintf(a.stdout, ", signed by %s", ssh.FingerprintSHA256(opts.Signer.PublicKey()))
+			}
 			fmt.Fprintf(a.stdout, "\nid %s at %s\n%s\n", e.ID, custody.FormatTime(e.At), cp.Text)
 			return nil
 		},
@@ -310,6 +346,7 @@ events of the same file.`,
 	f.StringVar(&e.Outcome, "outcome", "", "result of a verification: intact, tampered, incomplete")
 	host, _ := os.Hostname()
 	f.StringVar(&e.Host, "host", host, "the machine where it happens")
+	sign.add(c)
 	return c
 }
 
@@ -520,6 +557,7 @@ func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 
 func newCustodyImportCmd(a *app, ledger *string) *cobra.Command {
 	var e custody.Event
+	var sign signingFlags
 	c := &cobra.Command{
 		Use:   "import OTHER.db --actor NAME [--reason TEXT]",
 		Short: "fold the events of another ledger (a responder's stick) into this one",
@@ -549,7 +587,11 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 				}
 				return custodyError(err)
 			}
-			l, err := openLedger(ctx, *ledger, true)
+			opts, err := sign.options(a)
+			if err != nil {
+				return err
+			}
+			l, err := openLedgerWith(ctx, *ledger, opts)
 			if err != nil {
 				return err
 			}
@@ -573,5 +615,6 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 	f.StringVar(&e.Location, "location", "", "where (`WHERE`)")
 	host, _ := os.Hostname()
 	f.StringVar(&e.Host, "host", host, "the machine where it happens")
+	sign.add(c)
 	return c
 }
