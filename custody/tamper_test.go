@@ -62,6 +62,8 @@ func TestTamper(t *testing.T) {
 			"UPDATE events SET hash = lower(hex(sha256(record))) WHERE seq = 3",
 		}, 4, []string{"event 3", "broken link"}},
 		{"first link", []string{"UPDATE events SET prev = hash WHERE seq = 1"}, 1, []string{"prev"}},
+		{"seq not a number", []string{"UPDATE events SET seq = 'two' WHERE seq = 2"}, 3, []string{"event 2", "missing"}},
+		{"ledger column", []string{"UPDATE events SET ledger = 'elsewhere' WHERE seq = 6"}, 6, []string{"elsewhere", "missing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -103,7 +103,9 @@ func (l *Ledger) Verify(ctx context.Context, head string) (*Report, error) {
 		e = Event{}
 		at, err := scanEvent(rows, &e, &rec)
 		if err != nil {
-			return nil, fmt.Errorf("ledger %s: %w", l.path, err)
+			// A column changed to NULL or to a value of another type.
+			return nil, &EventError{Ledger: e.Ledger, Local: e.Ledger == l.id, Seq: rep.Events + 1, ID: e.ID,
+				Reason: fmt.Sprintf("row %d of table events cannot be read as an event (a column holds a value of the wrong type): %v", rep.Events+1, err)}
 		}
 		if cur == nil || cur.id != e.Ledger {
 			cur = &chainState{id: e.Ledger, next: 1, prev: GenesisPrev}
