@@ -57,7 +57,7 @@ type compressor struct {
 	uoff    int64
 	fileSum hash.Hash
 	pending sync.WaitGroup
-	pool    sync.Pool
+	free    chan []byte
 }
 
 func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int) (*compressor, error) {
@@ -80,6 +80,7 @@ func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int) (*compress
 		order:   make(chan *frameJob, 2*workers),
 		written: make(chan struct{}),
 		fileSum: sha256.New(),
+		free:    make(chan []byte, 4*workers+4),
 	}
 	for range workers {
 		c.wg.Add(1)
@@ -132,16 +133,26 @@ func (c *compressor) writeLoop() {
 	}
 }
 
+// getBuf takes a buffer from the free list, or makes one. Buffers are
+// reused so memory stays flat however much is written.
 func (c *compressor) getBuf(n int) []byte {
-	if b, ok := c.pool.Get().([]byte); ok && cap(b) >= n {
-		return b[:0]
+	select {
+	case b := <-c.free:
+		if cap(b) >= n {
+			return b[:0]
+		}
+	default:
 	}
 	return make([]byte, 0, max(n, minFrame))
 }
 
 func (c *compressor) putBuf(b []byte) {
-	if cap(b) <= 2*maxFrame {
-		c.pool.Put(b[:0]) //nolint:staticcheck // slices are fine in a pool here
+	if cap(b) > 2*maxFrame {
+		return
+	}
+	select {
+	case c.free <- b[:0]:
+	default:
 	}
 }
 

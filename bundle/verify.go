@@ -395,7 +395,11 @@ func (v *verifier) artifact(h *tar.Header) error {
 func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	seq, _ := v.chain.Next()
 	if h.Name != manifest.RecordPath(seq) {
-		return &manifest.RecordError{Seq: seq, Reason: fmt.Sprintf("entry %q found where %s belongs", h.Name, manifest.RecordPath(seq))}
+		e := &manifest.RecordError{Seq: seq, Reason: fmt.Sprintf("entry %q found where %s belongs: records are missing or out of order", h.Name, manifest.RecordPath(seq))}
+		if de != nil {
+			e.Path = de.hdr.Name
+		}
+		return e
 	}
 	raw, err := v.readAll(h, manifest.MaxRecordSize)
 	if err != nil {
@@ -500,6 +504,7 @@ func checkArtifactPath(p string) error {
 // seal checks the manifest, the signature, SHA256SUMS and the end.
 func (v *verifier) seal(h *tar.Header) error {
 	manifestStart := v.hdrStart
+	framesBefore := v.d.frames // up to and including the manifest's first frame
 	raw, err := v.readAll(h, manifest.MaxManifestSize)
 	if err != nil {
 		return err
@@ -518,9 +523,6 @@ func (v *verifier) seal(h *tar.Header) error {
 		return &manifest.ManifestError{Field: "started_at", Reason: "differs from the header's"}
 	}
 	if err := v.chain.CheckManifest(m); err != nil {
-		return err
-	}
-	if err := v.checkFrames(m, manifestStart); err != nil {
 		return err
 	}
 	v.res.Manifest = m
@@ -548,6 +550,9 @@ func (v *verifier) seal(h *tar.Header) error {
 		}
 	}
 	if err := v.checkSignature(raw, sig); err != nil {
+		return err
+	}
+	if err := v.checkFrames(m, framesBefore, manifestStart); err != nil {
 		return err
 	}
 	if h.Name != manifest.SumsPath {
@@ -581,12 +586,11 @@ func (v *verifier) seal(h *tar.Header) error {
 // checkFrames compares the manifest's frame index with the frames read:
 // each indexed frame's offset, sizes and digest, and that the manifest
 // starts a new frame right after the last indexed one.
-func (v *verifier) checkFrames(m *manifest.Manifest, manifestStart int64) error {
-	seen := v.d.frames
+func (v *verifier) checkFrames(m *manifest.Manifest, seen []manifest.Frame, manifestStart int64) error {
 	// The manifest's own frame has been read already, and the manifest's
 	// tar header is the first thing in it.
 	if len(seen) == 0 || seen[len(seen)-1].UOffset != manifestStart {
-		return &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own"}
+		return &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was repacked"}
 	}
 	if len(seen)-1 != len(m.Frames) {
 		return &manifest.ManifestError{Field: "frames", Reason: fmt.Sprintf("indexes %d frames, %d precede the manifest", len(m.Frames), len(seen)-1)}

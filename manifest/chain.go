@@ -30,6 +30,7 @@ type Chain struct {
 	hashes     []string
 	stored     []tlog.Hash
 	counts     Counts
+	lastPath   string
 }
 
 // NewChain starts a chain at the given bundle.json bytes.
@@ -64,7 +65,10 @@ func (c *Chain) Add(raw []byte, r *Record) error {
 		return &RecordError{Seq: seq, Path: string(r.Path), Reason: fmt.Sprintf("out of order: carries seq %d", r.Seq)}
 	}
 	if r.Prev != prev {
-		return &RecordError{Seq: seq, Path: string(r.Path), Reason: fmt.Sprintf("broken link: prev is %s, the record before hashes to %s", r.Prev, prev)}
+		if seq == 1 {
+			return &RecordError{Seq: seq, Path: string(r.Path), Reason: fmt.Sprintf("broken link: prev is %s, but bundle.json hashes to %s: the header was edited, or this record", r.Prev, prev)}
+		}
+		return &RecordError{Seq: seq - 1, Path: c.lastPath, Reason: fmt.Sprintf("broken link: its bytes hash to %s, but record %d links to %s: this record was edited (or the next one's prev)", prev, seq, r.Prev)}
 	}
 	h := SHA256Hex(raw)
 	leaf := tlog.RecordHash(raw)
@@ -76,6 +80,7 @@ func (c *Chain) Add(raw []byte, r *Record) error {
 	c.hashes = append(c.hashes, h)
 	c.head = h
 	c.seq = seq
+	c.lastPath = string(r.Path)
 	c.counts.Records++
 	if r.Entry != EntryNone {
 		c.counts.Artifacts++

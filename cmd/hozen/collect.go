@@ -134,12 +134,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		return fmt.Errorf("output directory: %w", err)
 	}
 	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal)}
-	examiner := o.examiner
-	if examiner == "" {
-		if u, err := user.Current(); err == nil {
-			examiner = u.Username
-		}
-	}
+	examiner := defaultExaminer(o.examiner)
 	id, err := uuid.NewV7()
 	if err != nil {
 		return err
@@ -200,6 +195,23 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		return silentError{exitInterrupted}
 	}
 	return nil
+}
+
+// defaultExaminer is --examiner, else the login that ran sudo, else the
+// current user.
+func defaultExaminer(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	for _, v := range []string{"SUDO_USER", "USER", "USERNAME"} {
+		if s := os.Getenv(v); s != "" {
+			return s
+		}
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
 }
 
 // printCollectSummary writes the one-screen summary to stderr.

@@ -33,7 +33,7 @@ func (p passphraseSource) get(a *app, prompt string, confirm bool) ([]byte, erro
 		}
 		return bytes.TrimRight(b, "\r\n"), nil
 	}
-	if v, ok := os.LookupEnv(passphraseEnv); ok {
+	if v := os.Getenv(passphraseEnv); v != "" {
 		return []byte(v), nil
 	}
 	fd := int(os.Stdin.Fd())

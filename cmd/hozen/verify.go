@@ -71,7 +71,7 @@ type verifyReport struct {
 func runVerify(a *app, o *verifyOptions, paths []string) error {
 	trust, err := loadTrust(o.pubkey, o.allowed)
 	if err != nil {
-		return err
+		return withCode(exitUsage, err)
 	}
 	worst := exitOK
 	for _, p := range paths {
