@@ -83,13 +83,3 @@ func (e *ChainError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrTampered) hold.
 func (e *ChainError) Unwrap() error { return ErrTampered }
-
-// short abbreviates a ledger id (a UUIDv7) for tables and messages. Its
-// tail is random; its head is a timestamp that ledgers made in the same
-// minute share.
-func short(id string) string {
-	if len(id) > 8 {
-		return id[len(id)-8:]
-	}
-	return id
-}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -460,6 +459,3 @@ func (l *Ledger) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	}
 	return t.checkpoint(t.size()), nil
 }
-
-// displayName is path's base name, for messages.
-func displayName(p string) string { return path.Base(strings.ReplaceAll(p, `\`, "/")) }

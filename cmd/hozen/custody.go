@@ -378,10 +378,10 @@ func fillFromLedger(ctx context.Context, a *app, l *custody.Ledger, e *custody.E
 }
 
 func newCustodyVerifyCmd(a *app, ledger *string) *cobra.Command {
-	var head string
+	var head, headFile string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "verify [--head VALUE] [--json]",
+		Use:   "verify [--head VALUE | --head-file FILE] [--json]",
 		Short: "check every event's hash and link, imported ledgers, and an earlier head",
 		Long: `verify checks the ledger: every event's record, hash and link to the event
 before, signatures, the events imported from other ledgers against the
@@ -393,6 +393,15 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
+			if headFile != "" {
+				if head != "" {
+					return usageError{cmd: c.Name(), err: errors.New("give --head or --head-file, not both")}
+				}
+				var err error
+				if head, err = readHeadFile(headFile); err != nil {
+					return withCode(exitUsage, err)
+				}
+			}
 			if head != "" {
 				if _, err := custody.ParseHead(head); err != nil {
 					return usageError{cmd: c.Name(), err: err}
@@ -437,8 +446,23 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 		},
 	}
 	c.Flags().StringVar(&head, "head", "", "an earlier head `VALUE` that the ledger must still contain")
+	c.Flags().StringVar(&headFile, "head-file", "", "read the head from the last line of `FILE` (such as saved 'custody head' output)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return c
+}
+
+// readHeadFile returns the last non-empty line of a file: saved output of
+// `hozen custody head`, or a file holding just the head value.
+func readHeadFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\r\n\t "), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return last, nil
+	}
+	return "", fmt.Errorf("%s: no head in the file", path)
 }
 
 // writeVerifyJSON prints the outcome of verify as one JSON object and
