@@ -36,12 +36,11 @@ func newDecoded(r io.Reader) (*decoded, error) {
 	dec, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1),
 		zstd.WithDecoderMaxMemory(maxFrameDecoded),
-		zstd.WithDecoderMaxWindow(maxFrameDecoded),
-		zstd.WithDecodeAllCapLimit(true))
+		zstd.WithDecoderMaxWindow(maxFrameDecoded))
 	if err != nil {
 		return nil, err
 	}
-	return &decoded{split: newFrameSplitter(r), dec: dec, fileSum: sha256.New(), buf: make([]byte, 0, maxFrameDecoded)}, nil
+	return &decoded{split: newFrameSplitter(r), dec: dec, fileSum: sha256.New()}, nil
 }
 
 func (d *decoded) close() { d.dec.Close() }

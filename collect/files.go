@@ -249,7 +249,45 @@ func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) e
 		rec.Warnings = []string{fmt.Sprintf("%s: metadata only, not read", rec.File.Type)}
 		return c.sink.Put(rec, nil)
 	}
+	if isPseudoPath(hostPath) {
+		return c.putPseudo(ctx, local, fi, rec)
+	}
 	return c.putRegular(ctx, hostPath, local, fi, rec)
+}
+
+// isPseudoPath reports whether a host path lies in a kernel pseudo file
+// system, whose files report sizes that are not their content (0 for most,
+// 128 TiB for /proc/kcore) and whose reads may block.
+func isPseudoPath(hostPath string) bool {
+	return strings.HasPrefix(hostPath, "/proc/") || strings.HasPrefix(hostPath, "/sys/")
+}
+
+// putPseudo stores a /proc or /sys file read whole up to PseudoMaxBytes with
+// a deadline; one that claims to be larger than that (a memory image like
+// /proc/kcore) gets a metadata record and is never read.
+func (c *fileCopier) putPseudo(ctx context.Context, local string, fi fs.FileInfo, rec *manifest.Record) error {
+	if fi.Size() > PseudoMaxBytes {
+		rec.Entry = manifest.EntryNone
+		rec.Outcome = manifest.OutcomeSpecial
+		rec.Warnings = []string{fmt.Sprintf("kernel pseudo-file reporting %d bytes (a memory image); metadata only, not read", fi.Size())}
+		return c.sink.Put(rec, nil)
+	}
+	res := ReadPseudo(ctx, local, PseudoMaxBytes)
+	rec.Outcome = res.Outcome
+	if res.Err != nil {
+		rec.Errors = []string{res.Err.Error()}
+	}
+	if res.Data == nil && res.Outcome != manifest.OutcomeOK && res.Outcome != manifest.OutcomePartial {
+		rec.Entry = manifest.EntryNone
+		return c.sink.Put(rec, nil)
+	}
+	rec.Entry = manifest.EntryFile
+	rec.Size = c.env.Budget.Take(int64(len(res.Data)))
+	if rec.Size < int64(len(res.Data)) {
+		rec.Outcome = manifest.OutcomePartial
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (total byte budget reached)", rec.Size, len(res.Data)))
+	}
+	return c.sink.Put(rec, bytesReader(res.Data[:rec.Size]))
 }
 
 func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi fs.FileInfo, rec *manifest.Record) error {

@@ -31,7 +31,11 @@ func (s *memSink) Put(rec *manifest.Record, body io.Reader) error {
 			return err
 		}
 		s.data[string(rec.Path)] = b
-		r.BytesRead = int64(len(b))
+		rec.BytesRead = int64(len(b))
+		if rep, ok := body.(Reporter); ok {
+			rep.Report(rec) // as the bundle writer does
+		}
+		r = *rec
 	}
 	s.recs = append(s.recs, &r)
 	return nil

@@ -35,6 +35,7 @@ type collectOptions struct {
 	referenceTime string
 	level         int
 	jsonOut       bool
+	noEnviron     bool
 	root          string // hidden: collect from a fixture tree instead of "/"
 }
 
@@ -68,6 +69,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.referenceTime, "reference-time", "", "the responder's trusted time now (RFC 3339), to record clock skew")
 	f.IntVar(&o.level, "level", 1, "zstd level 1 (fastest) to 4 (best)")
 	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
+	f.BoolVar(&o.noEnviron, "no-environ", false, "do not record processes' environment variables")
 	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
 	f.MarkHidden("root")
 	return c

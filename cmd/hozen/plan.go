@@ -35,9 +35,11 @@ func planCollection(o *collectOptions, ref *time.Time) (*collectionPlan, error) 
 		}
 	}
 	files := &collect.Files{Group: "files", Include: inc, Exclude: o.exclude, MaxFileBytes: 64 << 20}
-	def := []byte("files: " + join(inc) + "\nexclude: " + join(o.exclude) + "\n")
+	def := []byte("collectors: network,processes\nfiles: " + join(inc) + "\nexclude: " + join(o.exclude) + "\n")
 	s := sha256.Sum256(def)
-	return &collectionPlan{name: "default-files", sha256: hex.EncodeToString(s[:]), collectors: []collect.Collector{files}}, nil
+	// Order of volatility (RFC 3227): network, processes, then files.
+	cs := []collect.Collector{&collect.Network{}, &collect.Processes{NoEnviron: o.noEnviron}, files}
+	return &collectionPlan{name: "default", sha256: hex.EncodeToString(s[:]), collectors: cs}, nil
 }
 
 func join(ss []string) string {
