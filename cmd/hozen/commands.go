@@ -11,5 +11,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newLsCmd(a),
 		newExtractCmd(a),
 		newProfilesCmd(a),
+		newCustodyCmd(a),
 	)
 }

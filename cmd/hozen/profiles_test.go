@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 )
 
-func runHozen(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 // TestProfilesCmd: the listing names every built-in with its collectors,
 // groups and caps; --json is machine-readable; a bad file is exit 2 with
 // the file and line on stderr.
 func TestProfilesCmd(t *testing.T) {
-	code, out, errs := runHozen("profiles")
+	code, out, errs := runHozen(t, "profiles")
 	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -29,7 +22,7 @@ func TestProfilesCmd(t *testing.T) {
 		}
 	}
 
-	code, out, _ = runHozen("profiles", "--json")
+	code, out, _ = runHozen(t, "profiles", "--json")
 	var ps []struct {
 		Name       string   `json:"name"`
 		SHA256     string   `json:"sha256"`
@@ -47,17 +40,17 @@ func TestProfilesCmd(t *testing.T) {
 		t.Errorf("--json: %+v", ps)
 	}
 
-	code, out, _ = runHozen("profiles", "../../testdata/profiles/good.yaml")
+	code, out, _ = runHozen(t, "profiles", "../../testdata/profiles/good.yaml")
 	if code != exitOK || !strings.HasPrefix(out, "accounts-and-cron\n") || !strings.Contains(out, "options     no_environ") ||
 		!strings.Contains(out, "keys (1 MiB per file)") {
 		t.Errorf("a user file: exit %d\n%s", code, out)
 	}
 
-	code, _, errs = runHozen("profiles", "../../testdata/profiles/bad_glob.yaml")
+	code, _, errs = runHozen(t, "profiles", "../../testdata/profiles/bad_glob.yaml")
 	if code != exitUsage || !strings.HasPrefix(errs, "hozen: error: profile ../../testdata/profiles/bad_glob.yaml:7: ") {
 		t.Errorf("bad file: exit %d, stderr %q", code, errs)
 	}
-	code, _, errs = runHozen("profiles", "nosuch")
+	code, _, errs = runHozen(t, "profiles", "nosuch")
 	if code != exitUsage || !strings.Contains(errs, "run 'hozen profiles' to list them") {
 		t.Errorf("unknown name: exit %d, stderr %q", code, errs)
 	}
