@@ -47,6 +47,8 @@ func TestScript(t *testing.T) {
 			"tamper":    cmdTamper,
 			"cut":       cmdCut,
 			"agent":     cmdAgent,
+			"tmpfs":     cmdTmpfs,
+			"hostile":   cmdHostile,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
