@@ -353,3 +353,48 @@ func TestFilesManyFiles(t *testing.T) {
 		t.Errorf("heap grew by %d MiB for %d files", (sink.peak-before.HeapInuse)>>20, n)
 	}
 }
+
+// cancelSink cancels the collection once a file's body is half read, as a
+// signal would, then reads on as the bundle writer does.
+type cancelSink struct {
+	memSink
+	cancel context.CancelFunc
+}
+
+func (s *cancelSink) Put(rec *manifest.Record, body io.Reader) error {
+	if body != nil {
+		half, _ := io.ReadFull(body, make([]byte, rec.Size/2))
+		s.cancel()
+		rest, err := io.Copy(io.Discard, io.LimitReader(body, rec.Size))
+		rec.BytesRead = int64(half) + rest
+		if err != nil {
+			rec.Outcome = manifest.OutcomePartial // as the writer does
+			rec.Errors = append(rec.Errors, err.Error())
+		}
+		body.(Reporter).Report(rec)
+	}
+	s.recs = append(s.recs, rec)
+	return nil
+}
+
+// TestFilesInterruptedRead: a file being read when the collection is
+// interrupted keeps what was read, and its record says it was
+// interrupted, not that the file shrank.
+func TestFilesInterruptedRead(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "big"), bytes.Repeat([]byte("x"), 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sink := &cancelSink{cancel: cancel}
+	f := &Files{Include: []string{"/big"}}
+	if err := f.Collect(ctx, &Env{Root: root, Now: time.Now}, sink); err != nil {
+		t.Fatal(err)
+	}
+	r := sink.find(t, "/big")
+	if r.BytesRead != 1<<19 || r.Outcome != manifest.OutcomePartial || len(r.Warnings) != 0 ||
+		!strings.Contains(strings.Join(r.Errors, ";"), "collection interrupted: context canceled") {
+		t.Errorf("interrupted read: %+v", r)
+	}
+}

@@ -436,7 +436,9 @@ type fileBody struct {
 
 func (b *fileBody) Read(p []byte) (int, error) {
 	if err := b.ctx.Err(); err != nil {
-		return 0, err
+		// Interrupted: the record says so, not that the file shrank.
+		b.err = fmt.Errorf("collection interrupted: %w", err)
+		return 0, b.err
 	}
 	if time.Now().After(b.deadline) {
 		b.timedOut = true
