@@ -285,7 +285,7 @@ func (v *verifier) walk() error {
 	}
 	hdr, err := manifest.ParseHeader(raw)
 	if err != nil {
-		return &manifest.ManifestError{Field: "bundle.json", Reason: err.Error()}
+		return &manifest.ManifestError{Field: "bundle.json", Reason: clip(err.Error())}
 	}
 	if err := v.checkHeader(fixedHeader(manifest.HeaderPath, h.Size, hdr.StartedAt), manifest.HeaderPath); err != nil {
 		return err
@@ -410,7 +410,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	}
 	rec, err := manifest.ParseRecord(raw)
 	if err != nil {
-		return &manifest.RecordError{Seq: seq, Reason: err.Error()}
+		return &manifest.RecordError{Seq: seq, Reason: clip(err.Error())}
 	}
 	path := string(rec.Path)
 	fail := func(format string, args ...any) error {
@@ -476,6 +476,18 @@ func (v *verifier) meta(name string, b []byte) error {
 	return wrapHandler(v.opts.Meta(name, b))
 }
 
+// maxReason bounds a parse error quoted in a verification error: a hostile
+// record can hold a number of a million digits, and the JSON decoder quotes
+// it whole.
+const maxReason = 300
+
+func clip(s string) string {
+	if len(s) <= maxReason {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes of error message cut)", strings.ToValidUTF8(s[:maxReason], ""), len(s)-maxReason)
+}
+
 // isContentError reports whether err came from reading the bundle's
 // content (a bad frame, stream or a cut) rather than from the handler.
 func isContentError(err error) bool {
@@ -514,7 +526,7 @@ func (v *verifier) seal(h *tar.Header) error {
 	}
 	m, err := manifest.ParseManifest(raw)
 	if err != nil {
-		return &manifest.ManifestError{Field: "manifest.json", Reason: err.Error()}
+		return &manifest.ManifestError{Field: "manifest.json", Reason: clip(err.Error())}
 	}
 	if m.BundleID != v.hdr.BundleID {
 		return &manifest.ManifestError{Field: "bundle_id", Reason: fmt.Sprintf("%q, the header says %q", m.BundleID, v.hdr.BundleID)}
