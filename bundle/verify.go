@@ -202,7 +202,10 @@ type verifier struct {
 	res   *Result
 	chain *manifest.Chain
 	hdr   *manifest.Header
-	sums  bytes.Buffer
+	// sums is what SHA256SUMS must hold, kept as its SHA-256 and length:
+	// a bundle of millions of records would otherwise hold the whole
+	// text in memory.
+	sums sumsDigest
 
 	cur        string // name of the last entry whose header was read
 	pendingPad int64  // padding bytes after the last entry's data
@@ -452,7 +455,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 		return err
 	}
 	if rec.Entry == manifest.EntryFile {
-		writeSumLine(&v.sums, rec.SHA256, path)
+		v.sums.add(rec.SHA256, path)
 	}
 	if err := v.addSum(h.Name, raw); err != nil {
 		return err
@@ -465,7 +468,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 
 func (v *verifier) addSum(name string, b []byte) error {
 	s := sha256.Sum256(b)
-	writeSumLine(&v.sums, hex.EncodeToString(s[:]), name)
+	v.sums.add(hex.EncodeToString(s[:]), name)
 	return v.meta(name, b)
 }
 
@@ -474,6 +477,23 @@ func (v *verifier) meta(name string, b []byte) error {
 		return nil
 	}
 	return wrapHandler(v.opts.Meta(name, b))
+}
+
+// sumsDigest hashes the SHA256SUMS text the entries seen so far imply.
+type sumsDigest struct {
+	h    hash.Hash
+	n    int64
+	line bytes.Buffer
+}
+
+func (d *sumsDigest) add(sum, name string) {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	d.line.Reset()
+	writeSumLine(&d.line, sum, name)
+	d.n += int64(d.line.Len())
+	d.h.Write(d.line.Bytes())
 }
 
 // maxReason bounds a parse error quoted in a verification error: a hostile
@@ -570,14 +590,28 @@ func (v *verifier) seal(h *tar.Header) error {
 	if h.Name != manifest.SumsPath {
 		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q where %s belongs", h.Name, manifest.SumsPath)}
 	}
-	sums, err := v.readAll(h, int64(v.sums.Len()))
-	if err != nil {
+	if h.Size != v.sums.n {
+		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: fmt.Sprintf("is %d bytes; listing exactly the bundle's entries and digests takes %d", h.Size, v.sums.n)}
+	}
+	// Read it streaming; keep its bytes only for a Meta callback.
+	got := sha256.New()
+	var sums []byte
+	var dst io.Writer = got
+	var keep bytes.Buffer
+	if v.opts.Meta != nil {
+		dst = io.MultiWriter(got, &keep)
+	}
+	if _, err := io.CopyN(dst, v.tr, h.Size); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
+	sums = keep.Bytes()
 	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
 		return err
 	}
-	if !bytes.Equal(sums, v.sums.Bytes()) {
+	if !bytes.Equal(got.Sum(nil), v.sums.h.Sum(nil)) {
 		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"}
 	}
 	if err := v.meta(manifest.SumsPath, sums); err != nil {
