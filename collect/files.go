@@ -143,6 +143,15 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
+			if isNameTooLong(err) && d != nil {
+				// Longer than PATH_MAX: go on with *at calls from here.
+				if derr := c.walkDeep(ctx, g, local, hostPath, d.IsDir()); derr != errDeepUnsupported {
+					if derr == nil && d.IsDir() {
+						return fs.SkipDir
+					}
+					return derr
+				}
+			}
 			if g.Match(hostPath) || g.MayMatchBelow(hostPath) {
 				if perr := c.putError(hostPath, err); perr != nil {
 					return perr
@@ -170,11 +179,19 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		}
 		fi, err := d.Info()
 		if err != nil {
+			if isNameTooLong(err) {
+				if derr := c.walkDeep(ctx, g, local, hostPath, false); derr != errDeepUnsupported {
+					return derr
+				}
+			}
 			return c.putError(hostPath, err)
 		}
 		return c.put(ctx, hostPath, fi)
 	})
 }
+
+// errDeepUnsupported: walkDeep cannot go past PATH_MAX on this system.
+var errDeepUnsupported = errors.New("paths longer than PATH_MAX are not walked on this system")
 
 // hostPath maps a local path under env.Root back to the host path.
 func (c *fileCopier) hostPath(local string) string {
@@ -289,10 +306,16 @@ func (c *fileCopier) putPseudo(ctx context.Context, local string, fi fs.FileInfo
 
 func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi fs.FileInfo, rec *manifest.Record) error {
 	f, err := openNoFollow(local)
-	if err != nil {
+	return c.putOpened(ctx, f, err, fi, rec, func(at fs.FileInfo) *manifest.FileMeta { return fileMeta(local, at) })
+}
+
+// putOpened stores the regular file f, listed as fi, opened with error
+// openErr; meta describes the file as opened.
+func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, fi fs.FileInfo, rec *manifest.Record, meta func(fs.FileInfo) *manifest.FileMeta) error {
+	if openErr != nil {
 		rec.Entry = manifest.EntryNone
-		rec.Outcome = outcomeOf(err)
-		rec.Errors = []string{err.Error()}
+		rec.Outcome = outcomeOf(openErr)
+		rec.Errors = []string{openErr.Error()}
 		return c.sink.Put(rec, nil)
 	}
 	defer f.Close()
@@ -308,7 +331,7 @@ func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi 
 		// what was opened, and say so.
 		rec.Outcome = manifest.OutcomeChanged
 		rec.Warnings = append(rec.Warnings, "replaced between listing and opening; metadata is of the file opened")
-		rec.File = fileMeta(local, at)
+		rec.File = meta(at)
 		if !at.Mode().IsRegular() {
 			rec.Entry = manifest.EntryNone
 			rec.Outcome = manifest.OutcomeSpecial

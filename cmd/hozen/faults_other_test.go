@@ -7,3 +7,7 @@ import "github.com/rogpeppe/go-internal/testscript"
 func cmdTmpfs(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("tmpfs: Linux only")
 }
+
+func cmdMkdeep(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Fatalf("mkdeep: Linux only")
+}

@@ -49,6 +49,7 @@ func TestScript(t *testing.T) {
 			"agent":     cmdAgent,
 			"tmpfs":     cmdTmpfs,
 			"hostile":   cmdHostile,
+			"mkdeep":    cmdMkdeep,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
