@@ -80,7 +80,7 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"add":   func(a, b int) int { return a + b },
 	"lower": strings.ToLower,
-	"open":  func(p *Process) bool { return p.Depth < 2 || p.Suspicious() },
+	"open":  func(p *Process) bool { return p.Depth < 2 || p.Flagged },
 }
 
 func humanBytes(n int64) string {

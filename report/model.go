@@ -131,6 +131,8 @@ type Process struct {
 	Children  []*Process `json:"children,omitempty"`
 	// Depth is the process's depth in the tree (roots: 0).
 	Depth int `json:"-"`
+	// Flagged: the process or one of its descendants is Suspicious.
+	Flagged bool `json:"-"`
 }
 
 // Suspicious reports whether the process deserves a second look: a
@@ -469,10 +471,12 @@ func (r *Report) buildTree(list []jsonProc, procs map[int]*Process) {
 	place = func(p *Process, depth int) {
 		placed[p.PID] = true
 		p.Depth = depth
+		p.Flagged = p.Suspicious()
 		for _, c := range children[p.PID] {
 			if !placed[c.PID] {
 				p.Children = append(p.Children, c)
 				place(c, depth+1)
+				p.Flagged = p.Flagged || c.Flagged
 			}
 		}
 	}
