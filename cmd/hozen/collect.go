@@ -19,6 +19,7 @@ import (
 
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/collect"
+	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -36,6 +37,7 @@ type collectOptions struct {
 	level         int
 	jsonOut       bool
 	noEnviron     bool
+	ledger        string
 	root          string // hidden: collect from a fixture tree instead of "/"
 }
 
@@ -70,6 +72,7 @@ writes nothing outside --out.`,
 	f.IntVar(&o.level, "level", 1, "zstd level 1 (fastest) to 4 (best)")
 	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
 	f.BoolVar(&o.noEnviron, "no-environ", false, "do not record processes' environment variables")
+	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
 	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
 	f.MarkHidden("root")
 	return c
@@ -89,6 +92,8 @@ type collectSummary struct {
 	Errors     int64           `json:"errors"`
 	Bytes      int64           `json:"bytes"`
 	Signer     string          `json:"signer,omitempty"`
+	Ledger     string          `json:"ledger"`
+	LedgerHead string          `json:"ledger_head"`
 	Duration   float64         `json:"duration_seconds"`
 	Collectors []collect.Stats `json:"collectors"`
 }
@@ -135,6 +140,19 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if err := os.MkdirAll(o.out, 0o700); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
+	// The ledger travels with the bundles; it must work before anything is
+	// collected, so that no event is ever lost. Once collection started,
+	// ledger writes use lctx: an interrupt must not stop them.
+	lctx := context.WithoutCancel(ctx)
+	ledgerPath := o.ledger
+	if ledgerPath == "" {
+		ledgerPath = filepath.Join(o.out, "custody.db")
+	}
+	led, err := custody.Open(lctx, ledgerPath, custody.Options{Signer: signer})
+	if err != nil {
+		return fmt.Errorf("custody ledger %s: %w; give another with --ledger", ledgerPath, err)
+	}
+	defer led.Close()
 	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal)}
 	prog := newProgress(a.stderr, false)
 	if prog != nil {
@@ -158,10 +176,28 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	name := bundleName(o.caseID, hdr.Host.Hostname, now, id.String())
 	outAbs, _ := filepath.Abs(filepath.Join(o.out, name))
-	hdr.Footprint = &manifest.Footprint{PID: os.Getpid(), Args: bstrings(os.Args), Output: manifest.BString(outAbs)}
+	ledgerAbs, _ := filepath.Abs(ledgerPath)
+	hdr.Footprint = &manifest.Footprint{PID: os.Getpid(), Args: bstrings(os.Args), Output: manifest.BString(outAbs), Ledger: manifest.BString(ledgerAbs)}
+	prev, err := led.LastSealed(lctx, o.caseID)
+	if err != nil {
+		return fmt.Errorf("custody ledger %s: %w", ledgerPath, err)
+	}
+	if prev != nil {
+		hdr.Previous = &manifest.Previous{BundleID: prev.BundleID, Head: prev.BundleHead}
+	}
 	w, err := bundle.Create(o.out, name, hdr, bundle.Options{Level: level, Signer: signer, MD5: md5, SHA1: sha1})
 	if err != nil {
 		return fmt.Errorf("create bundle in %s: %w", o.out, err)
+	}
+	event := func(action custody.Action) *custody.Event {
+		return &custody.Event{Actor: examiner, Action: action, CaseID: o.caseID, BundleID: hdr.BundleID,
+			BundleFile: name, Host: hdr.Host.Hostname}
+	}
+	started := event(custody.ActionCollected)
+	started.Reason = fmt.Sprintf("hozen collect started, profile %s", plan.profile.Name)
+	if err := led.Append(lctx, started); err != nil {
+		partial := w.Abort()
+		return fmt.Errorf("custody ledger %s: %w; nothing collected (%s left unsealed)", ledgerPath, err, partial)
 	}
 	stats, runErr := collect.Run(ctx, env, plan.collectors, w)
 	if prog != nil {
@@ -171,14 +207,40 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if runErr != nil {
 		if !errors.Is(runErr, context.Canceled) {
 			partial := w.Abort()
-			return fmt.Errorf("collection failed: %w; the bundle so far is %s (not sealed; 'hozen verify' checks what it holds)", runErr, partial)
+			note := event(custody.ActionNote)
+			note.Reason = fmt.Sprintf("collection failed: %v; unsealed bundle left at %s", runErr, partial)
+			lerr := led.Append(lctx, note)
+			err := fmt.Errorf("collection failed: %w; the bundle so far is %s (not sealed; 'hozen verify' checks what it holds)", runErr, partial)
+			if lerr != nil {
+				err = fmt.Errorf("%w; the ledger %s could not record it either: %v", err, ledgerPath, lerr)
+			}
+			return err
 		}
 		status, reason = manifest.StatusInterrupted, "interrupted by a signal"
 		a.warnf("interrupted: sealing what was collected as %q", status)
 	}
-	sealed, err := w.Seal(status, reason, nil)
+	cp, err := led.Checkpoint(lctx)
 	if err != nil {
+		partial := w.Abort()
+		return fmt.Errorf("custody ledger %s: %w; the bundle so far is %s (not sealed)", ledgerPath, err, partial)
+	}
+	sealed, err := w.Seal(status, reason, checkpointOf(cp))
+	if err != nil {
+		note := event(custody.ActionNote)
+		note.Reason = fmt.Sprintf("sealing failed: %v; unsealed bundle left at %s", err, w.PartialPath())
+		led.Append(lctx, note)
 		return fmt.Errorf("%w; the bundle so far is %s (not sealed)", err, w.PartialPath())
+	}
+	sev := event(custody.ActionSealed)
+	sev.BundleSHA256, sev.BundleHead, sev.BundleMerkleRoot = sealed.SHA256, sealed.Manifest.Head, sealed.Manifest.MerkleRoot
+	sev.Outcome = status
+	sev.Reason = reason
+	if err := led.Append(lctx, sev); err != nil {
+		return fmt.Errorf("the bundle %s is sealed, but the ledger %s could not record it: %w; record it with 'hozen custody record --action note --bundle %s ...'", sealed.Path, ledgerPath, err, sealed.Path)
+	}
+	head, err := led.Checkpoint(lctx)
+	if err != nil {
+		return fmt.Errorf("custody ledger %s: %w", ledgerPath, err)
 	}
 	m := sealed.Manifest
 	sum := collectSummary{
@@ -190,6 +252,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if hdr.Signer != nil {
 		sum.Signer = hdr.Signer.Fingerprint
 	}
+	sum.Ledger, sum.LedgerHead = ledgerPath, head.Text
 	printCollectSummary(a, &sum)
 	if o.jsonOut {
 		enc := json.NewEncoder(a.stdout)
@@ -235,6 +298,7 @@ func printCollectSummary(a *app, s *collectSummary) {
 	if s.Signer != "" {
 		fmt.Fprintf(w, "  signed by %s\n", s.Signer)
 	}
+	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
 }
 
 func humanBytes(n int64) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,11 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
 func newExtractCmd(a *app) *cobra.Command {
-	var dir string
+	var dir, ledger, actor string
 	c := &cobra.Command{
 		Use:   "extract BUNDLE [PATH...] -C DIR",
 		Short: "extract verified artifacts (all, or the PATHs given) into DIR",
@@ -42,10 +44,12 @@ absolute paths and '..', and does not create links that point outside DIR
 			if dir == "" {
 				return usageError{cmd: "extract", err: errors.New("-C DIR is required")}
 			}
-			return runExtract(a, args[0], args[1:], dir)
+			return runExtract(c.Context(), a, args[0], args[1:], dir, ledger, defaultExaminer(actor))
 		},
 	}
 	c.Flags().StringVarP(&dir, "directory", "C", "", "extract into `DIR` (created if missing)")
+	c.Flags().StringVar(&ledger, "ledger", "", "record the extraction in this custody ledger `FILE`")
+	c.Flags().StringVar(&actor, "actor", "", "who extracts, for the ledger (default: the login name)")
 	return c
 }
 
@@ -155,12 +159,19 @@ func safeRelPath(p string) error {
 	return nil
 }
 
-func runExtract(a *app, bundlePath string, want []string, dir string) error {
+func runExtract(ctx context.Context, a *app, bundlePath string, want []string, dir, ledger, actor string) error {
 	f, err := os.Open(bundlePath)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	var led *custody.Ledger
+	if ledger != "" {
+		if led, err = openLedgerFor(ctx, ledger); err != nil {
+			return err
+		}
+		defer led.Close()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -201,6 +212,18 @@ func runExtract(a *app, bundlePath string, want []string, dir string) error {
 	moved, err := moveStaged(root, stageName)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was moved into %s", err, dir)
+	}
+	if led != nil {
+		e := ledgerEvent(custody.ActionExtracted, actor, res, bundlePath)
+		abs, _ := filepath.Abs(dir)
+		e.Location = abs
+		e.Reason = fmt.Sprintf("hozen extract: %d files, %d links", x.files, x.links)
+		if len(want) > 0 {
+			e.Reason += " under " + strings.Join(want, ", ")
+		}
+		if err := led.Append(ctx, e); err != nil {
+			return fmt.Errorf("extracted into %s, but the ledger %s could not record it: %w", dir, ledger, err)
+		}
 	}
 	fmt.Fprintf(a.stderr, "hozen: extracted %d files and %d links (%d entries with metadata) into %s", x.files, x.links, moved, dir)
 	if x.skipped > 0 {

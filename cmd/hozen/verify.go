@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,11 +11,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
 type verifyOptions struct {
 	pubkey, allowed string
+	ledger, actor   string
 	jsonOut         bool
 }
 
@@ -36,12 +39,14 @@ Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error,
 the worst wins: 1 over 2 over 3 over 0.`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runVerify(a, o, args)
+			return runVerify(c.Context(), a, o, args)
 		},
 	}
 	c.Flags().StringVar(&o.pubkey, "pubkey", "", "trust the signer key(s) in this public key `FILE` (authorized_keys form)")
 	c.Flags().StringVar(&o.allowed, "allowed-signers", "", "trust the keys of this OpenSSH allowed_signers `FILE`")
 	c.Flags().BoolVar(&o.jsonOut, "json", false, "print one JSON object per bundle")
+	c.Flags().StringVar(&o.ledger, "ledger", "", "check that this custody ledger `FILE` knows each bundle, show its trail, and record the verification")
+	c.Flags().StringVar(&o.actor, "actor", "", "who verifies, for the ledger (default: the login name)")
 	return c
 }
 
@@ -65,17 +70,30 @@ type verifyReport struct {
 	Principal  string          `json:"principal,omitempty"`
 	SHA256     string          `json:"sha256,omitempty"`
 	Size       int64           `json:"size,omitempty"`
+	Ledger     *ledgerCheck    `json:"ledger,omitempty"`
 	Code       int             `json:"exit_code"`
 }
 
-func runVerify(a *app, o *verifyOptions, paths []string) error {
+func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) error {
 	trust, err := loadTrust(o.pubkey, o.allowed)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	var led *custody.Ledger
+	if o.ledger != "" {
+		if led, err = openLedgerFor(ctx, o.ledger); err != nil {
+			return err
+		}
+		defer led.Close()
+	}
 	worst := exitOK
 	for _, p := range paths {
-		rep := verifyOne(p, trust)
+		rep, res := verifyOne(p, trust)
+		if led != nil && res != nil {
+			if err := ledgerVerify(ctx, led, rep, res, defaultExaminer(o.actor)); err != nil {
+				return err
+			}
+		}
 		if o.jsonOut {
 			b, _ := json.Marshal(rep)
 			fmt.Fprintln(a.stdout, string(b))
@@ -100,25 +118,53 @@ func worseExit(a, b int) int {
 	return a
 }
 
-func verifyOne(path string, trust manifest.Trust) *verifyReport {
+func verifyOne(path string, trust manifest.Trust) (*verifyReport, *bundle.Result) {
 	rep := &verifyReport{Bundle: path}
 	f, err := os.Open(path)
 	if err != nil {
 		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
-		return rep
+		return rep, nil
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
 		rep.Outcome, rep.Reason, rep.Code = "error", "empty file: not a hozen bundle", exitUsage
-		return rep
+		return rep, nil
 	}
 	res, err := bundle.Verify(f, bundle.VerifyOptions{Trust: trust})
 	if err != nil {
 		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
-		return rep
+		return rep, nil
 	}
 	fillReport(rep, res)
-	return rep
+	return rep, res
+}
+
+// ledgerVerify checks the bundle against the ledger and records the
+// verification there. A ledger that does not know an otherwise intact
+// bundle is a failed check (exit 1).
+func ledgerVerify(ctx context.Context, led *custody.Ledger, rep *verifyReport, res *bundle.Result, actor string) error {
+	lc, err := checkAgainstLedger(ctx, led, res)
+	if err != nil {
+		return fmt.Errorf("ledger %s: %w", led.Path(), err)
+	}
+	e := ledgerEvent(custody.ActionVerified, actor, res, rep.Bundle)
+	e.Outcome = rep.Outcome
+	e.Reason = "hozen verify"
+	if rep.Reason != "" {
+		e.Reason += ": " + rep.Reason
+	}
+	if !lc.Known {
+		e.Reason += "; the ledger did not know this bundle: " + lc.Reason
+	}
+	if err := led.Append(ctx, e); err != nil {
+		return fmt.Errorf("ledger %s: %w", led.Path(), err)
+	}
+	lc.Event = e.Seq
+	rep.Ledger = lc
+	if !lc.Known && res.Outcome == bundle.Intact {
+		rep.Code = exitFailed
+	}
+	return nil
 }
 
 func fillReport(rep *verifyReport, res *bundle.Result) {
@@ -189,6 +235,14 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 			who = "signer " + r.Signer
 		}
 		a.warnf("%s is only consistent with itself (%s): anyone could build a consistent bundle; give --pubkey or --allowed-signers to check who sealed it", r.Bundle, who)
+	}
+	if r.Ledger != nil {
+		printTrail(a, r.Ledger)
+		fmt.Fprintf(w, "  recorded as ledger event %d\n", r.Ledger.Event)
+		if !r.Ledger.Known && r.Outcome == "intact" {
+			a.errorf("%s: the ledger %s has no record of sealing this bundle: %s", r.Bundle, r.Ledger.Ledger, r.Ledger.Reason)
+			a.hintf("a bundle the ledger does not know may have been replaced; check the ledger the responder's stick carried ('hozen custody import' folds it in)")
+		}
 	}
 	if r.Outcome == "incomplete" && strings.HasPrefix(r.Reason, "no seal") {
 		a.hintf("every record before the cut verified; 'hozen extract' recovers them")
