@@ -143,7 +143,7 @@ tr.blank td { height: 2.4em; }
 <table>
 <thead><tr><th>#</th><th>date and time (UTC)</th><th>action</th><th>by</th><th>to</th><th>location</th><th>reason / outcome</th><th>event hash</th></tr></thead>
 <tbody>
-{{range .Events}}<tr><td>{{.Seq}}</td><td>{{time .At}}</td><td><b>{{.Action}}</b></td><td>{{.Actor}}{{if .Signature}} (signed){{end}}</td><td>{{.Recipient}}</td><td>{{.Location}}{{if .Host}}<br><span class="note">on {{.Host}}</span>{{end}}</td><td>{{.Reason}}{{if .Outcome}} — {{.Outcome}}{{end}}</td><td><code>{{.Hash}}</code></td></tr>
+{{range .Events}}<tr><td>{{.Seq}}</td><td>{{time .At}}</td><td><b>{{.Action}}</b></td><td>{{.Actor}}{{if .Signature}} (signed){{end}}</td><td>{{.Recipient}}</td><td>{{.Location}}{{if and .Location .Host}}<br>{{end}}{{if .Host}}<span class="note">on {{.Host}}</span>{{end}}</td><td>{{.Reason}}{{if and .Reason .Outcome}} — {{end}}{{.Outcome}}</td><td><code>{{.Hash}}</code></td></tr>
 {{end}}
 {{range blank}}<tr class="blank"><td></td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>
 {{end}}
