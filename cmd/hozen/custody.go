@@ -549,7 +549,7 @@ func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
 			if format != "csv" && format != "json" && format != "html" {
-				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv, json or html", format)}
+				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv or json (data), or html (a printable custody form)", format)}
 			}
 			l, err := openLedger(ctx, *ledger, false)
 			if err != nil {
