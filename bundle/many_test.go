@@ -2,11 +2,13 @@ package bundle
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,5 +92,35 @@ func TestManyTinyEntries(t *testing.T) {
 	t.Logf("%d records, bundle %d bytes; verify heap peak +%d MiB, %d bytes per record", n, s.Size, grew>>20, grew/int64(n))
 	if grew/int64(n) > 2048 {
 		t.Errorf("verify holds %d bytes per record", grew/int64(n))
+	}
+}
+
+// TestTooManyRecords: past the most records a manifest can list, the walk
+// stops with a StreamError (tampered) instead of reading on; the limit is
+// lowered here to 1,000 so the test stays small.
+func TestTooManyRecords(t *testing.T) {
+	dir := t.TempDir()
+	arts := make([]artifact, 0, 1001)
+	for i := range 1001 {
+		arts = append(arts, artifact{rec: manifest.Record{Path: manifest.BString(fmt.Sprintf("files/m/%d", i)), Entry: manifest.EntryNone,
+			Source: "/m", Collector: "files"}})
+	}
+	s := writeBundle(t, dir, nil, arts)
+	f, err := os.Open(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := verify(f, VerifyOptions{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *StreamError
+	if res.Outcome != Tampered || !errors.As(res.Err, &se) || res.Records != 1000 ||
+		!strings.Contains(res.Err.Error(), "more records than a manifest of at most 1073741824 bytes can list (1000)") {
+		t.Fatalf("%s after %d records: %v", res.Outcome, res.Records, res.Err)
+	}
+	if maxRecords != 16025997 {
+		t.Errorf("maxRecords = %d", maxRecords)
 	}
 }

@@ -119,12 +119,23 @@ type Result struct {
 // *manifest.RecordError, *manifest.ManifestError, *FrameError,
 // *StreamError or *IncompleteError.
 func Verify(r io.Reader, opts VerifyOptions) (*Result, error) {
+	return verify(r, opts, maxRecords)
+}
+
+// maxRecords is the most records a bundle can hold: its manifest lists
+// each record's chain hash (67 bytes of JSON: quotes, 64 hex digits and a
+// comma) and may be at most manifest.MaxManifestSize bytes. A stream with
+// more records can never be sealed, so the walk stops there instead of
+// holding the chain of an endless stream (about 450 bytes a record).
+const maxRecords = manifest.MaxManifestSize / 67
+
+func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 	d, err := newDecoded(ioTagger{r})
 	if err != nil {
 		return nil, err
 	}
 	defer d.close()
-	v := &verifier{d: d, opts: opts, res: &Result{}}
+	v := &verifier{d: d, opts: opts, res: &Result{}, maxRecords: limit}
 	v.tr = tar.NewReader(d)
 	err = v.walk()
 	res := v.res
@@ -196,12 +207,13 @@ func (e *WhereError) Error() string {
 func (e *WhereError) Unwrap() error { return e.Err }
 
 type verifier struct {
-	d     *decoded
-	tr    *tar.Reader
-	opts  VerifyOptions
-	res   *Result
-	chain *manifest.Chain
-	hdr   *manifest.Header
+	maxRecords int64
+	d          *decoded
+	tr         *tar.Reader
+	opts       VerifyOptions
+	res        *Result
+	chain      *manifest.Chain
+	hdr        *manifest.Header
 	// sums is what SHA256SUMS must hold, kept as its SHA-256 and length:
 	// a bundle of millions of records would otherwise hold the whole
 	// text in memory.
@@ -397,6 +409,9 @@ func (v *verifier) artifact(h *tar.Header) error {
 // must vouch for (nil for a metadata-only record).
 func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	seq, _ := v.chain.Next()
+	if seq > v.maxRecords {
+		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("record %d: more records than a manifest of at most %d bytes can list (%d): not a hozen bundle", seq, manifest.MaxManifestSize, v.maxRecords)}
+	}
 	if h.Name != manifest.RecordPath(seq) {
 		e := &manifest.RecordError{Seq: seq, Reason: fmt.Sprintf("entry %q found where %s belongs: records are missing or out of order", h.Name, manifest.RecordPath(seq))}
 		if de != nil {
