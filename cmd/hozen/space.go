@@ -33,16 +33,16 @@ func checkFreeSpace(dir string, need int64) error {
 
 // diskFullError rewrites a write error of the bundle being written at
 // partial: when it is ENOSPC (or EDQUOT), it names the destination, the
-// bytes the .partial holds, and what to do; other errors are returned as
-// they are.
-func diskFullError(err error, partial string) error {
+// bytes the .partial holds, and what to do, and ok is true; other errors
+// come back as they are, with ok false.
+func diskFullError(err error, partial string) (_ error, ok bool) {
 	if !errors.Is(err, syscall.ENOSPC) && !isQuota(err) {
-		return err
+		return err, false
 	}
 	var written int64
 	if fi, serr := os.Stat(partial); serr == nil {
 		written = fi.Size()
 	}
 	return fmt.Errorf("%w on %s: %d bytes written; the bundle so far is %s (not sealed; 'hozen verify' checks what it holds)",
-		errNoSpace, filepath.Dir(partial), written, partial)
+		errNoSpace, filepath.Dir(partial), written, partial), true
 }
