@@ -2,8 +2,8 @@ package bundle
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
