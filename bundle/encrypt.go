@@ -218,6 +218,17 @@ func SSHTag(pub ssh.PublicKey) string {
 	return base64.RawStdEncoding.EncodeToString(h[:4])
 }
 
+// IdentityError is an identity that matched a recipient stanza but could
+// not be used (a wrong passphrase for its key, say): the caller's problem,
+// not the bundle's. Identities return it from Unwrap.
+type IdentityError struct {
+	Name string // the identity's file
+	Err  error
+}
+
+func (e *IdentityError) Error() string { return fmt.Sprintf("identity %s: %v", e.Name, e.Err) }
+func (e *IdentityError) Unwrap() error { return e.Err }
+
 // DecryptError is a part of an encrypted bundle that fails age's
 // authentication: it was changed (or, at the very end, cut short).
 type DecryptError struct {
@@ -250,7 +261,8 @@ func Decrypt(f io.Reader, identities ...age.Identity) (*Decrypted, error) {
 	plain, err := age.Decrypt(src, identities...)
 	if err != nil {
 		var nm *age.NoIdentityMatchError
-		if errors.As(err, &nm) {
+		var ie *IdentityError
+		if errors.As(err, &nm) || errors.As(err, &ie) {
 			return nil, err
 		}
 		return nil, &AgeHeaderError{err}
