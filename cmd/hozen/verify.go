@@ -221,7 +221,7 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 	switch r.Outcome {
 	case "encrypted":
 		a.errorf("%s", r.Reason)
-		a.hintf("an ssh key's tag is the start of its SHA-256: compare with the tags 'hozen verify --identity KEY' names, or ask who collected it")
+		a.hintf("only the investigator's private key reads it (the responder never holds one); see docs/usb.md")
 		return
 	case "error":
 		if strings.HasPrefix(r.Reason, r.Bundle) {
