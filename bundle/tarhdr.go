@@ -45,13 +45,15 @@ func dataHeader(rec *manifest.Record) *tar.Header {
 	return h
 }
 
-// fixedHeader is the tar header of one of hozen's own entries.
+// fixedHeader is the tar header of one of hozen's own entries. Its mtime
+// is the start time in whole seconds: a fraction would cost every record a
+// PAX extended header (1 KiB more to compress and hash per record).
 func fixedHeader(name string, size int64, at time.Time) *tar.Header {
 	return &tar.Header{
 		Name:     name,
 		Mode:     0o644,
 		Size:     size,
-		ModTime:  at,
+		ModTime:  at.Truncate(time.Second),
 		Typeflag: tar.TypeReg,
 		Format:   tar.FormatPAX,
 	}

@@ -421,8 +421,10 @@ func ParseProfile(b []byte, file string) (*Profile, error) {
 		}
 		p.Files = append(p.Files, fg)
 	}
-	if len(p.CollectorNames) == 0 && len(p.Files) == 0 {
-		return nil, perr(0, "collects nothing: list collectors or files")
+	// "collectors: []" with no files is a profile for files named on the
+	// command line only; anything else that collects nothing is a mistake.
+	if y.Collectors == nil && len(p.Files) == 0 {
+		return nil, perr(0, "collects nothing: list collectors or files (or \"collectors: []\" to collect only what --include names)")
 	}
 	return p, nil
 }
@@ -502,6 +504,9 @@ func (p *Profile) AddFiles(include, exclude []string) {
 // logs), then the command line's group. An unknown collector name or a bad
 // glob is an error.
 func (p *Profile) Collectors(o BuildOptions) ([]Collector, error) {
+	if len(p.CollectorNames) == 0 && len(p.Files) == 0 {
+		return nil, fmt.Errorf("profile %s collects nothing: add --include GLOB", p.Name)
+	}
 	for _, n := range p.CollectorNames {
 		if !knownCollector(n) {
 			return nil, fmt.Errorf("profile %s: unknown collector %q", p.Name, n)

@@ -21,6 +21,7 @@ type progress struct {
 	bar       *progressbar.ProgressBar
 	collector string
 	artifacts int64
+	bytes     int64
 }
 
 // newProgress returns a progress display on w, or nil when w is not a
@@ -55,12 +56,13 @@ func (p *progress) Artifact(path string, n int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.artifacts++
+	p.bytes += n
 	p.bar.Describe(p.describe())
 	p.bar.Add64(n)
 }
 
 func (p *progress) describe() string {
-	return fmt.Sprintf("%-10s %6d artifacts", p.collector, p.artifacts)
+	return fmt.Sprintf("%-12s %6d artifacts %10s", p.collector, p.artifacts, humanBytes(p.bytes))
 }
 
 // finish clears the display before the summary is printed.

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make bench: hozen against standard tools on the same corpus, in one run,
+# alternating A and B, reporting medians and ratios (never absolute
+# targets: these machines are shared and noisy).
+#
+#   BENCH_MIB    MiB of log-like files in the corpus (default 1024)
+#   BENCH_SMALL  number of small files (default 20000)
+#   BENCH_RUNS   runs of each command (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MIB=${BENCH_MIB:-1024}
+SMALL=${BENCH_SMALL:-20000}
+RUNS=${BENCH_RUNS:-5}
+for t in zstd tar sha256sum /usr/bin/time; do
+	command -v "$t" >/dev/null || { echo "bench: needs $t" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hozen-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+CGO_ENABLED=0 go build -trimpath -o "$work/hozen" ./cmd/hozen
+go run ./scripts/gencorpus -o "$work/corpus" -mib "$MIB" -small 0
+go run ./scripts/gencorpus -o "$work/small" -mib 0 -small "$SMALL" -seed 2
+printf 'name: files\ndescription: only what --include names\ncollectors: []\n' >"$work/files.yaml"
+cat "$work"/corpus/logs/* >/dev/null # warm the page cache
+cat "$work"/small/small/*/* >/dev/null
+
+# measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
+measure() {
+	local name=$1; shift
+	/usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+	cat "$work/t" >>"$work/$name"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+H=$work/hozen
+for i in $(seq "$RUNS"); do
+	rm -rf "$work/out" "$work/tar.zst"
+	measure collect "$H" collect --profile volatile --include "$work/corpus/**" --out "$work/out"
+	measure tarzstd sh -c "tar -cf - -C '$work' corpus | zstd -1 -T0 -q > '$work/tar.zst'"
+	B=$(ls "$work"/out/*.tar.zst)
+	measure verify "$H" verify "$B"
+	measure zstdsha sh -c "zstd -dc '$B' | sha256sum"
+	rm -rf "$work/out2" "$work/small.tar.zst"
+	measure collect_small "$H" collect --profile "$work/files.yaml" --include "$work/small/**" --out "$work/out2"
+	measure tarzstd_small sh -c "tar -cf - -C '$work' small | zstd -1 -T0 -q > '$work/small.tar.zst'"
+	rm -rf "$work/out3"
+	measure volatile "$H" collect --profile volatile --out "$work/out3"
+done
+
+row() { # label A B
+	local a b ra
+	a=$(cut -d' ' -f1 "$work/$2" | median)
+	ra=$(cut -d' ' -f2 "$work/$2" | sort -n | tail -1)
+	if [ -n "${3:-}" ]; then
+		b=$(cut -d' ' -f1 "$work/$3" | median)
+		printf "%-44s %8.2f s %8.2f s %7.2fx %8d KiB\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$ra"
+	else
+		printf "%-44s %8.2f s %10s %8s %8d KiB\n" "$1" "$a" "-" "-" "$ra"
+	fi
+}
+echo
+echo "corpus: $(du -sh "$work/corpus" | cut -f1) in $(find "$work/corpus" -type f | wc -l) files; small: $SMALL files; $RUNS runs, medians"
+printf "%-44s %10s %10s %8s %12s\n" "" "hozen" "standard" "ratio" "hozen max RSS"
+row "collect vs tar | zstd -1 -T0" collect tarzstd
+row "verify vs zstd -dc | sha256sum" verify zstdsha
+row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
+row "volatile snapshot (collect --profile volatile)" volatile
