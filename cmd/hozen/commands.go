@@ -12,5 +12,8 @@ func addCommands(a *app, root *cobra.Command) {
 		newExtractCmd(a),
 		newProfilesCmd(a),
 		newCustodyCmd(a),
+		newReportCmd(a),
+		newTimelineCmd(a),
+		newShowCmd(a),
 	)
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/spf13/cobra"
@@ -542,13 +543,13 @@ To sign it with an SSH key (namespace hozen-custody-head):
 func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 	var format string
 	c := &cobra.Command{
-		Use:   "export --format csv|json",
-		Short: "write every event as CSV (spreadsheets) or JSON (case files) to stdout",
+		Use:   "export --format csv|json|html",
+		Short: "write every event as CSV (spreadsheets), JSON (case files) or a printable HTML custody form to stdout",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
-			if format != "csv" && format != "json" {
-				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv or json", format)}
+			if format != "csv" && format != "json" && format != "html" {
+				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv or json (data), or html (a printable custody form)", format)}
 			}
 			l, err := openLedger(ctx, *ledger, false)
 			if err != nil {
@@ -560,9 +561,15 @@ func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 				return custodyError(err)
 			}
 			rep, verr := verifyForRead(ctx, a, l)
-			if format == "csv" {
+			switch format {
+			case "csv":
 				err = custody.WriteCSV(a.stdout, evs)
-			} else {
+			case "html":
+				// A printable custody form; it says so itself when the
+				// ledger does not verify.
+				cp, _ := l.Checkpoint(ctx)
+				err = custody.WriteHTML(a.stdout, custody.HTMLForm{Ledger: l.ID(), Path: *ledger, Checkpoint: cp, VerifyError: verr, Now: time.Now()}, evs)
+			default:
 				var cp custody.Checkpoint
 				if rep != nil {
 					cp = rep.Checkpoint
@@ -575,7 +582,7 @@ func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 			return verr
 		},
 	}
-	c.Flags().StringVar(&format, "format", "", "csv or json (required)")
+	c.Flags().StringVar(&format, "format", "", "csv, json or html (required)")
 	return c
 }
 

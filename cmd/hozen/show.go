@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hozen-dfir/hozen/report"
+)
+
+func newShowCmd(a *app) *cobra.Command {
+	var f readFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "show BUNDLE processes|network|logins|artifacts [--json]",
+		Short: "print one view of a bundle as an aligned table, for a quick look",
+		Long: `show verifies a bundle and prints one view of it:
+
+  processes  the process tree: pid, parent, user, start, flags (deleted-exe,
+             hidden, traced), executable hash, command line
+  network    TCP and UDP sockets with their processes, listening first
+  logins     sessions, login history, failed logins, last login per account
+  artifacts  every record: outcome, size, SHA-256, collector, path
+
+Bytes a terminal should not get raw are shown as \xNN. --json prints the same
+view as JSON. Exit codes are verify's; a bundle that is not intact shows only
+what was read before the failure.`,
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			view := args[1]
+			if !slices.Contains(report.Views, view) {
+				return usageError{cmd: c.Name(), err: fmt.Errorf("no view %q: want %s", view, strings.Join(report.Views, ", "))}
+			}
+			r, err := buildReport(c.Context(), args[0], &f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				err = report.WriteTableJSON(a.stdout, r, view)
+			} else {
+				err = report.WriteTable(a.stdout, r, view)
+			}
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			return verdict(a, args[0], r)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the view as JSON")
+	f.add(c, false)
+	return c
+}

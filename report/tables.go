@@ -1,0 +1,148 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Views names the tables [WriteTable] prints.
+var Views = []string{"processes", "network", "logins", "artifacts"}
+
+// tableTime is how tables show times: UTC, to the second.
+const tableTime = "2006-01-02 15:04:05Z"
+
+func fmtTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(tableTime)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// cell makes a value safe for a tab-aligned terminal table: Display's
+// escapes, and no tab.
+func cell(s string) string { return strings.ReplaceAll(Display(s), "\t", `\t`) }
+
+// WriteTable prints one view of the report as an aligned table.
+func WriteTable(w io.Writer, r *Report, view string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	switch view {
+	case "processes":
+		fmt.Fprintln(tw, "PID\tPPID\tUSER\tSTART (UTC)\tFLAGS\tEXE SHA256\tCOMMAND")
+		r.Walk(func(p *Process) {
+			var flags []string
+			if p.ExeDeleted {
+				flags = append(flags, "deleted-exe")
+			}
+			if p.Hidden {
+				flags = append(flags, "hidden")
+			}
+			if p.TracerPID != 0 {
+				flags = append(flags, "traced-by-"+strconv.Itoa(p.TracerPID))
+			}
+			if p.KernelThread {
+				flags = append(flags, "kthread")
+			}
+			sum := p.ExeSHA256
+			if len(sum) > 16 {
+				sum = sum[:16]
+			}
+			cmd := Cmdline(p.Argv)
+			if cmd == "" {
+				cmd = "[" + Display(string(p.Name)) + "]"
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s%s\n", p.PID, p.PPID, cell(dash(p.User)), fmtTime(p.Start),
+				dash(strings.Join(flags, ",")), dash(sum), strings.Repeat("  ", p.Depth), cell(cmd))
+		})
+	case "network":
+		fmt.Fprintln(tw, "PROTO\tSTATE\tLOCAL\tREMOTE\tUSER\tPID/PROCESS")
+		for _, c := range r.Network.Connections {
+			var owners []string
+			for _, o := range c.Owners {
+				owners = append(owners, fmt.Sprintf("%d/%s", o.PID, Display(string(o.Name))))
+			}
+			own := strings.Join(owners, ",")
+			if own == "" {
+				own = "(" + c.OwnerStatus + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Proto, dash(c.State), c.Local, c.Remote, cell(dash(c.User)), cell(own))
+		}
+	case "logins":
+		fmt.Fprintln(tw, "TIME (UTC)\tKIND\tTYPE\tUSER\tLINE\tHOST\tSOURCE")
+		rows := func(kind string, ls []Login) {
+			for _, l := range ls {
+				host := string(l.Host)
+				if l.Address != "" && l.Address != host {
+					host = strings.TrimSpace(host + " " + l.Address)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtTime(&l.Time), kind, l.Type, cell(dash(string(l.User))), cell(dash(string(l.Line))), cell(dash(host)), l.Source)
+			}
+		}
+		rows("session", r.Logins.Sessions)
+		rows("history", r.Logins.History)
+		rows("failed", r.Logins.Failed)
+		for _, l := range r.Logins.Lastlog {
+			user := dash(l.User)
+			if l.NoAccount {
+				user = fmt.Sprintf("uid %d (no account)", l.UID)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtTime(&l.Time), "lastlog", "-", cell(user), cell(dash(string(l.Line))), cell(dash(string(l.Host))), "/var/log/lastlog")
+		}
+	case "artifacts":
+		fmt.Fprintln(tw, "SEQ\tOUTCOME\tSIZE\tSHA256\tCOLLECTOR\tPATH")
+		for _, a := range r.Artifacts {
+			sum := dash(a.SHA256)
+			if len(sum) > 16 {
+				sum = sum[:16]
+			}
+			size := strconv.FormatInt(a.Size, 10)
+			if a.Entry != "file" {
+				size = "-"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.Seq, a.Outcome, size, sum, a.Collector, cell(string(a.Path)))
+			for _, e := range a.Errors {
+				fmt.Fprintf(tw, "\t\t\t\t\t  error: %s\n", cell(e))
+			}
+		}
+	default:
+		return fmt.Errorf("no view %q: want one of %s", view, strings.Join(Views, ", "))
+	}
+	return tw.Flush()
+}
+
+// WriteTableJSON prints one view of the report as indented JSON.
+func WriteTableJSON(w io.Writer, r *Report, view string) error {
+	var v any
+	switch view {
+	case "processes":
+		var flat []*Process
+		r.Walk(func(p *Process) {
+			c := *p
+			c.Children = nil
+			flat = append(flat, &c)
+		})
+		v = flat
+	case "network":
+		v = r.Network
+	case "logins":
+		v = r.Logins
+	case "artifacts":
+		v = r.Artifacts
+	default:
+		return fmt.Errorf("no view %q: want one of %s", view, strings.Join(Views, ", "))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
