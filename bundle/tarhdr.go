@@ -18,12 +18,14 @@ func dataHeader(rec *manifest.Record) *tar.Header {
 	h := &tar.Header{
 		Name:    string(rec.Path),
 		Mode:    0o644,
-		ModTime: rec.CollectedAt,
+		ModTime: rec.CollectedAt.Truncate(time.Second),
 		Format:  tar.FormatPAX,
 	}
 	if rec.File != nil {
 		h.Mode = int64(fs.FileMode(rec.File.ModeBits).Perm())
-		h.ModTime = rec.File.Mtime
+		// Whole seconds: a fraction would cost every file a PAX extended
+		// header. The record keeps the exact time, and hozen extract sets it.
+		h.ModTime = rec.File.Mtime.Truncate(time.Second)
 		if rec.File.UID != nil && *rec.File.UID >= 0 {
 			h.Uid = int(*rec.File.UID)
 		}

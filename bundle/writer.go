@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/crypto/ssh"
 
@@ -40,6 +41,9 @@ type Options struct {
 	Signer ssh.Signer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Recipients, when set, encrypt the bundle with age as it is written
+	// (see encrypt.go); its name gets AgeSuffix.
+	Recipients []age.Recipient
 }
 
 // Writer writes one bundle: header, then artifacts and their records, then
@@ -50,6 +54,7 @@ type Writer struct {
 	opts    Options
 	path    string // final name
 	f       *os.File
+	out     *output // the file, or age encryption over it
 	comp    *compressor
 	fr      *framer
 	tw      *tar.Writer
@@ -61,8 +66,9 @@ type Writer struct {
 	done    bool
 }
 
-// Create starts the bundle dir/name (name ends in .tar.zst), writing to
-// name+".partial" until Seal. hdr's Hashes are set from opts.
+// Create starts the bundle dir/name (name ends in .tar.zst, plus .age when
+// opts.Recipients encrypt it), writing to name+".partial" until Seal.
+// hdr's Hashes are set from opts.
 func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -84,6 +90,9 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 	if opts.Signer != nil {
 		hdr.Signer = manifest.SignerOf(opts.Signer.PublicKey())
 	}
+	if len(opts.Recipients) > 0 && !strings.HasSuffix(name, AgeSuffix) {
+		name += AgeSuffix
+	}
 	final := filepath.Join(dir, name)
 	if _, err := os.Lstat(final); err == nil {
 		return nil, fmt.Errorf("%s already exists; hozen never overwrites a bundle", final)
@@ -92,13 +101,19 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 	if err != nil {
 		return nil, err
 	}
-	comp, err := newCompressor(f, opts.Level, opts.Workers)
+	out, err := newOutput(f, opts.Recipients)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
 	}
-	w := &Writer{opts: opts, path: final, f: f, comp: comp, hdr: hdr, copyBuf: make([]byte, 256<<10)}
+	comp, err := newCompressor(out.w, opts.Level, opts.Workers)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr, copyBuf: make([]byte, 256<<10)}
 	w.fr = &framer{c: comp, buf: comp.getBuf(maxFrame)}
 	w.tw = tar.NewWriter(w.fr)
 	raw, err := manifest.Marshal(hdr)
@@ -322,10 +337,16 @@ func writeZeros(w io.Writer, n int64) error {
 
 // Sealed describes a sealed bundle.
 type Sealed struct {
-	Path     string
-	SHA256   string // of the bundle file
-	Size     int64
-	Manifest *manifest.Manifest
+	Path   string
+	SHA256 string // of the bundle file as stored (the ciphertext, if encrypted)
+	Size   int64  // of the bundle file as stored
+	// StreamSHA256 and StreamSize are of the .tar.zst stream; the same as
+	// SHA256 and Size unless the bundle is encrypted, when they are what
+	// 'age -d' gives back.
+	StreamSHA256 string
+	StreamSize   int64
+	Encrypted    bool
+	Manifest     *manifest.Manifest
 }
 
 // Seal writes the manifest, its signature and SHA256SUMS, ends the tar
@@ -345,6 +366,7 @@ func (w *Writer) Seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		w.err = err
 		w.done = true
 		w.comp.close()
+		w.out.close()
 		w.f.Close()
 		return nil, fmt.Errorf("seal %s: %w", w.PartialPath(), err)
 	}
@@ -402,11 +424,16 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		return nil, err
 	}
 	w.done = true
+	if err := w.out.close(); err != nil {
+		w.f.Close()
+		return nil, err
+	}
 	if err := w.f.Sync(); err != nil {
 		w.f.Close()
 		return nil, err
 	}
-	size := w.comp.off
+	streamSum, streamSize := hex.EncodeToString(w.comp.fileSum.Sum(nil)), w.comp.off
+	sum, size := w.out.sum(w.comp.fileSum, w.comp.off)
 	if err := w.f.Close(); err != nil {
 		return nil, err
 	}
@@ -418,10 +445,13 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 	}
 	syncDir(filepath.Dir(w.path))
 	return &Sealed{
-		Path:     w.path,
-		SHA256:   hex.EncodeToString(w.comp.fileSum.Sum(nil)),
-		Size:     size,
-		Manifest: m,
+		Path:         w.path,
+		SHA256:       sum,
+		Size:         size,
+		StreamSHA256: streamSum,
+		StreamSize:   streamSize,
+		Encrypted:    w.out.stored != nil,
+		Manifest:     m,
 	}, nil
 }
 
@@ -437,6 +467,9 @@ func (w *Writer) Abort() string {
 	w.tw.Flush()
 	w.fr.cut()
 	w.comp.close()
+	// An encrypted bundle gets its last age chunk, so that it decrypts
+	// whole to the cut bundle.
+	w.out.close()
 	w.f.Sync()
 	w.f.Close()
 	return w.PartialPath()

@@ -205,6 +205,7 @@ func (r *procReader) read(ctx context.Context, pid int) Process {
 			for _, e := range procfs.SplitNUL(raw) {
 				pr.Environ = append(pr.Environ, manifest.BString(e))
 			}
+			pr.Environ = redactOwnEnviron(r.env, pid, pr.Environ)
 		}
 		r.readLinks(ctx, base, &pr, fail)
 	}

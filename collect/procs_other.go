@@ -111,6 +111,7 @@ func (p *Processes) gopsProcess(ctx context.Context, gp *process.Process, hashes
 		for _, e := range env {
 			pr.Environ = append(pr.Environ, manifest.BString(e))
 		}
+		pr.Environ = redactOwnEnviron(nil, pr.PID, pr.Environ)
 	} else {
 		fail("environ", err)
 	}

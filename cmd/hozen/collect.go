@@ -38,6 +38,8 @@ type collectOptions struct {
 	jsonOut       bool
 	noEnviron     bool
 	ledger        string
+	recipients    []string
+	recipFiles    []string
 	root          string // hidden: collect from a fixture tree instead of "/"
 }
 
@@ -50,6 +52,11 @@ func newCollectCmd(a *app) *cobra.Command {
 bundle, <case>_<host>_<UTC time>_<id>.tar.zst in --out. The bundle is written
 as NAME.tar.zst.partial and renamed only once sealed. The last line of
 stdout is the bundle's path (with --json, one JSON object).
+
+With --recipient or --recipients-file the bundle is encrypted with age as it
+is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
+holder of a recipient's private key can read it ('hozen verify --identity',
+or 'age -d -i KEY' back to the plain .tar.zst).
 
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
@@ -73,6 +80,8 @@ writes nothing outside --out.`,
 	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
 	f.BoolVar(&o.noEnviron, "no-environ", false, "do not record processes' environment variables")
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
+	f.StringArrayVar(&o.recipients, "recipient", nil, "encrypt the bundle with age to this public `KEY` (age1... or an ssh-ed25519 public key line); repeatable")
+	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
 	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
 	f.MarkHidden("root")
 	return c
@@ -80,22 +89,26 @@ writes nothing outside --out.`,
 
 // collectSummary is what collect --json prints.
 type collectSummary struct {
-	Bundle     string          `json:"bundle"`
-	SHA256     string          `json:"sha256"`
-	Size       int64           `json:"size"`
-	BundleID   string          `json:"bundle_id"`
-	Status     string          `json:"status"`
-	Head       string          `json:"head"`
-	MerkleRoot string          `json:"merkle_root"`
-	Records    int64           `json:"records"`
-	Artifacts  int64           `json:"artifacts"`
-	Errors     int64           `json:"errors"`
-	Bytes      int64           `json:"bytes"`
-	Signer     string          `json:"signer,omitempty"`
-	Ledger     string          `json:"ledger"`
-	LedgerHead string          `json:"ledger_head"`
-	Duration   float64         `json:"duration_seconds"`
-	Collectors []collect.Stats `json:"collectors"`
+	Bundle     string   `json:"bundle"`
+	SHA256     string   `json:"sha256"`
+	Size       int64    `json:"size"`
+	BundleID   string   `json:"bundle_id"`
+	Status     string   `json:"status"`
+	Head       string   `json:"head"`
+	MerkleRoot string   `json:"merkle_root"`
+	Records    int64    `json:"records"`
+	Artifacts  int64    `json:"artifacts"`
+	Errors     int64    `json:"errors"`
+	Bytes      int64    `json:"bytes"`
+	Signer     string   `json:"signer,omitempty"`
+	Encrypted  bool     `json:"encrypted,omitempty"`
+	Recipients []string `json:"recipients,omitempty"`
+	// StreamSHA256 is of the decrypted .tar.zst, when encrypted.
+	StreamSHA256 string          `json:"decrypted_sha256,omitempty"`
+	Ledger       string          `json:"ledger"`
+	LedgerHead   string          `json:"ledger_head"`
+	Duration     float64         `json:"duration_seconds"`
+	Collectors   []collect.Stats `json:"collectors"`
 }
 
 func runCollect(ctx context.Context, a *app, o *collectOptions) error {
@@ -128,6 +141,10 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	plan, err := planCollection(o, refTime)
 	if err != nil {
 		return err
+	}
+	recipients, recipDesc, err := loadRecipients(o.recipients, o.recipFiles)
+	if err != nil {
+		return usageError{cmd: "collect", err: err}
 	}
 	var signer ssh.Signer
 	if o.key != "" {
@@ -179,6 +196,9 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		Profile:   plan.profile,
 	}
 	name := bundleName(o.caseID, hdr.Host.Hostname, now, id.String())
+	if len(recipients) > 0 {
+		name += bundle.AgeSuffix
+	}
 	outAbs, _ := filepath.Abs(filepath.Join(o.out, name))
 	ledgerAbs, _ := filepath.Abs(ledgerPath)
 	hdr.Footprint = &manifest.Footprint{PID: os.Getpid(), Args: bstrings(os.Args), Output: manifest.BString(outAbs), Ledger: manifest.BString(ledgerAbs)}
@@ -189,7 +209,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if prev != nil {
 		hdr.Previous = &manifest.Previous{BundleID: prev.BundleID, Head: prev.BundleHead}
 	}
-	w, err := bundle.Create(o.out, name, hdr, bundle.Options{Level: level, Signer: signer, MD5: md5, SHA1: sha1})
+	w, err := bundle.Create(o.out, name, hdr, bundle.Options{Level: level, Signer: signer, MD5: md5, SHA1: sha1, Recipients: recipients})
 	if err != nil {
 		return fmt.Errorf("create bundle in %s: %w", o.out, err)
 	}
@@ -245,6 +265,10 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	sev.BundleSHA256, sev.BundleHead, sev.BundleMerkleRoot = sealed.SHA256, sealed.Manifest.Head, sealed.Manifest.MerkleRoot
 	sev.Outcome = status
 	sev.Reason = reason
+	if sealed.Encrypted {
+		enc := fmt.Sprintf("encrypted with age to %s; the decrypted .tar.zst has sha256 %s", strings.Join(recipDesc, ", "), sealed.StreamSHA256)
+		sev.Reason = strings.TrimPrefix(reason+"; "+enc, "; ")
+	}
 	if err := led.Append(lctx, sev); err != nil {
 		return fmt.Errorf("the bundle %s is sealed, but the ledger %s could not record it: %w; record it with 'hozen custody record --action note --bundle %s ...'", sealed.Path, ledgerPath, err, sealed.Path)
 	}
@@ -261,6 +285,9 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	if hdr.Signer != nil {
 		sum.Signer = hdr.Signer.Fingerprint
+	}
+	if sealed.Encrypted {
+		sum.Encrypted, sum.Recipients, sum.StreamSHA256 = true, recipDesc, sealed.StreamSHA256
 	}
 	sum.Ledger, sum.LedgerHead = ledgerPath, head.Text
 	printCollectSummary(a, &sum)
@@ -307,6 +334,9 @@ func printCollectSummary(a *app, s *collectSummary) {
 	fmt.Fprintf(w, "  sha256 %s\n  head   %s\n", s.SHA256, s.Head)
 	if s.Signer != "" {
 		fmt.Fprintf(w, "  signed by %s\n", s.Signer)
+	}
+	if s.Encrypted {
+		fmt.Fprintf(w, "  encrypted (age) to %s\n", strings.Join(s.Recipients, ", "))
 	}
 	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
 }

@@ -22,6 +22,7 @@ import (
 
 func newExtractCmd(a *app) *cobra.Command {
 	var dir, ledger, actor string
+	var ids identityFlags
 	c := &cobra.Command{
 		Use:   "extract BUNDLE [PATH...] -C DIR",
 		Short: "extract verified artifacts (all, or the PATHs given) into DIR",
@@ -44,12 +45,13 @@ absolute paths and '..', and does not create links that point outside DIR
 			if dir == "" {
 				return usageError{cmd: "extract", err: errors.New("-C DIR is required")}
 			}
-			return runExtract(c.Context(), a, args[0], args[1:], dir, ledger, defaultExaminer(actor))
+			return runExtract(c.Context(), a, args[0], args[1:], dir, ledger, defaultExaminer(actor), ids)
 		},
 	}
 	c.Flags().StringVarP(&dir, "directory", "C", "", "extract into `DIR` (created if missing)")
 	c.Flags().StringVar(&ledger, "ledger", "", "record the extraction in this custody ledger `FILE`")
 	c.Flags().StringVar(&actor, "actor", "", "who extracts, for the ledger (default: the login name)")
+	ids.add(c)
 	return c
 }
 
@@ -159,12 +161,12 @@ func safeRelPath(p string) error {
 	return nil
 }
 
-func runExtract(ctx context.Context, a *app, bundlePath string, want []string, dir, ledger, actor string) error {
-	f, err := os.Open(bundlePath)
+func runExtract(ctx context.Context, a *app, bundlePath string, want []string, dir, ledger, actor string, ids identityFlags) error {
+	bf, err := openBundle(a, bundlePath, ids)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer bf.Close()
 	var led *custody.Ledger
 	if ledger != "" {
 		if led, err = openLedgerFor(ctx, ledger); err != nil {
@@ -200,7 +202,7 @@ func runExtract(ctx context.Context, a *app, bundlePath string, want []string, d
 		}
 		return stage.WriteFile(name, b, 0o644)
 	}
-	res, err := bundle.Verify(f, bundle.VerifyOptions{Handler: x, Meta: meta})
+	res, err := bf.verify(bundle.VerifyOptions{Handler: x, Meta: meta})
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing extracted", bundlePath, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +18,7 @@ import (
 
 func newLsCmd(a *app) *cobra.Command {
 	var jsonOut bool
+	var ids identityFlags
 	c := &cobra.Command{
 		Use:   "ls BUNDLE",
 		Short: "list a bundle's artifacts: sizes, hashes, outcomes and errors",
@@ -27,10 +27,11 @@ turns out tampered or incomplete, what was listed before the failure
 verified and nothing after it is listed; the exit code is verify's.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runLs(a, args[0], jsonOut)
+			return runLs(a, args[0], jsonOut, ids)
 		},
 	}
 	c.Flags().BoolVar(&jsonOut, "json", false, "print the records as JSON lines")
+	ids.add(c)
 	return c
 }
 
@@ -102,14 +103,14 @@ func displayPath(s string) string {
 	return s
 }
 
-func runLs(a *app, path string, jsonOut bool) error {
-	f, err := os.Open(path)
+func runLs(a *app, path string, jsonOut bool, ids identityFlags) error {
+	bf, err := openBundle(a, path, ids)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer bf.Close()
 	l := &recordLister{a: a, json: jsonOut, tw: tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)}
-	res, err := bundle.Verify(f, bundle.VerifyOptions{Handler: l})
+	res, err := bf.verify(bundle.VerifyOptions{Handler: l})
 	l.tw.Flush()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

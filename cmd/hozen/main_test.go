@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +33,18 @@ func TestMain(m *testing.M) {
 // TestScript runs the end-to-end scripts in testdata/*.txt against the
 // real binary: real files, real standard tools.
 func TestScript(t *testing.T) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"mkfixture": cmdMkfixture,
+		"setbundle": cmdSetbundle,
+		"cmptree":   cmdCmptree,
+		"tamper":    cmdTamper,
+		"cut":       cmdCut,
+		"agent":     cmdAgent,
+		"tmpfs":     cmdTmpfs,
+		"hostile":   cmdHostile,
+		"mkdeep":    cmdMkdeep,
+	}
+	maps.Copy(cmds, protectCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
@@ -40,17 +53,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("USER", "examiner")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mkfixture": cmdMkfixture,
-			"setbundle": cmdSetbundle,
-			"cmptree":   cmdCmptree,
-			"tamper":    cmdTamper,
-			"cut":       cmdCut,
-			"agent":     cmdAgent,
-			"tmpfs":     cmdTmpfs,
-			"hostile":   cmdHostile,
-			"mkdeep":    cmdMkdeep,
-		},
+		Cmds: cmds,
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "root":

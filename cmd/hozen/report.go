@@ -24,9 +24,11 @@ import (
 type readFlags struct {
 	pubkey, allowed string
 	ledger          string
+	ids             identityFlags
 }
 
 func (f *readFlags) add(c *cobra.Command, withLedger bool) {
+	f.ids.add(c)
 	c.Flags().StringVar(&f.pubkey, "pubkey", "", "trust the signer key(s) in this public key `FILE` (authorized_keys form)")
 	c.Flags().StringVar(&f.allowed, "allowed-signers", "", "trust the keys of this OpenSSH allowed_signers `FILE`")
 	if withLedger {
@@ -36,31 +38,43 @@ func (f *readFlags) add(c *cobra.Command, withLedger bool) {
 
 // buildReport verifies the bundle at path while reading what the views
 // need, and adds the custody trail when a ledger is named.
-func buildReport(ctx context.Context, path string, f *readFlags) (*report.Report, error) {
+func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*report.Report, error) {
 	trust, err := loadTrust(f.pubkey, f.allowed)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	file, err := os.Open(path)
+	bf, err := openBundle(a, path, f.ids)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	defer file.Close()
-	if fi, err := file.Stat(); err == nil && fi.Size() == 0 {
-		return nil, withCode(exitUsage, fmt.Errorf("%s: empty file: not a hozen bundle", path))
-	}
-	// The file's own SHA-256 finds its custody events, also when the
-	// bundle is not intact (Verify gives it only for a whole file).
+	defer bf.Close()
+	// The file's own SHA-256 (as stored: the ciphertext of an encrypted
+	// bundle) finds its custody events, also when the bundle is not intact.
 	sum := sha256.New()
-	r, err := report.Build(io.TeeReader(file, sum), report.Options{Trust: trust, Name: filepath.Base(path)})
+	in := bf.Reader()
+	if !bf.Encrypted {
+		in = io.TeeReader(in, sum)
+	}
+	r, err := report.Build(in, report.Options{Trust: trust, Name: filepath.Base(path)})
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", path, err))
 	}
-	if _, err := io.Copy(sum, file); err != nil {
+	if _, err := io.Copy(sum, in); err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", path, err))
 	}
+	fileSHA := hex.EncodeToString(sum.Sum(nil))
+	if bf.Encrypted {
+		if derr := bf.dec.Err(); derr != nil && r.Verification.Outcome != string(bundle.Tampered) {
+			r.Verification.Outcome, r.Verification.Reason = string(bundle.Tampered), derr.Error()
+		}
+		stored, _, err := bf.dec.StoredSHA256()
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("%s: %w", path, err))
+		}
+		fileSHA = stored
+	}
 	if f.ledger != "" {
-		if err := addCustody(ctx, r, f.ledger, hex.EncodeToString(sum.Sum(nil))); err != nil {
+		if err := addCustody(ctx, r, f.ledger, fileSHA); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +173,7 @@ does not verify), 2 usage or I/O error, 3 incomplete. A report is written in
 every case but 2, and says at its top what failed.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			r, err := buildReport(c.Context(), args[0], &f)
+			r, err := buildReport(c.Context(), a, args[0], &f)
 			if err != nil {
 				return err
 			}

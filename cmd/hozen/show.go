@@ -33,7 +33,7 @@ what was read before the failure.`,
 			if !slices.Contains(report.Views, view) {
 				return usageError{cmd: c.Name(), err: fmt.Errorf("no view %q: want %s", view, strings.Join(report.Views, ", "))}
 			}
-			r, err := buildReport(c.Context(), args[0], &f)
+			r, err := buildReport(c.Context(), a, args[0], &f)
 			if err != nil {
 				return err
 			}

@@ -39,7 +39,7 @@ what was read before the failure.`,
 			default:
 				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv, jsonl or bodyfile", format)}
 			}
-			r, err := buildReport(c.Context(), args[0], &f)
+			r, err := buildReport(c.Context(), a, args[0], &f)
 			if err != nil {
 				return err
 			}

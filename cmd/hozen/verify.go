@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,6 +18,7 @@ type verifyOptions struct {
 	pubkey, allowed string
 	ledger, actor   string
 	jsonOut         bool
+	ids             identityFlags
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -36,7 +36,11 @@ trusted key, an unsigned bundle or another signer fails.
 
 Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error,
 3 incomplete (not sealed, cut short, or interrupted). With several bundles
-the worst wins: 1 over 2 over 3 over 0.`,
+the worst wins: 1 over 2 over 3 over 0.
+
+An encrypted bundle (.tar.zst.age) is read with --identity; without one,
+verify says to whom it is encrypted (exit 2). Its file sha256 is of the
+file as stored, the one the ledger records.`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runVerify(c.Context(), a, o, args)
@@ -46,6 +50,7 @@ the worst wins: 1 over 2 over 3 over 0.`,
 	c.Flags().StringVar(&o.allowed, "allowed-signers", "", "trust the keys of this OpenSSH allowed_signers `FILE`")
 	c.Flags().BoolVar(&o.jsonOut, "json", false, "print one JSON object per bundle")
 	c.Flags().StringVar(&o.ledger, "ledger", "", "check that this custody ledger `FILE` knows each bundle, show its trail, and record the verification")
+	o.ids.add(c)
 	c.Flags().StringVar(&o.actor, "actor", "", "who verifies, for the ledger (default: the login name)")
 	return c
 }
@@ -70,8 +75,12 @@ type verifyReport struct {
 	Principal  string          `json:"principal,omitempty"`
 	SHA256     string          `json:"sha256,omitempty"`
 	Size       int64           `json:"size,omitempty"`
-	Ledger     *ledgerCheck    `json:"ledger,omitempty"`
-	Code       int             `json:"exit_code"`
+	Encrypted  bool            `json:"encrypted,omitempty"`
+	Recipients []string        `json:"recipients,omitempty"`
+	// StreamSHA256 is of the decrypted .tar.zst, when encrypted.
+	StreamSHA256 string       `json:"decrypted_sha256,omitempty"`
+	Ledger       *ledgerCheck `json:"ledger,omitempty"`
+	Code         int          `json:"exit_code"`
 }
 
 func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) error {
@@ -88,7 +97,7 @@ func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) er
 	}
 	worst := exitOK
 	for _, p := range paths {
-		rep, res := verifyOne(p, trust)
+		rep, res := verifyOne(a, p, trust, o.ids)
 		if led != nil && res != nil {
 			if err := ledgerVerify(ctx, led, rep, res, defaultExaminer(o.actor)); err != nil {
 				return err
@@ -118,24 +127,37 @@ func worseExit(a, b int) int {
 	return a
 }
 
-func verifyOne(path string, trust manifest.Trust) (*verifyReport, *bundle.Result) {
+func verifyOne(a *app, path string, trust manifest.Trust, ids identityFlags) (*verifyReport, *bundle.Result) {
 	rep := &verifyReport{Bundle: path}
-	f, err := os.Open(path)
+	bf, err := openBundle(a, path, ids)
 	if err != nil {
-		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
+		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitCode(err)
+		var ee *encryptedError
+		if errors.As(err, &ee) {
+			rep.Outcome, rep.Encrypted = "encrypted", true
+			for _, s := range ee.recipients {
+				rep.Recipients = append(rep.Recipients, s.String())
+			}
+		}
+		var te *ageTamperedError
+		if errors.As(err, &te) {
+			rep.Outcome, rep.Reason, rep.Encrypted = string(bundle.Tampered), te.err.Error(), true
+		}
 		return rep, nil
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
-		rep.Outcome, rep.Reason, rep.Code = "error", "empty file: not a hozen bundle", exitUsage
-		return rep, nil
-	}
-	res, err := bundle.Verify(f, bundle.VerifyOptions{Trust: trust})
+	defer bf.Close()
+	res, err := bf.verify(bundle.VerifyOptions{Trust: trust})
 	if err != nil {
 		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
 		return rep, nil
 	}
 	fillReport(rep, res)
+	if bf.Encrypted {
+		rep.Encrypted, rep.StreamSHA256 = true, bf.StreamSHA256
+		for _, s := range bf.Recipients {
+			rep.Recipients = append(rep.Recipients, s.String())
+		}
+	}
 	return rep, res
 }
 
@@ -197,9 +219,19 @@ func fillReport(rep *verifyReport, res *bundle.Result) {
 func printVerify(a *app, r *verifyReport, trusted bool) {
 	w := a.stdout
 	switch r.Outcome {
+	case "encrypted":
+		a.errorf("%s", r.Reason)
+		a.hintf("only the investigator's private key reads it (the responder never holds one); see docs/usb.md")
+		return
 	case "error":
-		a.errorf("%s: %s", r.Bundle, r.Reason)
-		a.hintf("check the path; a bundle is a .tar.zst (or .tar.zst.partial) file that 'hozen collect' wrote")
+		if strings.HasPrefix(r.Reason, r.Bundle) {
+			a.errorf("%s", r.Reason)
+		} else {
+			a.errorf("%s: %s", r.Bundle, r.Reason)
+		}
+		if !strings.Contains(r.Reason, "identit") {
+			a.hintf("check the path; a bundle is a .tar.zst or .tar.zst.age (or .partial) file that 'hozen collect' wrote")
+		}
 		return
 	case "intact":
 		fmt.Fprintf(w, "%s: intact\n", r.Bundle)
@@ -217,7 +249,17 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 		fmt.Fprintf(w, "  merkle root %s\n", r.MerkleRoot)
 	}
 	if r.SHA256 != "" {
-		fmt.Fprintf(w, "  file sha256 %s\n", r.SHA256)
+		if r.Encrypted {
+			fmt.Fprintf(w, "  file sha256 %s (as stored, encrypted)\n", r.SHA256)
+		} else {
+			fmt.Fprintf(w, "  file sha256 %s\n", r.SHA256)
+		}
+	}
+	if r.Encrypted {
+		fmt.Fprintf(w, "  encrypted (age) to %s\n", strings.Join(r.Recipients, ", "))
+		if r.StreamSHA256 != "" {
+			fmt.Fprintf(w, "  decrypted .tar.zst sha256 %s\n", r.StreamSHA256)
+		}
 	}
 	switch {
 	case r.Signer == "":

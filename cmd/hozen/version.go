@@ -23,6 +23,12 @@ type buildInfo struct {
 	Path      string
 }
 
+// ldVersion and ldCommit are set by 'make dist' (-ldflags -X) from git,
+// for builds that the go command cannot stamp with VCS information itself
+// (it does not in a git worktree, whose .git is a file). The VCS stamp,
+// when there is one, wins.
+var ldVersion, ldCommit string
+
 func readBuildInfo() buildInfo {
 	bi := buildInfo{Version: "(devel)", GoVersion: runtime.Version()}
 	if info, ok := debug.ReadBuildInfo(); ok {
@@ -37,6 +43,12 @@ func readBuildInfo() buildInfo {
 				bi.Modified = s.Value == "true"
 			}
 		}
+	}
+	if bi.Version == "(devel)" && ldVersion != "" {
+		bi.Version = ldVersion
+	}
+	if bi.Commit == "" && ldCommit != "" {
+		bi.Commit = ldCommit
 	}
 	if exe, err := os.Executable(); err == nil {
 		bi.Path = exe
