@@ -72,5 +72,26 @@ bench:
 	bash scripts/bench.sh
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./bundle ./custody ./manifest
 
+# Every fuzz target, one after the other, FUZZTIME each, on one core
+# (-parallel 1). -fuzzminimizetime is bounded by executions: minimizing an
+# "interesting" input of a few KiB otherwise takes the default 60 s each,
+# and fuzzing stalls at a few executions per second. A crasher lands in
+# PKG/testdata/fuzz/TARGET/ and is a regression test from then on.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := \
+	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest \
+	./bundle:FuzzVerify ./collect:FuzzParseProfile \
+	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
+	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
+	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) \
+			-fuzzminimizetime 100x -parallel 1 || exit 1; \
+	done
+
 clean:
 	rm -rf hozen dist dist-a dist-b

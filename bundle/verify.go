@@ -119,12 +119,23 @@ type Result struct {
 // *manifest.RecordError, *manifest.ManifestError, *FrameError,
 // *StreamError or *IncompleteError.
 func Verify(r io.Reader, opts VerifyOptions) (*Result, error) {
+	return verify(r, opts, maxRecords)
+}
+
+// maxRecords is the most records a bundle can hold: its manifest lists
+// each record's chain hash (67 bytes of JSON: quotes, 64 hex digits and a
+// comma) and may be at most manifest.MaxManifestSize bytes. A stream with
+// more records can never be sealed, so the walk stops there instead of
+// holding the chain of an endless stream (about 450 bytes a record).
+const maxRecords = manifest.MaxManifestSize / 67
+
+func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 	d, err := newDecoded(ioTagger{r})
 	if err != nil {
 		return nil, err
 	}
 	defer d.close()
-	v := &verifier{d: d, opts: opts, res: &Result{}}
+	v := &verifier{d: d, opts: opts, res: &Result{}, maxRecords: limit}
 	v.tr = tar.NewReader(d)
 	err = v.walk()
 	res := v.res
@@ -196,13 +207,17 @@ func (e *WhereError) Error() string {
 func (e *WhereError) Unwrap() error { return e.Err }
 
 type verifier struct {
-	d     *decoded
-	tr    *tar.Reader
-	opts  VerifyOptions
-	res   *Result
-	chain *manifest.Chain
-	hdr   *manifest.Header
-	sums  bytes.Buffer
+	maxRecords int64
+	d          *decoded
+	tr         *tar.Reader
+	opts       VerifyOptions
+	res        *Result
+	chain      *manifest.Chain
+	hdr        *manifest.Header
+	// sums is what SHA256SUMS must hold, kept as its SHA-256 and length:
+	// a bundle of millions of records would otherwise hold the whole
+	// text in memory.
+	sums sumsDigest
 
 	cur        string // name of the last entry whose header was read
 	pendingPad int64  // padding bytes after the last entry's data
@@ -285,7 +300,7 @@ func (v *verifier) walk() error {
 	}
 	hdr, err := manifest.ParseHeader(raw)
 	if err != nil {
-		return &manifest.ManifestError{Field: "bundle.json", Reason: err.Error()}
+		return &manifest.ManifestError{Field: "bundle.json", Reason: clip(err.Error())}
 	}
 	if err := v.checkHeader(fixedHeader(manifest.HeaderPath, h.Size, hdr.StartedAt), manifest.HeaderPath); err != nil {
 		return err
@@ -394,6 +409,9 @@ func (v *verifier) artifact(h *tar.Header) error {
 // must vouch for (nil for a metadata-only record).
 func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	seq, _ := v.chain.Next()
+	if seq > v.maxRecords {
+		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("record %d: more records than a manifest of at most %d bytes can list (%d): not a hozen bundle", seq, manifest.MaxManifestSize, v.maxRecords)}
+	}
 	if h.Name != manifest.RecordPath(seq) {
 		e := &manifest.RecordError{Seq: seq, Reason: fmt.Sprintf("entry %q found where %s belongs: records are missing or out of order", h.Name, manifest.RecordPath(seq))}
 		if de != nil {
@@ -410,7 +428,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	}
 	rec, err := manifest.ParseRecord(raw)
 	if err != nil {
-		return &manifest.RecordError{Seq: seq, Reason: err.Error()}
+		return &manifest.RecordError{Seq: seq, Reason: clip(err.Error())}
 	}
 	path := string(rec.Path)
 	fail := func(format string, args ...any) error {
@@ -452,7 +470,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 		return err
 	}
 	if rec.Entry == manifest.EntryFile {
-		writeSumLine(&v.sums, rec.SHA256, path)
+		v.sums.add(rec.SHA256, path)
 	}
 	if err := v.addSum(h.Name, raw); err != nil {
 		return err
@@ -465,7 +483,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 
 func (v *verifier) addSum(name string, b []byte) error {
 	s := sha256.Sum256(b)
-	writeSumLine(&v.sums, hex.EncodeToString(s[:]), name)
+	v.sums.add(hex.EncodeToString(s[:]), name)
 	return v.meta(name, b)
 }
 
@@ -474,6 +492,35 @@ func (v *verifier) meta(name string, b []byte) error {
 		return nil
 	}
 	return wrapHandler(v.opts.Meta(name, b))
+}
+
+// sumsDigest hashes the SHA256SUMS text the entries seen so far imply.
+type sumsDigest struct {
+	h    hash.Hash
+	n    int64
+	line bytes.Buffer
+}
+
+func (d *sumsDigest) add(sum, name string) {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	d.line.Reset()
+	writeSumLine(&d.line, sum, name)
+	d.n += int64(d.line.Len())
+	d.h.Write(d.line.Bytes())
+}
+
+// maxReason bounds a parse error quoted in a verification error: a hostile
+// record can hold a number of a million digits, and the JSON decoder quotes
+// it whole.
+const maxReason = 300
+
+func clip(s string) string {
+	if len(s) <= maxReason {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes of error message cut)", strings.ToValidUTF8(s[:maxReason], ""), len(s)-maxReason)
 }
 
 // isContentError reports whether err came from reading the bundle's
@@ -514,7 +561,7 @@ func (v *verifier) seal(h *tar.Header) error {
 	}
 	m, err := manifest.ParseManifest(raw)
 	if err != nil {
-		return &manifest.ManifestError{Field: "manifest.json", Reason: err.Error()}
+		return &manifest.ManifestError{Field: "manifest.json", Reason: clip(err.Error())}
 	}
 	if m.BundleID != v.hdr.BundleID {
 		return &manifest.ManifestError{Field: "bundle_id", Reason: fmt.Sprintf("%q, the header says %q", m.BundleID, v.hdr.BundleID)}
@@ -558,14 +605,28 @@ func (v *verifier) seal(h *tar.Header) error {
 	if h.Name != manifest.SumsPath {
 		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q where %s belongs", h.Name, manifest.SumsPath)}
 	}
-	sums, err := v.readAll(h, int64(v.sums.Len()))
-	if err != nil {
+	if h.Size != v.sums.n {
+		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: fmt.Sprintf("is %d bytes; listing exactly the bundle's entries and digests takes %d", h.Size, v.sums.n)}
+	}
+	// Read it streaming; keep its bytes only for a Meta callback.
+	got := sha256.New()
+	var sums []byte
+	var dst io.Writer = got
+	var keep bytes.Buffer
+	if v.opts.Meta != nil {
+		dst = io.MultiWriter(got, &keep)
+	}
+	if _, err := io.CopyN(dst, v.tr, h.Size); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
+	sums = keep.Bytes()
 	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
 		return err
 	}
-	if !bytes.Equal(sums, v.sums.Bytes()) {
+	if !bytes.Equal(got.Sum(nil), v.sums.h.Sum(nil)) {
 		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"}
 	}
 	if err := v.meta(manifest.SumsPath, sums); err != nil {

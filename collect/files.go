@@ -143,6 +143,15 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
+			if isNameTooLong(err) && d != nil {
+				// Longer than PATH_MAX: go on with *at calls from here.
+				if derr := c.walkDeep(ctx, g, local, hostPath, d.IsDir()); derr != errDeepUnsupported {
+					if derr == nil && d.IsDir() {
+						return fs.SkipDir
+					}
+					return derr
+				}
+			}
 			if g.Match(hostPath) || g.MayMatchBelow(hostPath) {
 				if perr := c.putError(hostPath, err); perr != nil {
 					return perr
@@ -170,11 +179,19 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		}
 		fi, err := d.Info()
 		if err != nil {
+			if isNameTooLong(err) {
+				if derr := c.walkDeep(ctx, g, local, hostPath, false); derr != errDeepUnsupported {
+					return derr
+				}
+			}
 			return c.putError(hostPath, err)
 		}
 		return c.put(ctx, hostPath, fi)
 	})
 }
+
+// errDeepUnsupported: walkDeep cannot go past PATH_MAX on this system.
+var errDeepUnsupported = errors.New("paths longer than PATH_MAX are not walked on this system")
 
 // hostPath maps a local path under env.Root back to the host path.
 func (c *fileCopier) hostPath(local string) string {
@@ -289,10 +306,16 @@ func (c *fileCopier) putPseudo(ctx context.Context, local string, fi fs.FileInfo
 
 func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi fs.FileInfo, rec *manifest.Record) error {
 	f, err := openNoFollow(local)
-	if err != nil {
+	return c.putOpened(ctx, f, err, fi, rec, func(at fs.FileInfo) *manifest.FileMeta { return fileMeta(local, at) })
+}
+
+// putOpened stores the regular file f, listed as fi, opened with error
+// openErr; meta describes the file as opened.
+func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, fi fs.FileInfo, rec *manifest.Record, meta func(fs.FileInfo) *manifest.FileMeta) error {
+	if openErr != nil {
 		rec.Entry = manifest.EntryNone
-		rec.Outcome = outcomeOf(err)
-		rec.Errors = []string{err.Error()}
+		rec.Outcome = outcomeOf(openErr)
+		rec.Errors = []string{openErr.Error()}
 		return c.sink.Put(rec, nil)
 	}
 	defer f.Close()
@@ -308,7 +331,7 @@ func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi 
 		// what was opened, and say so.
 		rec.Outcome = manifest.OutcomeChanged
 		rec.Warnings = append(rec.Warnings, "replaced between listing and opening; metadata is of the file opened")
-		rec.File = fileMeta(local, at)
+		rec.File = meta(at)
 		if !at.Mode().IsRegular() {
 			rec.Entry = manifest.EntryNone
 			rec.Outcome = manifest.OutcomeSpecial
@@ -316,6 +339,9 @@ func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi 
 		}
 	}
 	size := at.Size()
+	if ext, ok := sparseExtents(f, at, size); ok {
+		return c.putSparse(ctx, f, at, rec, ext)
+	}
 	want := size
 	if c.f.MaxFileBytes > 0 && want > c.f.MaxFileBytes {
 		want = c.f.MaxFileBytes
@@ -342,6 +368,71 @@ func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi 
 	return c.sink.Put(rec, body)
 }
 
+// Sparse files. A file whose holes add up to sparseMinHoles or more (a
+// 1 TiB file with a few blocks written, say) is not read as zeros for
+// hours and not inflated in the bundle: its data entry holds only its data
+// ranges, one after the other, and the record's outcome is "partial" with
+// a warning that lists every range as OFFSET+LENGTH, so the file can be
+// rebuilt exactly (holes are zeros). A smaller sparse file (lastlog, say)
+// is read whole, so its digest is that of sha256sum. A file with more than
+// sparseMaxExtents data ranges gets a metadata record only.
+const (
+	sparseMinHoles   = 64 << 20
+	sparseMaxExtents = 1024
+)
+
+// extent is one data range of a sparse file.
+type extent struct{ Off, Len int64 }
+
+func (c *fileCopier) putSparse(ctx context.Context, f *os.File, at fs.FileInfo, rec *manifest.Record, ext []extent) error {
+	size := at.Size()
+	var data int64
+	for _, e := range ext {
+		data += e.Len
+	}
+	if len(ext) > sparseMaxExtents {
+		rec.Entry = manifest.EntryNone
+		rec.Outcome = manifest.OutcomePartial
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("sparse file: apparent size %d bytes, %d bytes of data in %d ranges, more than the %d hozen lists; metadata only, not read",
+			size, data, len(ext), sparseMaxExtents))
+		return c.sink.Put(rec, nil)
+	}
+	// Caps apply to the data stored: keep whole ranges, cut the last one.
+	want := data
+	if c.f.MaxFileBytes > 0 && want > c.f.MaxFileBytes {
+		want = c.f.MaxFileBytes
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes of data (per-file limit)", want, data))
+	}
+	if got := c.env.Budget.Take(want); got < want {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes of data (total byte budget of %d reached)", got, data, c.env.Budget.Max()))
+		want = got
+	}
+	var (
+		readers []io.Reader
+		ranges  strings.Builder
+		left    = want
+	)
+	for _, e := range ext {
+		n := min(e.Len, left)
+		if n <= 0 {
+			break
+		}
+		readers = append(readers, io.NewSectionReader(f, e.Off, n))
+		fmt.Fprintf(&ranges, " %d+%d", e.Off, n)
+		left -= n
+	}
+	rec.Entry = manifest.EntryFile
+	rec.Outcome = manifest.OutcomePartial
+	rec.Size = want
+	rec.Warnings = append(rec.Warnings, fmt.Sprintf("sparse file: apparent size %d bytes, %d bytes of data in %d ranges; stored %d bytes: the data ranges one after the other, holes (zeros) not stored; ranges (offset+length):%s",
+		size, data, len(ext), want, ranges.String()))
+	body := &fileBody{
+		f: f, r: io.MultiReader(readers...), ctx: ctx, want: want, size: size, before: at,
+		deadline: time.Now().Add(fileDeadline(want)),
+	}
+	return c.sink.Put(rec, body)
+}
+
 // fileDeadline bounds the time one file may take: a minute, plus a second
 // per 20 MB, so a hung network mount cannot stall a collection.
 func fileDeadline(n int64) time.Duration {
@@ -355,6 +446,7 @@ var errWatchdog = errors.New("watchdog: read deadline passed")
 // whether it changed while read.
 type fileBody struct {
 	f        *os.File
+	r        io.Reader // what to read, if not f from its start (sparse files)
 	ctx      context.Context
 	want     int64 // bytes the record promises
 	size     int64 // size at open
@@ -367,13 +459,21 @@ type fileBody struct {
 
 func (b *fileBody) Read(p []byte) (int, error) {
 	if err := b.ctx.Err(); err != nil {
-		return 0, err
+		// Interrupted: the record says so, not that the file shrank.
+		b.err = fmt.Errorf("collection interrupted: %w", err)
+		return 0, b.err
 	}
 	if time.Now().After(b.deadline) {
 		b.timedOut = true
 		return 0, errWatchdog
 	}
-	n, err := b.f.Read(p)
+	var n int
+	var err error
+	if b.r != nil {
+		n, err = b.r.Read(p)
+	} else {
+		n, err = b.f.Read(p)
+	}
 	b.n += int64(n)
 	if err != nil {
 		b.err = err

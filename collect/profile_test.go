@@ -387,6 +387,14 @@ func FuzzParseProfile(f *testing.F) {
 		if p.SHA256() != sha256hex(b) {
 			t.Fatal("digest is not of the input")
 		}
+		if len(p.CollectorNames) == 0 && len(p.Files) == 0 {
+			// "collectors: []": a profile for what --include names
+			// (testdata/fuzz/FuzzParseProfile/8336828c4de9a5a5).
+			if _, err := p.Collectors(BuildOptions{}); err == nil {
+				t.Fatal("a profile that collects nothing builds without --include")
+			}
+			p.AddFiles([]string{"/x"}, nil)
+		}
 		if _, err := p.Collectors(BuildOptions{}); err != nil {
 			t.Fatalf("parsed profile does not build: %v", err)
 		}

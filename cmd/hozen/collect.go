@@ -157,6 +157,10 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if err := os.MkdirAll(o.out, 0o700); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
+	// reliability: refuse to start on a destination with too little room.
+	if err := checkFreeSpace(o.out, 0); err != nil {
+		return err
+	}
 	// The ledger travels with the bundles; it must work before anything is
 	// collected, so that no event is ever lost. Once collection started,
 	// ledger writes use lctx: an interrupt must not stop them.
@@ -231,6 +235,9 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 			note.Reason = fmt.Sprintf("collection failed: %v; unsealed bundle left at %s", runErr, partial)
 			lerr := led.Append(lctx, note)
 			err := fmt.Errorf("collection failed: %w; the bundle so far is %s (not sealed; 'hozen verify' checks what it holds)", runErr, partial)
+			if full, ok := diskFullError(runErr, partial); ok { // reliability: name DEST and the bytes written
+				err = fmt.Errorf("collection failed: %w", full)
+			}
 			if lerr != nil {
 				err = fmt.Errorf("%w; the ledger %s could not record it either: %v", err, ledgerPath, lerr)
 			}
@@ -249,6 +256,9 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		note := event(custody.ActionNote)
 		note.Reason = fmt.Sprintf("sealing failed: %v; unsealed bundle left at %s", err, w.PartialPath())
 		led.Append(lctx, note)
+		if full, ok := diskFullError(err, w.PartialPath()); ok { // reliability: name DEST and the bytes written
+			return fmt.Errorf("seal: %w", full)
+		}
 		return fmt.Errorf("%w; the bundle so far is %s (not sealed)", err, w.PartialPath())
 	}
 	sev := event(custody.ActionSealed)

@@ -256,6 +256,12 @@ func moveStaged(root *os.Root, stageName string) (int, error) {
 		if _, err := root.Lstat(n); err == nil {
 			return 0, fmt.Errorf("%s already exists; hozen never overwrites", filepath.FromSlash(n))
 		}
+		// reliability: every directory on the way must be a real one (or
+		// missing): a link planted in DIR would make the moves fail half
+		// way, after some files were moved.
+		if err := checkParents(root, n); err != nil {
+			return 0, err
+		}
 	}
 	for _, n := range names {
 		if err := root.MkdirAll(path.Dir(n), 0o755); err != nil {

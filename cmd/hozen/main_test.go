@@ -40,6 +40,9 @@ func TestScript(t *testing.T) {
 		"tamper":    cmdTamper,
 		"cut":       cmdCut,
 		"agent":     cmdAgent,
+		"tmpfs":     cmdTmpfs,
+		"hostile":   cmdHostile,
+		"mkdeep":    cmdMkdeep,
 	}
 	maps.Copy(cmds, protectCmds)
 	testscript.Run(t, testscript.Params{
@@ -303,6 +306,8 @@ func writeChunks(ts *testscript.TestScript, path string, chunks []*chunk, traile
 //	swap A B        swap artifacts A and B with their records
 //	record PATH     edit a field of PATH's record (same length)
 //	resign KEYFILE  replace the manifest signature by one of another key
+//	duprecord PATH  repeat the artifact PATH and its record
+//	json PATH KIND  replace PATH's record by hostile JSON (deep, hugenum)
 func cmdTamper(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: tamper BUNDLE OP [ARGS]")
@@ -336,6 +341,24 @@ func cmdTamper(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("record of %s has no outcome ok", args[2])
 		}
 		c.data = bytes.Replace(c.data, []byte(`"outcome":"ok"`), []byte(`"outcome":"OK"`), 1)
+		c.dirty = true
+	case "duprecord":
+		// the artifact and its record, twice
+		i := find(args[2])
+		dup := []*chunk{chunks[i], chunks[i+1]}
+		chunks = append(chunks[:i+2], append(dup, chunks[i+2:]...)...)
+	case "json":
+		// the record of PATH replaced by hostile JSON: deep (nesting
+		// 100,000 levels) or hugenum (a number of 100,000 digits)
+		c := chunks[find(args[2])+1]
+		switch args[3] {
+		case "deep":
+			c.data = []byte(`{"seq":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "}\n")
+		case "hugenum":
+			c.data = []byte(`{"seq":1` + strings.Repeat("0", 100000) + "}\n")
+		default:
+			ts.Fatalf("json deep|hugenum")
+		}
 		c.dirty = true
 	case "resign":
 		keyb, err := os.ReadFile(ts.MkAbs(args[2]))
