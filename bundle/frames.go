@@ -97,9 +97,9 @@ func (c *compressor) compressLoop() {
 	defer c.wg.Done()
 	for j := range c.work {
 		if j.store {
-			j.out = storedFrame(j.raw, c.getBuf(len(j.raw)+len(j.raw)/1024+64))
+			j.out = storedFrame(j.raw, c.getBuf())
 		} else {
-			j.out = c.enc.EncodeAll(j.raw, c.getBuf(len(j.raw)/2))
+			j.out = c.enc.EncodeAll(j.raw, c.getBuf())
 		}
 		close(j.done)
 	}
@@ -136,22 +136,25 @@ func (c *compressor) writeLoop() {
 	}
 }
 
+// frameBufSize is the one size of frame buffers: a raw frame is at most
+// maxFrame bytes and its compressed form at most a little more, so every
+// buffer fits every use and the free list never thrashes.
+const frameBufSize = maxFrame + maxFrame/8 + 1024
+
 // getBuf takes a buffer from the free list, or makes one. Buffers are
 // reused so memory stays flat however much is written.
-func (c *compressor) getBuf(n int) []byte {
+func (c *compressor) getBuf() []byte {
 	select {
 	case b := <-c.free:
-		if cap(b) >= n {
-			return b[:0]
-		}
+		return b[:0]
 	default:
 	}
-	return make([]byte, 0, max(n, minFrame))
+	return make([]byte, 0, frameBufSize)
 }
 
 func (c *compressor) putBuf(b []byte) {
-	if cap(b) > 2*maxFrame {
-		return
+	if cap(b) != frameBufSize {
+		return // grown past the size (cannot happen) or not ours
 	}
 	select {
 	case c.free <- b[:0]:
@@ -249,7 +252,7 @@ func (f *framer) cut() error {
 		return nil
 	}
 	raw := f.buf
-	f.buf = f.c.getBuf(maxFrame)
+	f.buf = f.c.getBuf()
 	f.lastCut = time.Now()
 	return f.c.submit(raw, f.store)
 }

@@ -114,7 +114,7 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 		return nil, err
 	}
 	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr, copyBuf: make([]byte, 256<<10)}
-	w.fr = &framer{c: comp, buf: comp.getBuf(maxFrame)}
+	w.fr = &framer{c: comp, buf: comp.getBuf()}
 	w.tw = tar.NewWriter(w.fr)
 	raw, err := manifest.Marshal(hdr)
 	if err != nil {

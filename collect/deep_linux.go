@@ -227,16 +227,5 @@ func statMetaAt(dirfd int, name string, m *manifest.FileMeta) {
 	if err := unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, mask, &st); err != nil {
 		return
 	}
-	ts := func(t unix.StatxTimestamp) *time.Time { return utcPtr(time.Unix(t.Sec, int64(t.Nsec))) }
-	m.UID, m.GID = int64Ptr(int64(st.Uid)), int64Ptr(int64(st.Gid))
-	m.Inode = st.Ino
-	m.Device = unix.Mkdev(st.Dev_major, st.Dev_minor)
-	m.Nlink = uint64(st.Nlink)
-	m.Blocks = int64(st.Blocks)
-	m.Mtime = *ts(st.Mtime)
-	m.Atime = ts(st.Atime)
-	m.Ctime = ts(st.Ctime)
-	if st.Mask&unix.STATX_BTIME != 0 {
-		m.Btime = ts(st.Btime)
-	}
+	fillStatx(m, &st)
 }

@@ -21,6 +21,11 @@ func statMeta(path string, fi fs.FileInfo, m *manifest.FileMeta) {
 		}
 		return
 	}
+	fillStatx(m, &st)
+}
+
+// fillStatx copies what statx(2) returned into m.
+func fillStatx(m *manifest.FileMeta, st *unix.Statx_t) {
 	ts := func(t unix.StatxTimestamp) *time.Time { return utcPtr(time.Unix(t.Sec, int64(t.Nsec))) }
 	m.UID, m.GID = int64Ptr(int64(st.Uid)), int64Ptr(int64(st.Gid))
 	m.Inode = st.Ino

@@ -6,6 +6,8 @@
 #   BENCH_MIB    MiB of log-like files in the corpus (default 1024)
 #   BENCH_SMALL  number of small files (default 20000)
 #   BENCH_RUNS   runs of each command (default 5)
+#   BENCH_SCALE  if set (e.g. "256 1024 4096"), also collect and verify corpora of
+#                these MiB once each, to show time growing linearly and memory flat
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${BENCH_MIB:-1024}
@@ -65,3 +67,19 @@ row "collect vs tar | zstd -1 -T0" collect tarzstd
 row "verify vs zstd -dc | sha256sum" verify zstdsha
 row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
+
+if [ -n "${BENCH_SCALE:-}" ]; then
+	echo
+	printf "%-10s %10s %12s %10s %12s %14s\n" "corpus" "collect" "collect RSS" "verify" "verify RSS" "collect MiB/s"
+	for m in $BENCH_SCALE; do
+		rm -rf "$work/scale" "$work/sout"
+		go run ./scripts/gencorpus -o "$work/scale" -mib "$m" -small 0 -seed 3
+		cat "$work"/scale/logs/* >/dev/null
+		/usr/bin/time -f "%e %M" -o "$work/t1" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
+		/usr/bin/time -f "%e %M" -o "$work/t2" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
+		read -r c1 r1 <"$work/t1"
+		read -r c2 r2 <"$work/t2"
+		printf "%-10s %8.2f s %8d KiB %8.2f s %8d KiB %14.0f\n" "$m MiB" "$c1" "$r1" "$c2" "$r2" "$(echo "$m / $c1" | bc -l)"
+	done
+	rm -rf "$work/scale" "$work/sout"
+fi
