@@ -3,7 +3,6 @@ package bundle
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -84,5 +83,4 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err, res.Err)
 		}
 	}
-	_ = io.Discard
 }

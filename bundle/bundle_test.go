@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +205,4 @@ func TestSingleByteFlips(t *testing.T) {
 			t.Fatalf("flip at byte %d of %d: reported intact", i, len(data))
 		}
 	}
-	_ = filepath.Join
 }

@@ -3,7 +3,6 @@ package bundle
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -102,10 +101,7 @@ func (d *decoded) drainEnd() error {
 	if err == io.EOF {
 		return nil
 	}
-	if err == nil {
-		return errors.New("unreachable")
-	}
-	return err
+	return err // Read gives data or an error, never neither
 }
 
 // StreamError is a malformed tar stream inside a bundle.

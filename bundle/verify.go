@@ -310,7 +310,7 @@ func (v *verifier) walk() error {
 		v.res.Signer = hdr.Signer.Fingerprint
 	}
 	v.chain = manifest.NewChain(raw)
-	if err := v.addSum(manifest.HeaderPath, raw); err != nil {
+	if err := v.addSumOf(manifest.HeaderPath, raw, v.chain.HeaderSHA256()); err != nil {
 		return err
 	}
 	if v.opts.Handler != nil {
@@ -328,7 +328,7 @@ func (v *verifier) walk() error {
 		case h.Name == manifest.ManifestPath:
 			return v.seal(h)
 		case strings.HasPrefix(h.Name, manifest.RecordsDir):
-			if err := v.record(h, nil, nil); err != nil {
+			if err := v.record(h, nil); err != nil {
 				return err
 			}
 		default:
@@ -402,12 +402,12 @@ func (v *verifier) artifact(h *tar.Header) error {
 	if !strings.HasPrefix(rh.Name, manifest.RecordsDir) {
 		return &manifest.RecordError{Seq: seq, Path: h.Name, Reason: fmt.Sprintf("no record follows the data; next entry is %q", rh.Name)}
 	}
-	return v.record(rh, de, nil)
+	return v.record(rh, de)
 }
 
 // record reads and checks the record entry h; de is the data entry it
 // must vouch for (nil for a metadata-only record).
-func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
+func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 	seq, _ := v.chain.Next()
 	if seq > v.maxRecords {
 		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("record %d: more records than a manifest of at most %d bytes can list (%d): not a hozen bundle", seq, manifest.MaxManifestSize, v.maxRecords)}
@@ -472,7 +472,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 	if rec.Entry == manifest.EntryFile {
 		v.sums.add(rec.SHA256, path)
 	}
-	if err := v.addSum(h.Name, raw); err != nil {
+	if err := v.addSumOf(h.Name, raw, v.chain.Head()); err != nil {
 		return err
 	}
 	if v.opts.Handler != nil {
@@ -482,8 +482,13 @@ func (v *verifier) record(h *tar.Header, de *dataEntry, _ any) error {
 }
 
 func (v *verifier) addSum(name string, b []byte) error {
-	s := sha256.Sum256(b)
-	v.sums.add(hex.EncodeToString(s[:]), name)
+	return v.addSumOf(name, b, manifest.SHA256Hex(b))
+}
+
+// addSumOf is addSum for bytes whose SHA-256 is known already (bundle.json
+// and records: the chain hashed them).
+func (v *verifier) addSumOf(name string, b []byte, sum string) error {
+	v.sums.add(sum, name)
 	return v.meta(name, b)
 }
 

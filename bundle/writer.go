@@ -122,7 +122,7 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 		return nil, err
 	}
 	w.chain = manifest.NewChain(raw)
-	if err := w.writeFixed(manifest.HeaderPath, raw); err != nil {
+	if err := w.writeFixedSum(manifest.HeaderPath, raw, w.chain.HeaderSHA256()); err != nil {
 		w.Abort()
 		return nil, err
 	}
@@ -168,7 +168,14 @@ func (w *Writer) cut() error {
 	return w.fr.cut()
 }
 
+// writeFixed writes one of hozen's own entries and its SHA256SUMS line.
 func (w *Writer) writeFixed(name string, b []byte) error {
+	return w.writeFixedSum(name, b, manifest.SHA256Hex(b))
+}
+
+// writeFixedSum is writeFixed for bytes whose SHA-256 is known already
+// (bundle.json and records: the chain hashed them).
+func (w *Writer) writeFixedSum(name string, b []byte, sum string) error {
 	if err := w.boundary(int64(len(b)) + 1024); err != nil {
 		return err
 	}
@@ -178,13 +185,8 @@ func (w *Writer) writeFixed(name string, b []byte) error {
 	if _, err := w.tw.Write(b); err != nil {
 		return err
 	}
-	w.addSum(name, b)
+	writeSumLine(&w.sums, sum, name)
 	return nil
-}
-
-func (w *Writer) addSum(name string, b []byte) {
-	s := sha256.Sum256(b)
-	writeSumLine(&w.sums, hex.EncodeToString(s[:]), name)
 }
 
 // writeSumLine writes one line in `sha256sum -c` format; a name holding a
@@ -251,7 +253,7 @@ func (w *Writer) put(rec *manifest.Record, body io.Reader) error {
 	if err := w.chain.Add(raw, rec); err != nil {
 		return err
 	}
-	return w.writeFixed(manifest.RecordPath(rec.Seq), raw)
+	return w.writeFixedSum(manifest.RecordPath(rec.Seq), raw, w.chain.Head())
 }
 
 func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {

@@ -118,7 +118,7 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 	cur := ""
 	for i, p := range parts {
 		cur += "/" + p
-		fi, err := os.Lstat(c.env.path(cur))
+		fi, err := os.Lstat(c.env.Path(cur))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil // nothing to collect here; not an error
@@ -133,7 +133,7 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 			return c.put(ctx, cur, fi)
 		}
 	}
-	root := c.env.path(base)
+	root := c.env.Path(base)
 	return filepath.WalkDir(root, func(local string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
@@ -241,7 +241,7 @@ func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) e
 		return nil
 	}
 	c.seen[hostPath] = true
-	local := c.env.path(hostPath)
+	local := c.env.Path(hostPath)
 	rec := c.record(hostPath)
 	rec.File = fileMeta(local, fi)
 	switch {
@@ -287,16 +287,10 @@ func (c *fileCopier) putPseudo(ctx context.Context, local string, fi fs.FileInfo
 		return c.sink.Put(rec, nil)
 	}
 	res := ReadPseudo(ctx, local, PseudoMaxBytes)
-	rec.Outcome = res.Outcome
-	if res.Err != nil {
-		rec.Errors = []string{res.Err.Error()}
-	}
-	if res.Data == nil && res.Outcome != manifest.OutcomeOK && res.Outcome != manifest.OutcomePartial {
-		rec.Entry = manifest.EntryNone
+	if !res.describe(rec) {
 		return c.sink.Put(rec, nil)
 	}
-	rec.Entry = manifest.EntryFile
-	rec.Size = c.env.Budget.Take(int64(len(res.Data)))
+	rec.Size = c.env.Budget.Take(rec.Size)
 	if rec.Size < int64(len(res.Data)) {
 		rec.Outcome = manifest.OutcomePartial
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (total byte budget reached)", rec.Size, len(res.Data)))

@@ -87,21 +87,31 @@ func outcomeOf(err error) string {
 // bundle path "volatile/raw" + hostPath, with its outcome. It returns the
 // data read, for the collector to parse.
 func PutPseudo(ctx context.Context, env *Env, sink Sink, hostPath, collector string) ([]byte, error) {
-	res := ReadPseudo(ctx, env.path(hostPath), PseudoMaxBytes)
+	res := ReadPseudo(ctx, env.Path(hostPath), PseudoMaxBytes)
 	rec := &manifest.Record{
 		Path:      manifest.BString("volatile/raw" + hostPath),
-		Entry:     manifest.EntryFile,
 		Source:    manifest.BString(hostPath),
 		Collector: collector,
-		Size:      int64(len(res.Data)),
-		Outcome:   res.Outcome,
 	}
-	if res.Err != nil {
-		rec.Errors = []string{res.Err.Error()}
-	}
-	if res.Data == nil && res.Outcome != manifest.OutcomeOK && res.Outcome != manifest.OutcomePartial {
-		rec.Entry = manifest.EntryNone
+	if !res.describe(rec) {
 		return nil, sink.Put(rec, nil)
 	}
 	return res.Data, sink.Put(rec, bytesReader(res.Data))
+}
+
+// describe puts the read's outcome and error into rec, and its data size
+// when there is data to store (EntryFile). A read that got nothing gives
+// a metadata-only record (EntryNone) and false.
+func (r PseudoResult) describe(rec *manifest.Record) bool {
+	rec.Outcome = r.Outcome
+	if r.Err != nil {
+		rec.Errors = append(rec.Errors, r.Err.Error())
+	}
+	if r.Data == nil && r.Outcome != manifest.OutcomeOK && r.Outcome != manifest.OutcomePartial {
+		rec.Entry = manifest.EntryNone
+		return false
+	}
+	rec.Entry = manifest.EntryFile
+	rec.Size = int64(len(r.Data))
+	return true
 }

@@ -6,13 +6,13 @@ import (
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
-// The structs below decode the collectors' JSON artifacts (see package
-// collect: ProcessTable, SocketTable, InterfaceTable, RouteTable,
-// NeighbourTable, LoginFiles, LastlogFile, SystemInfo, HiddenPIDs,
-// UnownedSockets). They hold only the fields the report shows, and decode
-// leniently, so that report does not depend on the collectors' code and
-// a newer collector's extra fields are no error. The tests marshal the
-// fixtures with collect's own types, which keeps the two in step.
+// The structs below decode the collectors' larger JSON artifacts (see
+// package collect: ProcessTable, SocketTable, LoginFiles, LastlogFile,
+// SystemInfo, HiddenPIDs, UnownedSockets) into only the fields the report
+// shows, where the report reshapes them (a process tree, sockets joined to
+// processes). Tables the report shows as they are (interfaces, routes,
+// neighbours) use collect's types directly. The tests marshal the fixtures
+// with collect's own types, which keeps the two in step.
 
 type jsonProcTable struct {
 	CollectedAt time.Time  `json:"collected_at"`
@@ -81,22 +81,6 @@ type jsonOwner struct {
 	PID  int              `json:"pid"`
 	Name manifest.BString `json:"name"`
 	FD   int              `json:"fd"`
-}
-
-type jsonInterfaceTable struct {
-	Interfaces []Interface `json:"interfaces"`
-	Errors     []string    `json:"errors"`
-}
-
-type jsonRouteTable struct {
-	IPv4   []Route  `json:"ipv4"`
-	IPv6   []Route  `json:"ipv6"`
-	Errors []string `json:"errors"`
-}
-
-type jsonNeighbourTable struct {
-	Neighbours []Neighbour `json:"neighbours"`
-	Errors     []string    `json:"errors"`
 }
 
 type jsonLoginFiles struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -173,34 +174,14 @@ type Owner struct {
 	User string             `json:"user,omitempty"`
 }
 
-// Interface is one network interface (as collect.Interface).
-type Interface struct {
-	Index     int      `json:"index"`
-	Name      string   `json:"name"`
-	MAC       string   `json:"mac,omitempty"`
-	MTU       int      `json:"mtu,omitempty"`
-	Flags     []string `json:"flags,omitempty"`
-	OperState string   `json:"oper_state,omitempty"`
-	Addresses []string `json:"addresses"`
-}
+// Interface is as the network collector writes it.
+type Interface = collect.Interface
 
-// Route is one routing table entry (as collect.Route).
-type Route struct {
-	Iface       string   `json:"iface"`
-	Destination string   `json:"destination"`
-	Gateway     string   `json:"gateway,omitempty"`
-	Source      string   `json:"source,omitempty"`
-	Metric      uint32   `json:"metric"`
-	Flags       []string `json:"flags,omitempty"`
-}
+// Route is as the network collector writes it.
+type Route = collect.Route
 
-// Neighbour is one ARP or NDP cache entry (as collect.Neighbour).
-type Neighbour struct {
-	IP     string `json:"ip"`
-	MAC    string `json:"mac,omitempty"`
-	Device string `json:"device"`
-	State  string `json:"state"`
-}
+// Neighbour is as the network collector writes it.
+type Neighbour = collect.Neighbour
 
 // Logins are the host's sessions and login history.
 type Logins struct {
@@ -559,15 +540,15 @@ func (r *Report) buildNetwork(b *builder, procs map[int]*Process) {
 			return 0
 		})
 	}
-	var it jsonInterfaceTable
+	var it collect.InterfaceTable
 	if r.decode(b, "volatile/network/interfaces.json", &it) {
 		r.Network.Interfaces = it.Interfaces
 	}
-	var rt jsonRouteTable
+	var rt collect.RouteTable
 	if r.decode(b, "volatile/network/routes.json", &rt) {
 		r.Network.Routes = append(rt.IPv4, rt.IPv6...)
 	}
-	var nt jsonNeighbourTable
+	var nt collect.NeighbourTable
 	if r.decode(b, "volatile/network/neighbours.json", &nt) {
 		r.Network.Neighbours = nt.Neighbours
 	}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -52,12 +49,8 @@ func readBuildInfo() buildInfo {
 	}
 	if exe, err := os.Executable(); err == nil {
 		bi.Path = exe
-		if f, err := os.Open(exe); err == nil {
-			h := sha256.New()
-			if _, err := io.Copy(h, f); err == nil {
-				bi.SHA256 = hex.EncodeToString(h.Sum(nil))
-			}
-			f.Close()
+		if sum, err := fileSHA256(exe); err == nil {
+			bi.SHA256 = sum
 		}
 	}
 	return bi
