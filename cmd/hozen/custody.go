@@ -381,8 +381,9 @@ func fillFromLedger(ctx context.Context, a *app, l *custody.Ledger, e *custody.E
 func newCustodyVerifyCmd(a *app, ledger *string) *cobra.Command {
 	var head, headFile string
 	var asJSON bool
+	var hsc headSignatureCheck
 	c := &cobra.Command{
-		Use:   "verify [--head VALUE | --head-file FILE] [--json]",
+		Use:   "verify [--head VALUE | --head-file FILE] [--head-signature FILE [--pubkey FILE | --allowed-signers FILE]] [--json]",
 		Short: "check every event's hash and link, imported ledgers, and an earlier head",
 		Long: `verify checks the ledger: every event's record, hash and link to the event
 before, signatures, the events imported from other ledgers against the
@@ -407,6 +408,10 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 				if _, err := custody.ParseHead(head); err != nil {
 					return usageError{cmd: c.Name(), err: err}
 				}
+			}
+			signedBy, err := hsc.check(head)
+			if err != nil {
+				return err
 			}
 			l, err := openLedger(ctx, *ledger, false)
 			if err != nil {
@@ -439,6 +444,9 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 			fmt.Fprintln(a.stdout)
 			if rep.Head != nil {
 				fmt.Fprintf(a.stdout, "contains head %s\n", rep.Head.Text)
+				if signedBy != "" {
+					fmt.Fprintln(a.stdout, signedBy)
+				}
 			} else {
 				a.hintf("without --head a cut-off tail or an older copy of the file cannot be seen; pass a head kept elsewhere")
 			}
@@ -449,6 +457,9 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 	c.Flags().StringVar(&head, "head", "", "an earlier head `VALUE` that the ledger must still contain")
 	c.Flags().StringVar(&headFile, "head-file", "", "read the head from the last line of `FILE` (such as saved 'custody head' output)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	c.Flags().StringVar(&hsc.sig, "head-signature", "", "check this SSHSIG signature `FILE` of the --head value ('custody head --signature')")
+	c.Flags().StringVar(&hsc.pubkey, "pubkey", "", "trust the head's signer only if it is a key in this public key `FILE`")
+	c.Flags().StringVar(&hsc.allowed, "allowed-signers", "", "trust the head's signer only if this OpenSSH allowed_signers `FILE` lists it")
 	return c
 }
 
@@ -499,15 +510,17 @@ func writeVerifyJSON(a *app, path, id string, rep *custody.Report, err error) er
 }
 
 func newCustodyHeadCmd(a *app, ledger *string) *cobra.Command {
-	return &cobra.Command{
+	var hs headSigning
+	c := &cobra.Command{
 		Use:   "head",
 		Short: "print the ledger's current checkpoint; the last line is the head value",
 		Long: `head verifies the ledger and prints its checkpoint: the number of events and
 their Merkle root. The last line is one value that 'hozen custody verify
 --head' accepts as is: write it on the custody form, or send it on.
 
-To sign it with an SSH key (namespace hozen-custody-head):
-  printf %s "$(hozen custody head | tail -n 1)" | ssh-keygen -Y sign -f KEY -n hozen-custody-head`,
+To sign it (namespace hozen-custody-head): --key KEY --signature FILE, or
+  printf %s "$(hozen custody head | tail -n 1)" | ssh-keygen -Y sign -f KEY -n hozen-custody-head
+'custody verify --head VALUE --head-signature FILE' checks it.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
@@ -534,10 +547,17 @@ To sign it with an SSH key (namespace hozen-custody-head):
 					}
 				}
 			}
+			if err := hs.write(a, cp); err != nil {
+				return err
+			}
 			fmt.Fprintln(a.stdout, cp.Text)
 			return nil
 		},
 	}
+	c.Flags().StringVar(&hs.sign.key, "key", "", "sign the head with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
+	c.Flags().StringVar(&hs.sign.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
+	c.Flags().StringVar(&hs.out, "signature", "", "write the head's SSHSIG signature (namespace hozen-custody-head) to `FILE`")
+	return c
 }
 
 func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
