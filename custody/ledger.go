@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver; pure Go, CGO_ENABLED=0
+	"modernc.org/sqlite" // registers the "sqlite" driver; pure Go, CGO_ENABLED=0
 )
 
 // Format names the ledger format in meta and in head values.
@@ -105,6 +106,26 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 			return nil, err
 		}
 	}
+	// Processes that open a new ledger at once race to switch it to WAL
+	// and create the schema; SQLite answers some of those steps with
+	// SQLITE_BUSY at once instead of waiting out busy_timeout (changing the
+	// journal mode needs the file to itself). Opening is retried until
+	// BusyTimeout, so no process gives up and loses its event.
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		l, err := open(ctx, path, opts)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return l, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
+}
+
+func open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	dsn := path + "?_pragma=busy_timeout(" + strconv.FormatInt(BusyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=trusted_schema(0)"
 	db, err := sql.Open("sqlite", dsn)
@@ -121,6 +142,12 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
 	return l, nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // checkMagic refuses a file that is not an SQLite database, before SQLite
