@@ -177,6 +177,17 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		if !g.Match(hostPath) {
 			return nil
 		}
+		if openFirst && d.Type().IsRegular() && !c.seen[hostPath] && !isPseudoPath(hostPath) {
+			// Listed as a regular file: open it and describe what was
+			// opened (one fstat and one statx on the descriptor instead of
+			// an lstat and a statx by path first: a third fewer calls per
+			// small file). If it cannot be opened (gone, denied, now a
+			// link, a name too long), the path below says why.
+			if f, err := openNoFollow(local); err == nil {
+				c.seen[hostPath] = true
+				return c.putOpened(ctx, f, nil, nil, c.record(hostPath), func(at fs.FileInfo) *manifest.FileMeta { return fileMetaOpened(f, local, at) })
+			}
+		}
 		fi, err := d.Info()
 		if err != nil {
 			if isNameTooLong(err) {
@@ -304,7 +315,8 @@ func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi 
 }
 
 // putOpened stores the regular file f, listed as fi, opened with error
-// openErr; meta describes the file as opened.
+// openErr; meta describes the file as opened. A nil fi means f was opened
+// before any stat, so there is no listing to compare with.
 func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, fi fs.FileInfo, rec *manifest.Record, meta func(fs.FileInfo) *manifest.FileMeta) error {
 	if openErr != nil {
 		rec.Entry = manifest.EntryNone
@@ -320,7 +332,17 @@ func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, f
 		rec.Errors = []string{err.Error()}
 		return c.sink.Put(rec, nil)
 	}
-	if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
+	if fi == nil {
+		// Opened straight from the directory listing: what was opened is
+		// what is described.
+		rec.File = meta(at)
+		if !at.Mode().IsRegular() {
+			rec.Entry = manifest.EntryNone
+			rec.Outcome = manifest.OutcomeSpecial
+			rec.Warnings = []string{fmt.Sprintf("%s: metadata only, not read", rec.File.Type)}
+			return c.sink.Put(rec, nil)
+		}
+	} else if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
 		// Replaced between listing and opening (a rotated log): describe
 		// what was opened, and say so.
 		rec.Outcome = manifest.OutcomeChanged

@@ -1,9 +1,12 @@
 package collect
 
 import (
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // openNoFollow opens path read-only, without following a final symlink and
@@ -16,4 +19,32 @@ func openNoFollow(path string) (*os.File, error) {
 		f, err = os.OpenFile(path, flags, 0)
 	}
 	return f, err
+}
+
+// openFirst: the files collector may open a file the directory listing
+// calls regular before any stat, because O_NOFOLLOW|O_NONBLOCK make that
+// open safe (never a link's target, never blocked on a FIFO put in its
+// place).
+const openFirst = true
+
+// fileMetaOpened describes the open file f (fi from fstat) with statx(2)
+// on its descriptor: owner, the four times, inode and link count.
+func fileMetaOpened(f *os.File, path string, fi fs.FileInfo) *manifest.FileMeta {
+	m := baseMeta(fi)
+	rc, err := f.SyscallConn()
+	if err == nil {
+		err = rc.Control(func(fd uintptr) {
+			var st unix.Statx_t
+			mask := unix.STATX_BASIC_STATS | unix.STATX_BTIME
+			if err := unix.Statx(int(fd), "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, mask, &st); err == nil {
+				fillStatx(m, &st)
+			} else {
+				statMeta(path, fi, m)
+			}
+		})
+	}
+	if err != nil {
+		statMeta(path, fi, m)
+	}
+	return m
 }

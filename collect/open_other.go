@@ -2,10 +2,24 @@
 
 package collect
 
-import "os"
+import (
+	"io/fs"
+	"os"
+
+	"github.com/hozen-dfir/hozen/manifest"
+)
 
 // openNoFollow opens path read-only. Callers lstat first and never open a
 // symlink; on this OS there is no O_NOATIME.
 func openNoFollow(path string) (*os.File, error) {
 	return os.Open(path)
+}
+
+// openFirst is false here: without O_NOFOLLOW the collector lstats a path
+// before it opens it.
+const openFirst = false
+
+// fileMetaOpened describes the opened file at path (fi from fstat).
+func fileMetaOpened(_ *os.File, path string, fi fs.FileInfo) *manifest.FileMeta {
+	return fileMeta(path, fi)
 }

@@ -10,15 +10,20 @@ import (
 // fileMeta describes fi (from os.Lstat of path) for a record; the
 // OS-specific part (owner, times, inode) comes from statMeta.
 func fileMeta(path string, fi fs.FileInfo) *manifest.FileMeta {
-	m := &manifest.FileMeta{
+	m := baseMeta(fi)
+	statMeta(path, fi, m)
+	return m
+}
+
+// baseMeta is what every OS's fs.FileInfo says of a file.
+func baseMeta(fi fs.FileInfo) *manifest.FileMeta {
+	return &manifest.FileMeta{
 		Mode:     fi.Mode().String(),
 		ModeBits: uint32(fi.Mode()),
 		Type:     fileType(fi.Mode()),
 		Size:     fi.Size(),
 		Mtime:    fi.ModTime().UTC(),
 	}
-	statMeta(path, fi, m)
-	return m
 }
 
 func fileType(m fs.FileMode) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"io"
 	"os"
 	"path/filepath"
@@ -8,7 +9,8 @@ import (
 	"testing"
 )
 
-// BenchmarkCollect runs 'hozen collect --profile volatile --include
+// BenchmarkCollect runs 'hozen collect --profile $HOZEN_BENCH_PROFILE (default
+// volatile) --include
 // $HOZEN_BENCH_CORPUS/**' in process (for profiling with -cpuprofile);
 // `make bench` times the real binary against tar | zstd instead.
 func BenchmarkCollect(b *testing.B) {
@@ -16,10 +18,11 @@ func BenchmarkCollect(b *testing.B) {
 	if corpus == "" {
 		b.Skip("set HOZEN_BENCH_CORPUS to a directory (make bench generates one)")
 	}
+	profile := cmp.Or(os.Getenv("HOZEN_BENCH_PROFILE"), "volatile")
 	for b.Loop() {
 		out := b.TempDir()
 		var stderr strings.Builder
-		code := run([]string{"collect", "--profile", "volatile", "--include", filepath.Join(corpus, "**"), "--out", out}, strings.NewReader(""), io.Discard, &stderr)
+		code := run([]string{"collect", "--profile", profile, "--include", filepath.Join(corpus, "**"), "--out", out}, strings.NewReader(""), io.Discard, &stderr)
 		if code != 0 {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
