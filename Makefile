@@ -79,7 +79,7 @@ bench:
 # PKG/testdata/fuzz/TARGET/ and is a regression test from then on.
 FUZZTIME ?= 10m
 FUZZ_TARGETS := \
-	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest \
+	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzRecordJSON \
 	./bundle:FuzzVerify ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \

@@ -238,6 +238,11 @@ type Checkpoint struct {
 // Marshal returns v's canonical bytes: compact JSON with a final newline.
 // Struct field order fixes key order, so equal values give equal bytes.
 func Marshal(v any) ([]byte, error) {
+	if r, ok := v.(*Record); ok && r != nil {
+		if b, ok := appendRecord(make([]byte, 0, 1024), r); ok {
+			return append(b, '\n'), nil
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
