@@ -80,7 +80,7 @@ bench:
 FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzRecordJSON \
-	./bundle:FuzzVerify ./collect:FuzzParseProfile \
+	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
 	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables

@@ -57,7 +57,7 @@ type Writer struct {
 	out     *output // the file, or age encryption over it
 	comp    *compressor
 	fr      *framer
-	tw      *tar.Writer
+	tw      *tarWriter
 	hdr     *manifest.Header
 	chain   *manifest.Chain
 	sums    bytes.Buffer
@@ -115,7 +115,7 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 	}
 	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr, copyBuf: make([]byte, 256<<10)}
 	w.fr = &framer{c: comp, buf: comp.getBuf()}
-	w.tw = tar.NewWriter(w.fr)
+	w.tw = newTarWriter(w.fr)
 	raw, err := manifest.Marshal(hdr)
 	if err != nil {
 		w.Abort()
