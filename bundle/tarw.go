@@ -121,12 +121,13 @@ func ustarHeader(blk *[blockSize]byte, h *tar.Header) (_ []byte, ok bool) {
 	copy(b[263:265], "00")
 	octal(b[329:337], 0) // devmajor
 	octal(b[337:345], 0) // devminor
-	sum := int64(0)
-	for i, c := range b {
-		if i >= 148 && i < 156 {
-			c = ' '
+	// The checksum counts every byte, its own field as spaces; the rest of
+	// the block is zeros.
+	sum := int64(8 * ' ')
+	for _, r := range [...][2]int{{0, len(h.Name)}, {100, 148}, {156, 157}, {257, 265}, {329, 345}} {
+		for _, c := range b[r[0]:r[1]] {
+			sum += int64(c)
 		}
-		sum += int64(c)
 	}
 	octal(b[148:155], sum)
 	b[155] = ' '
