@@ -49,7 +49,8 @@ func (*Network) Name() string { return "network" }
 // SocketTable is volatile/network/sockets.json.
 type SocketTable struct {
 	CollectedAt time.Time `json:"collected_at"`
-	// Source is "/proc/net" or "gopsutil".
+	// Source is "/proc/net" (Linux), "sysctl net.inet.{tcp,udp}.pcblist_n"
+	// (macOS) or "gopsutil" (Windows).
 	Source string `json:"source"`
 	// NetNS is the inode of the network namespace the tables describe
 	// (the collector's own), when known.
@@ -95,8 +96,20 @@ type Socket struct {
 type SocketOwner struct {
 	PID  int              `json:"pid"`
 	Name manifest.BString `json:"name"`
-	FD   int              `json:"fd"`
+	// FD is the descriptor number; -1 where the source names the process
+	// only (macOS).
+	FD int `json:"fd"`
+	// Role is empty where the owner holds a descriptor (Linux). On macOS
+	// the kernel records processes, not descriptors: OwnerLast, and
+	// OwnerEffective for a socket delegated to another process.
+	Role string `json:"role,omitempty"`
 }
+
+// Roles of a socket owner on macOS (xsocket_n, bsd/sys/socketvar.h).
+const (
+	OwnerLast      = "last"      // so_last_pid: the last process to use the socket
+	OwnerEffective = "effective" // so_e_pid: the process it was delegated to act for
+)
 
 // UnixSocketTable is volatile/network/unix_sockets.json.
 type UnixSocketTable struct {
