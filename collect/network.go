@@ -13,7 +13,13 @@ import (
 // with their owning processes, listening sockets, interfaces and
 // addresses, routes, the neighbour (ARP/NDP) table, and raw copies of
 // /etc/resolv.conf and /etc/hosts. On Linux it reads /proc/net, /sys/class/net
-// and netlink itself; elsewhere it asks the OS through gopsutil.
+// and netlink itself. On macOS it reads the kernel's TCP and UDP PCB lists
+// (IPv4 and IPv6) through sysctl net.inet.{tcp,udp}.pcblist_n, as netstat
+// does, decoded by [ParsePCBList]; owners are the pids the kernel records
+// (xsocket_n so_last_pid, and so_e_pid for delegated sockets), not
+// descriptor holders; unix-domain sockets, routes and neighbours are not
+// listed there. On Windows it asks the OS through gopsutil. Interfaces
+// come from the Go runtime off Linux.
 //
 // Artifacts (Linux):
 //
@@ -25,6 +31,16 @@ import (
 //	volatile/network/interfaces.json      [Interface]s
 //	volatile/network/routes.json          a [RouteTable]
 //	volatile/network/neighbours.json      a [NeighbourTable]
+//	volatile/raw/etc/resolv.conf, volatile/raw/etc/hosts
+//
+// Artifacts (macOS):
+//
+//	volatile/raw/sysctl/net.inet.tcp.pcblist_n  the kernel's lists, raw
+//	volatile/raw/sysctl/net.inet.udp.pcblist_n
+//	volatile/network/sockets.json         a [SocketTable] (TCP and UDP)
+//	volatile/network/listening.json       a [Listening]
+//	volatile/findings/unowned_sockets.json  sockets the kernel names no process for
+//	volatile/network/interfaces.json      [Interface]s
 //	volatile/raw/etc/resolv.conf, volatile/raw/etc/hosts
 //
 // The zero value collects everything with default bounds.
