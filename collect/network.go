@@ -13,7 +13,13 @@ import (
 // with their owning processes, listening sockets, interfaces and
 // addresses, routes, the neighbour (ARP/NDP) table, and raw copies of
 // /etc/resolv.conf and /etc/hosts. On Linux it reads /proc/net, /sys/class/net
-// and netlink itself; elsewhere it asks the OS through gopsutil.
+// and netlink itself. On macOS it reads the kernel's TCP and UDP PCB lists
+// (IPv4 and IPv6) through sysctl net.inet.{tcp,udp}.pcblist_n, as netstat
+// does, decoded by [ParsePCBList]; owners are the pids the kernel records
+// (xsocket_n so_last_pid, and so_e_pid for delegated sockets), not
+// descriptor holders; unix-domain sockets, routes and neighbours are not
+// listed there. On Windows it asks the OS through gopsutil. Interfaces
+// come from the Go runtime off Linux.
 //
 // Artifacts (Linux):
 //
@@ -25,6 +31,16 @@ import (
 //	volatile/network/interfaces.json      [Interface]s
 //	volatile/network/routes.json          a [RouteTable]
 //	volatile/network/neighbours.json      a [NeighbourTable]
+//	volatile/raw/etc/resolv.conf, volatile/raw/etc/hosts
+//
+// Artifacts (macOS):
+//
+//	volatile/raw/sysctl/net.inet.tcp.pcblist_n  the kernel's lists, raw
+//	volatile/raw/sysctl/net.inet.udp.pcblist_n
+//	volatile/network/sockets.json         a [SocketTable] (TCP and UDP)
+//	volatile/network/listening.json       a [Listening]
+//	volatile/findings/unowned_sockets.json  sockets the kernel names no process for
+//	volatile/network/interfaces.json      [Interface]s
 //	volatile/raw/etc/resolv.conf, volatile/raw/etc/hosts
 //
 // The zero value collects everything with default bounds.
@@ -49,7 +65,8 @@ func (*Network) Name() string { return "network" }
 // SocketTable is volatile/network/sockets.json.
 type SocketTable struct {
 	CollectedAt time.Time `json:"collected_at"`
-	// Source is "/proc/net" or "gopsutil".
+	// Source is "/proc/net" (Linux), "sysctl net.inet.{tcp,udp}.pcblist_n"
+	// (macOS) or "gopsutil" (Windows).
 	Source string `json:"source"`
 	// NetNS is the inode of the network namespace the tables describe
 	// (the collector's own), when known.
@@ -95,8 +112,20 @@ type Socket struct {
 type SocketOwner struct {
 	PID  int              `json:"pid"`
 	Name manifest.BString `json:"name"`
-	FD   int              `json:"fd"`
+	// FD is the descriptor number; -1 where the source names the process
+	// only (macOS).
+	FD int `json:"fd"`
+	// Role is empty where the owner holds a descriptor (Linux). On macOS
+	// the kernel records processes, not descriptors: OwnerLast, and
+	// OwnerEffective for a socket delegated to another process.
+	Role string `json:"role,omitempty"`
 }
+
+// Roles of a socket owner on macOS (xsocket_n, bsd/sys/socketvar.h).
+const (
+	OwnerLast      = "last"      // so_last_pid: the last process to use the socket
+	OwnerEffective = "effective" // so_e_pid: the process it was delegated to act for
+)
 
 // UnixSocketTable is volatile/network/unix_sockets.json.
 type UnixSocketTable struct {

@@ -7,59 +7,25 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"syscall"
-
-	gnet "github.com/shirou/gopsutil/v4/net"
-	"github.com/shirou/gopsutil/v4/process"
-
-	"github.com/hozen-dfir/hozen/manifest"
 )
 
-// Collect implements [Collector] through gopsutil and the Go runtime. On
-// macOS gopsutil lists sockets by running lsof, so hozen does not list
-// them there and says so in the record.
+// Collect implements [Collector]. The socket tables come from the OS
+// (listSockets: the kernel's PCB lists on macOS, gopsutil on Windows),
+// interfaces from the Go runtime.
 func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	if env.Progress != nil {
 		env.Progress.Collector(n.Name())
 	}
 	now := envNow(env)
-	st := SocketTable{CollectedAt: now, Source: "gopsutil", Sockets: []Socket{}}
-	switch {
-	case !isLiveRoot(env):
-		st.Errors = append(st.Errors, "gopsutil reads the running system only; root "+env.Root+" not read")
-	case runtime.GOOS == "darwin":
-		st.Errors = append(st.Errors, "sockets not listed on darwin: gopsutil would run lsof, and hozen runs no program of the host")
-	default:
-		conns, err := gnet.ConnectionsWithContext(ctx, "all")
-		if err != nil {
-			st.Errors = append(st.Errors, "connections: "+err.Error())
-		}
-		names := map[int32]string{}
-		for _, c := range conns {
-			s := Socket{Proto: gopsProto(c), State: c.Status,
-				LocalAddr: c.Laddr.IP, LocalPort: uint16(c.Laddr.Port),
-				RemoteAddr: c.Raddr.IP, RemotePort: uint16(c.Raddr.Port), Owners: []SocketOwner{}}
-			s.Listening = c.Status == "LISTEN" || strings.HasPrefix(s.Proto, "udp") && c.Raddr.Port == 0
-			if c.Pid > 0 {
-				name, ok := names[c.Pid]
-				if !ok {
-					if p, err := process.NewProcessWithContext(ctx, c.Pid); err == nil {
-						name, _ = p.NameWithContext(ctx)
-					}
-					names[c.Pid] = name
-				}
-				s.OwnerStatus = OwnedBy
-				s.Owners = append(s.Owners, SocketOwner{PID: int(c.Pid), Name: manifest.BString(name), FD: int(c.Fd)})
-			} else {
-				s.OwnerStatus = OwnerNone
-				st.Unowned++
-			}
-			st.Sockets = append(st.Sockets, s)
-		}
+	st := SocketTable{CollectedAt: now, Source: socketSource, Sockets: []Socket{}}
+	if !isLiveRoot(env) {
+		st.Errors = append(st.Errors, socketSource+" reads the running system only; root "+env.Root+" not read")
+	} else if err := n.listSockets(ctx, sink, &st); err != nil {
+		return err
 	}
 	st.Count = len(st.Sockets)
 	lis := Listening{CollectedAt: now, Inet: []Socket{}, Unix: []UnixSocket{}}
-	un := UnownedSockets{CollectedAt: now, Method: "owner pid from the OS socket table (gopsutil)", Sockets: []Socket{}}
+	un := UnownedSockets{CollectedAt: now, Method: ownerMethod, Sockets: []Socket{}}
 	for _, s := range st.Sockets {
 		if s.Listening {
 			lis.Inet = append(lis.Inet, s)
@@ -111,15 +77,4 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 		}
 	}
 	return nil
-}
-
-func gopsProto(c gnet.ConnectionStat) string {
-	p := "tcp"
-	if c.Type == syscall.SOCK_DGRAM {
-		p = "udp"
-	}
-	if c.Family == syscall.AF_INET6 {
-		p += "6"
-	}
-	return p
 }
