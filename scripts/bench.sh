@@ -27,8 +27,12 @@ cat "$work"/corpus/logs/* >/dev/null # warm the page cache
 cat "$work"/small/small/*/* >/dev/null
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
+# Each run starts with no dirty pages (sync): otherwise the write-back of the
+# previous command's output (hundreds of MiB) lands on the next one's time,
+# and on hozen's fsync before it calls a bundle sealed.
 measure() {
 	local name=$1; shift
+	sync
 	/usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 	cat "$work/t" >>"$work/$name"
 }
@@ -75,7 +79,9 @@ if [ -n "${BENCH_SCALE:-}" ]; then
 		rm -rf "$work/scale" "$work/sout"
 		go run ./scripts/gencorpus -o "$work/scale" -mib "$m" -small 0 -seed 3
 		cat "$work"/scale/logs/* >/dev/null
+		sync
 		/usr/bin/time -f "%e %M" -o "$work/t1" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
+		sync
 		/usr/bin/time -f "%e %M" -o "$work/t2" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
 		read -r c1 r1 <"$work/t1"
 		read -r c2 r2 <"$work/t2"
