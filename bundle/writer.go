@@ -101,7 +101,7 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 	if err != nil {
 		return nil, err
 	}
-	out, err := newOutput(f, opts.Recipients)
+	out, err := newOutput(&writeBack{f: f}, opts.Recipients)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
