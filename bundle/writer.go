@@ -280,7 +280,17 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	dst := io.MultiWriter(append(hs, w.tw)...)
 	var n int64
 	var readErr error
-	if body != nil {
+	pre, preSum := prehashedBytes(body, rec.Size, w.opts.MD5 || w.opts.SHA1)
+	switch {
+	case pre != nil:
+		if _, err := w.tw.Write(pre); err != nil {
+			if cerr := w.comp.error(); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+		n = rec.Size
+	case body != nil:
 		n, readErr = io.CopyBuffer(dst, io.LimitReader(onlyReader{body}, rec.Size), w.copyBuf)
 		if readErr != nil && w.comp.error() != nil {
 			return w.comp.error()
@@ -307,7 +317,11 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	if r, ok := body.(interface{ Report(*manifest.Record) }); ok {
 		r.Report(rec)
 	}
-	rec.SHA256 = hex.EncodeToString(sha.Sum(nil))
+	if pre != nil {
+		rec.SHA256 = hex.EncodeToString(preSum[:])
+	} else {
+		rec.SHA256 = hex.EncodeToString(sha.Sum(nil))
+	}
 	if md != nil {
 		rec.MD5 = hex.EncodeToString(md.Sum(nil))
 	}
@@ -316,6 +330,26 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	}
 	writeSumLine(&w.sums, rec.SHA256, string(rec.Path))
 	return nil
+}
+
+// prehashedBytes returns the bytes and SHA-256 of a body that hashed
+// itself as it read (collect.Prehashed: small files read ahead, hashed by
+// the goroutine that read them), when they are exactly the size bytes the
+// record promises and no other digest is asked for; nil otherwise, and
+// the writer hashes as it copies. Verify hashes every byte again.
+func prehashedBytes(body io.Reader, size int64, otherDigests bool) ([]byte, [sha256.Size]byte) {
+	p, ok := body.(interface {
+		Bytes() []byte
+		SHA256() ([sha256.Size]byte, bool)
+	})
+	if !ok || otherDigests {
+		return nil, [sha256.Size]byte{}
+	}
+	sum, ok := p.SHA256()
+	if b := p.Bytes(); ok && int64(len(b)) == size {
+		return b, sum
+	}
+	return nil, [sha256.Size]byte{}
 }
 
 // onlyReader hides a body's WriterTo, so io.CopyBuffer counts every byte

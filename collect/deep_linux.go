@@ -29,6 +29,9 @@ func isNameTooLong(err error) bool { return errors.Is(err, syscall.ENAMETOOLONG)
 // walkDeep collects what lies below the directory local (isDir), or the
 // one entry local, whose paths are too long for path calls.
 func (c *fileCopier) walkDeep(ctx context.Context, g Glob, local, hostPath string, isDir bool) error {
+	if err := c.drainAhead(ctx); err != nil {
+		return err
+	}
 	if !isDir {
 		fd, err := openDirDeep(filepath.Dir(local))
 		if err != nil {

@@ -74,6 +74,11 @@ func (b *Budget) Max() int64 {
 // Collect implements Collector.
 func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
 	c := &fileCopier{f: f, env: env, sink: sink, seen: map[string]bool{}}
+	if openFirst {
+		c.readers = startAheadReaders(ctx)
+		defer c.readers.stop()
+		defer c.dropAhead() // after a failure; empty otherwise
+	}
 	for _, p := range f.Exclude {
 		g, err := ParseGlob(p)
 		if err != nil {
@@ -89,6 +94,9 @@ func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
 		if err := c.walk(ctx, g); err != nil {
 			return err
 		}
+		if err := c.drainAhead(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -99,6 +107,10 @@ type fileCopier struct {
 	sink    Sink
 	exclude []Glob
 	seen    map[string]bool
+	// readers and window read small files ahead (prefetch.go); nil and
+	// empty where openFirst is false.
+	readers *aheadReaders
+	window  []*readAhead
 }
 
 func (c *fileCopier) excluded(hostPath string) bool {
@@ -177,16 +189,15 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		if !g.Match(hostPath) {
 			return nil
 		}
-		if openFirst && d.Type().IsRegular() && !c.seen[hostPath] && !isPseudoPath(hostPath) {
-			// Listed as a regular file: open it and describe what was
-			// opened (one fstat and one statx on the descriptor instead of
-			// an lstat and a statx by path first: a third fewer calls per
-			// small file). If it cannot be opened (gone, denied, now a
-			// link, a name too long), the path below says why.
-			if f, err := openNoFollow(local); err == nil {
-				c.seen[hostPath] = true
-				return c.putOpened(ctx, f, nil, nil, c.record(hostPath), func(at fs.FileInfo) *manifest.FileMeta { return fileMetaOpened(f, local, at) })
-			}
+		if openFirst && d.Type().IsRegular() && !c.seen[hostPath] && !isPseudoPath(hostPath) && len(local) < maxAheadPath {
+			// Listed as a regular file: a reader opens it and describes
+			// what it opened (one fstat and one statx on the descriptor,
+			// no lstat and statx by path first) and reads it if small;
+			// the walk stores it in turn. One that cannot be opened (gone,
+			// denied, now a link, a name too long) is then listed as
+			// below, which says why.
+			c.seen[hostPath] = true
+			return c.queueAhead(ctx, hostPath, local)
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -239,6 +250,15 @@ func (c *fileCopier) putError(hostPath string, err error) error {
 		return nil
 	}
 	c.seen[hostPath] = true
+	if derr := c.drainAhead(context.Background()); derr != nil {
+		return derr
+	}
+	return c.putListError(hostPath, err)
+}
+
+// putListError is putError for a path already marked seen, with nothing
+// read ahead before it.
+func (c *fileCopier) putListError(hostPath string, err error) error {
 	rec := c.record(hostPath)
 	rec.Entry = manifest.EntryNone
 	rec.Outcome = outcomeOf(err)
@@ -246,12 +266,22 @@ func (c *fileCopier) putError(hostPath string, err error) error {
 	return c.sink.Put(rec, nil)
 }
 
-// put stores one file, link or special file.
+// put stores one file, link or special file, after every file read ahead
+// before it.
 func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) error {
 	if c.seen[hostPath] {
 		return nil
 	}
 	c.seen[hostPath] = true
+	if err := c.drainAhead(ctx); err != nil {
+		return err
+	}
+	return c.putListed(ctx, hostPath, fi)
+}
+
+// putListed is put for a path already marked seen, with nothing read
+// ahead before it.
+func (c *fileCopier) putListed(ctx context.Context, hostPath string, fi fs.FileInfo) error {
 	local := c.env.Path(hostPath)
 	rec := c.record(hostPath)
 	rec.File = fileMeta(local, fi)
@@ -358,7 +388,24 @@ func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, f
 	if ext, ok := sparseExtents(f, at, size); ok {
 		return c.putSparse(ctx, f, at, rec, ext)
 	}
-	want := size
+	want, ok := c.limit(rec, size)
+	if !ok {
+		return c.sink.Put(rec, nil)
+	}
+	rec.Entry = manifest.EntryFile
+	rec.Size = want
+	body := &fileBody{
+		f: f, ctx: ctx, want: want, size: size, before: at,
+		deadline: time.Now().Add(fileDeadline(want)),
+	}
+	return c.sink.Put(rec, body)
+}
+
+// limit applies the per-file cap and the total budget to a file of size
+// bytes: how many to store, saying so in rec when fewer; ok is false when
+// none may be (rec then says why).
+func (c *fileCopier) limit(rec *manifest.Record, size int64) (want int64, ok bool) {
+	want = size
 	if c.f.MaxFileBytes > 0 && want > c.f.MaxFileBytes {
 		want = c.f.MaxFileBytes
 		rec.Outcome = manifest.OutcomePartial
@@ -369,19 +416,13 @@ func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, f
 			rec.Entry = manifest.EntryNone
 			rec.Outcome = manifest.OutcomePartial
 			rec.Errors = append(rec.Errors, fmt.Sprintf("total byte budget of %d bytes reached; not read", c.env.Budget.Max()))
-			return c.sink.Put(rec, nil)
+			return 0, false
 		}
 		rec.Outcome = manifest.OutcomePartial
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (total byte budget of %d reached)", got, size, c.env.Budget.Max()))
 		want = got
 	}
-	rec.Entry = manifest.EntryFile
-	rec.Size = want
-	body := &fileBody{
-		f: f, ctx: ctx, want: want, size: size, before: at,
-		deadline: time.Now().Add(fileDeadline(want)),
-	}
-	return c.sink.Put(rec, body)
+	return want, true
 }
 
 // Sparse files. A file whose holes add up to sparseMinHoles or more (a
@@ -522,8 +563,7 @@ func (b *fileBody) Report(rec *manifest.Record) {
 	if after, err := b.f.Stat(); err == nil {
 		if !after.ModTime().Equal(b.before.ModTime()) || after.Size() != b.before.Size() {
 			rec.Outcome = manifest.OutcomeChanged
-			rec.Warnings = append(rec.Warnings, fmt.Sprintf("changed while read: mtime %s -> %s, size %d -> %d; hashed as read",
-				b.before.ModTime().UTC().Format(time.RFC3339Nano), after.ModTime().UTC().Format(time.RFC3339Nano), b.before.Size(), after.Size()))
+			rec.Warnings = append(rec.Warnings, changedWarning(b.before, after))
 		}
 	}
 }

@@ -43,7 +43,7 @@ func TestRecordJSONSameAsEncodingJSON(t *testing.T) {
 		"empty strings and link": {Path: "", Source: "", File: &FileMeta{LinkTarget: bs(""), Mtime: at}},
 		"zones": {CollectedAt: at.In(time.FixedZone("X", -7*3600-30*60)),
 			File: &FileMeta{Mtime: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("Y", 14*3600)), Atime: tm(time.Time{})}},
-		"negative": {Seq: -1, Size: -5, BytesRead: -9223372036854775808, File: &FileMeta{Size: -1, Blocks: -3, ModeBits: 1 << 31}},
+		"negative":          {Seq: -1, Size: -5, BytesRead: -9223372036854775808, File: &FileMeta{Size: -1, Blocks: -3, ModeBits: 1 << 31}},
 		"year out of range": {CollectedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	for name, r := range cases {

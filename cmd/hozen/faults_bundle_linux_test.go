@@ -49,8 +49,12 @@ func TestFaultsIntoBundle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("grow.log", "0123456789")
-	write("shrink.log", "0123456789")
+	// 1 MiB each: streamed, not read ahead, so the meddling sink's change
+	// lands between open and read (collect's TestReadAheadChangedWhileRead
+	// does the same for small files).
+	big := strings.Repeat("0123456789abcdef", 1<<16)
+	write("grow.log", big)
+	write("shrink.log", big)
 	write("bad\xffname", "not utf-8\n")
 	os.Symlink("loop-b", filepath.Join(root, "loop-a"))
 	os.Symlink("loop-a", filepath.Join(root, "loop-b"))
@@ -114,8 +118,8 @@ func TestFaultsIntoBundle(t *testing.T) {
 			t.Errorf("%s: outcome %s entry %s, %q; want %s %s %q", src, r.Outcome, r.Entry, text, outcome, entry, words)
 		}
 	}
-	check("/grow.log", manifest.OutcomeChanged, manifest.EntryFile, "grew while read: stored the 10 bytes it had at open")
-	check("/shrink.log", manifest.OutcomeChanged, manifest.EntryFile, "shrank while read: 4 bytes read of 10")
+	check("/grow.log", manifest.OutcomeChanged, manifest.EntryFile, "grew while read: stored the 1048576 bytes it had at open")
+	check("/shrink.log", manifest.OutcomeChanged, manifest.EntryFile, "shrank while read: 4 bytes read of 1048576")
 	check("/sparse.img", manifest.OutcomePartial, manifest.EntryFile, "ranges (offset+length): 0+4096 1099511623680+4096")
 	check("/loop-a", manifest.OutcomeOK, manifest.EntrySymlink, "")
 	check("/loop-b", manifest.OutcomeOK, manifest.EntrySymlink, "")
