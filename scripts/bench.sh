@@ -19,7 +19,8 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hozen-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -trimpath -o "$work/hozen" ./cmd/hozen
+# Built as make dist builds releases (stripped): collect hashes its own binary.
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/hozen" ./cmd/hozen
 go run ./scripts/gencorpus -o "$work/corpus" -mib "$MIB" -small 0
 go run ./scripts/gencorpus -o "$work/small" -mib 0 -small "$SMALL" -seed 2
 printf 'name: files\ndescription: only what --include names\ncollectors: []\n' >"$work/files.yaml"
