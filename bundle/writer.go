@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"archive/tar"
-	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -60,7 +59,7 @@ type Writer struct {
 	tw      *tarWriter
 	hdr     *manifest.Header
 	chain   *manifest.Chain
-	sums    bytes.Buffer
+	sums    *sumsSpool
 	copyBuf []byte
 	err     error // sticky: once writing failed, nothing more is written
 	done    bool
@@ -101,19 +100,27 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 	if err != nil {
 		return nil, err
 	}
+	sums, err := newSumsSpool(dir)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	out, err := newOutput(&writeBack{f: f}, opts.Recipients)
 	if err != nil {
+		sums.close()
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
 	}
 	comp, err := newCompressor(out.w, opts.Level, opts.Workers)
 	if err != nil {
+		sums.close()
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
 	}
-	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr, copyBuf: make([]byte, 256<<10)}
+	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr, sums: sums, copyBuf: make([]byte, 256<<10)}
 	w.fr = &framer{c: comp, buf: comp.getBuf()}
 	w.tw = newTarWriter(w.fr)
 	raw, err := manifest.Marshal(hdr)
@@ -185,13 +192,13 @@ func (w *Writer) writeFixedSum(name string, b []byte, sum string) error {
 	if _, err := w.tw.Write(b); err != nil {
 		return err
 	}
-	writeSumLine(&w.sums, sum, name)
+	w.sums.line(sum, name)
 	return nil
 }
 
 // writeSumLine writes one line in `sha256sum -c` format; a name holding a
 // backslash, newline or carriage return is escaped as GNU coreutils does.
-func writeSumLine(buf *bytes.Buffer, sum, name string) {
+func writeSumLine(buf io.StringWriter, sum, name string) {
 	if strings.ContainsAny(name, "\\\n\r") {
 		r := strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`)
 		buf.WriteString(`\` + sum + "  " + r.Replace(name) + "\n")
@@ -328,7 +335,7 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	if s1 != nil {
 		rec.SHA1 = hex.EncodeToString(s1.Sum(nil))
 	}
-	writeSumLine(&w.sums, rec.SHA256, string(rec.Path))
+	w.sums.line(rec.SHA256, string(rec.Path))
 	return nil
 }
 
@@ -398,6 +405,7 @@ func (w *Writer) Seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		return nil, fmt.Errorf("cannot seal %s: %w", w.PartialPath(), w.err)
 	}
 	s, err := w.seal(status, reason, ledger)
+	w.sums.close()
 	if err != nil {
 		w.err = err
 		w.done = true
@@ -446,8 +454,17 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 			return nil, err
 		}
 	}
-	sums := append([]byte(nil), w.sums.Bytes()...)
-	if err := w.writeFixed(manifest.SumsPath, sums); err != nil {
+	sums, n, err := w.sums.contents()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.boundary(n + 1024); err != nil {
+		return nil, err
+	}
+	if err := w.tw.WriteHeader(fixedHeader(manifest.SumsPath, n, w.hdr.StartedAt)); err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(w.tw, sums); err != nil {
 		return nil, err
 	}
 	if err := w.tw.Close(); err != nil {
@@ -500,6 +517,7 @@ func (w *Writer) Abort() string {
 		return w.PartialPath()
 	}
 	w.done = true
+	w.sums.close()
 	w.tw.Flush()
 	w.fr.cut()
 	w.comp.close()

@@ -377,3 +377,14 @@ func cmdTamper(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	writeChunks(ts, path, chunks, trailer)
 }
+
+func TestMemoryLimitForStreamingCommands(t *testing.T) {
+	for args, want := range map[string]bool{
+		"collect --out x": true, "verify b.tar.zst": true, "--help": false,
+		"report b.tar.zst": false, "custody verify": false, "": false,
+	} {
+		if got := streams(strings.Fields(args)); got != want {
+			t.Errorf("streams(%q) = %v, want %v", args, got, want)
+		}
+	}
+}
