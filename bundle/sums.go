@@ -2,6 +2,9 @@ package bundle
 
 import (
 	"bufio"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -12,19 +15,33 @@ import (
 // files made 32 MiB of buffer and another copy at the seal. The file is
 // unlinked as soon as it is created where the OS allows it (Linux, macOS),
 // so nothing of it outlives hozen, even a crash; elsewhere it is removed
-// when the writer ends.
+// when the writer ends. It lies next to the bundle, on the responder's
+// medium, never on the suspect host's disks, and it is encrypted (AES-CTR)
+// under a key that only this process ever holds: the paths and digests of
+// an encrypted bundle never reach the medium in the clear. A spool changed
+// under hozen would give a SHA256SUMS that verify rejects.
 type sumsSpool struct {
-	f    *os.File
-	w    *bufio.Writer
-	path string // still to remove at close; "" once unlinked
+	f      *os.File
+	w      *bufio.Writer
+	stream func() cipher.Stream // a fresh keystream from the start
+	path   string               // still to remove at close; "" once unlinked
 }
 
 func newSumsSpool(dir string) (*sumsSpool, error) {
+	var key [32]byte
+	var iv [aes.BlockSize]byte
+	rand.Read(key[:])
+	rand.Read(iv[:])
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, fmt.Errorf("SHA256SUMS spool: %w", err)
+	}
 	f, err := os.CreateTemp(dir, ".hozen-sums-*")
 	if err != nil {
 		return nil, fmt.Errorf("SHA256SUMS spool: %w", err)
 	}
-	s := &sumsSpool{f: f, w: bufio.NewWriterSize(f, 64<<10), path: f.Name()}
+	s := &sumsSpool{f: f, path: f.Name(), stream: func() cipher.Stream { return cipher.NewCTR(block, iv[:]) }}
+	s.w = bufio.NewWriterSize(cipher.StreamWriter{S: s.stream(), W: f}, 64<<10)
 	if os.Remove(f.Name()) == nil {
 		s.path = ""
 	}
@@ -44,7 +61,7 @@ func (s *sumsSpool) contents() (io.Reader, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("SHA256SUMS spool: %w", err)
 	}
-	return io.NewSectionReader(s.f, 0, n), n, nil
+	return cipher.StreamReader{S: s.stream(), R: io.NewSectionReader(s.f, 0, n)}, n, nil
 }
 
 // close releases the spool.
