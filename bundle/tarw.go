@@ -97,7 +97,11 @@ func ustarHeader(blk *[blockSize]byte, h *tar.Header) (_ []byte, ok bool) {
 		h.Mode < 0, h.Mode > max8, h.Uid < 0, h.Uid > max8, h.Gid < 0, h.Gid > max8,
 		h.Size < 0, h.Size > max12, sec < 0, sec > max12, h.ModTime.Nanosecond() != 0,
 		!h.AccessTime.IsZero(), !h.ChangeTime.IsZero(), h.Devmajor != 0, h.Devminor != 0,
-		len(h.PAXRecords) != 0, len(h.Xattrs) != 0: //nolint:staticcheck // Xattrs: archive/tar still honours it
+		len(h.PAXRecords) != 0:
+		return nil, false
+	}
+	//lint:ignore SA1019 archive/tar still writes Xattrs, as PAX records: such a header is not plain USTAR
+	if len(h.Xattrs) != 0 {
 		return nil, false
 	}
 	if h.Format == tar.FormatUnknown || h.ModTime.IsZero() {

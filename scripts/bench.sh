@@ -8,6 +8,8 @@
 #   BENCH_RUNS   runs of each command (default 5)
 #   BENCH_SCALE  if set (e.g. "256 1024 4096"), also collect and verify corpora of
 #                these MiB once each, to show time growing linearly and memory flat
+#   BENCH_FILES  if set (e.g. "20000 100000"), the same for corpora of that many
+#                small files (about 4.6 KiB each): memory by number of artifacts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${BENCH_MIB:-1024}
@@ -73,20 +75,35 @@ row "verify vs zstd -dc | sha256sum" verify zstdsha
 row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
 
+# scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus, collect it and
+# verify the bundle once each; print time, peak RSS and UNITS per second.
+scaled() {
+	local label=$1 units=$2; shift 2
+	rm -rf "$work/scale" "$work/sout"
+	go run ./scripts/gencorpus -o "$work/scale" "$@"
+	find "$work/scale" -type f -exec cat {} + >/dev/null
+	sync
+	/usr/bin/time -f "%e %M" -o "$work/t1" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
+	sync
+	/usr/bin/time -f "%e %M" -o "$work/t2" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
+	read -r c1 r1 <"$work/t1"
+	read -r c2 r2 <"$work/t2"
+	printf "%-10s %8.2f s %8d KiB %8.2f s %8d KiB %14.0f\n" "$label" "$c1" "$r1" "$c2" "$r2" "$(echo "$units / $c1" | bc -l)"
+	rm -rf "$work/scale" "$work/sout"
+}
+
 if [ -n "${BENCH_SCALE:-}" ]; then
 	echo
 	printf "%-10s %10s %12s %10s %12s %14s\n" "corpus" "collect" "collect RSS" "verify" "verify RSS" "collect MiB/s"
 	for m in $BENCH_SCALE; do
-		rm -rf "$work/scale" "$work/sout"
-		go run ./scripts/gencorpus -o "$work/scale" -mib "$m" -small 0 -seed 3
-		cat "$work"/scale/logs/* >/dev/null
-		sync
-		/usr/bin/time -f "%e %M" -o "$work/t1" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
-		sync
-		/usr/bin/time -f "%e %M" -o "$work/t2" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
-		read -r c1 r1 <"$work/t1"
-		read -r c2 r2 <"$work/t2"
-		printf "%-10s %8.2f s %8d KiB %8.2f s %8d KiB %14.0f\n" "$m MiB" "$c1" "$r1" "$c2" "$r2" "$(echo "$m / $c1" | bc -l)"
+		scaled "$m MiB" "$m" -mib "$m" -small 0 -seed 3
 	done
-	rm -rf "$work/scale" "$work/sout"
+fi
+
+if [ -n "${BENCH_FILES:-}" ]; then
+	echo
+	printf "%-10s %10s %12s %10s %12s %14s\n" "files" "collect" "collect RSS" "verify" "verify RSS" "files/s"
+	for n in $BENCH_FILES; do
+		scaled "$n" "$n" -mib 0 -small "$n" -seed 5
+	done
 fi
