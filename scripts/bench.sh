@@ -27,6 +27,10 @@ go run ./scripts/gencorpus -o "$work/corpus" -mib "$MIB" -small 0
 go run ./scripts/gencorpus -o "$work/small" -mib 0 -small "$SMALL" -seed 2
 printf 'name: files\ndescription: only what --include names\ncollectors: []\n' >"$work/files.yaml"
 cat "$work"/corpus/logs/* >/dev/null # warm the page cache
+# The encoder alone: 256 MiB of the corpus, one core, Go (as hozen's frame
+# workers run it) against C zstd -1.
+go build -o "$work/zspeed" ./scripts/zspeed
+cat "$work"/corpus/logs/* | head -c $((256 << 20)) >"$work/sample"
 cat "$work"/small/small/*/* >/dev/null
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
@@ -54,14 +58,20 @@ for i in $(seq "$RUNS"); do
 	measure tarzstd_small sh -c "tar -cf - -C '$work' small | zstd -1 -T0 -q > '$work/small.tar.zst'"
 	rm -rf "$work/out3"
 	measure volatile "$H" collect --profile volatile --out "$work/out3"
+	measure zspeed "$work/zspeed" "$work/sample"
+	measure zstd1 zstd -1 -T1 -q -c "$work/sample"
 done
 
-row() { # label A B
+row() { # label A B [norss]
 	local a b ra
 	a=$(cut -d' ' -f1 "$work/$2" | median)
 	ra=$(cut -d' ' -f2 "$work/$2" | sort -n | tail -1)
 	if [ -n "${3:-}" ]; then
 		b=$(cut -d' ' -f1 "$work/$3" | median)
+		if [ -n "${4:-}" ]; then
+			printf "%-44s %8.2f s %8.2f s %7.2fx %12s\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "-"
+			return
+		fi
 		printf "%-44s %8.2f s %8.2f s %7.2fx %8d KiB\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$ra"
 	else
 		printf "%-44s %8.2f s %10s %8s %8d KiB\n" "$1" "$a" "-" "-" "$ra"
@@ -74,6 +84,7 @@ row "collect vs tar | zstd -1 -T0" collect tarzstd
 row "verify vs zstd -dc | sha256sum" verify zstdsha
 row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
+row "zstd encoder alone, 1 core: Go vs C -1" zspeed zstd1 norss
 
 # scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus, collect it and
 # verify the bundle once each; print time, peak RSS and UNITS per second.
