@@ -83,25 +83,25 @@ func putAheadBuf(b *[]byte) {
 // aheadReaders are the goroutines that read ahead for one Files collector.
 type aheadReaders struct {
 	jobs chan *readAhead
-	wg   sync.WaitGroup
 }
 
 func startAheadReaders(ctx context.Context) *aheadReaders {
 	r := &aheadReaders{jobs: make(chan *readAhead, readAheadWindow)}
 	for range readAheadReaders {
-		r.wg.Go(func() {
+		go func() {
 			for x := range r.jobs {
 				x.read(ctx)
 			}
-		})
+		}()
 	}
 	return r
 }
 
-func (r *aheadReaders) stop() {
-	close(r.jobs)
-	r.wg.Wait()
-}
+// stop lets the readers end once their last file is read. It does not wait
+// for them: a read the watchdog gave up on may never return (a hung
+// mount), and the collection must not hang with it. Such a reader cleans
+// up after itself if its read ever ends.
+func (r *aheadReaders) stop() { close(r.jobs) }
 
 // read opens, describes and, when small, reads and hashes the file.
 func (x *readAhead) read(ctx context.Context) {

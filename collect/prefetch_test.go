@@ -209,3 +209,53 @@ func TestReadAheadOrderAndMix(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAheadWatchdog: a file whose read does not come back (a hung
+// mount) gets a timeout record once the deadline passes, the files after
+// it are stored, and the collection returns without waiting for the read.
+func TestReadAheadWatchdog(t *testing.T) {
+	if !openFirst {
+		t.Skip("files are read ahead only where they can be opened before a stat")
+	}
+	root := t.TempDir()
+	for _, n := range []string{"a.log", "hang.log", "z.log"} {
+		if err := os.WriteFile(filepath.Join(root, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release := make(chan struct{})
+	defer close(release)
+	aheadOpenedHook = func(local string) {
+		if filepath.Base(local) == "hang.log" {
+			<-release
+		}
+	}
+	defer func() { aheadOpenedHook = nil }()
+	saved := aheadDeadline
+	aheadDeadline = 300 * time.Millisecond
+	defer func() { aheadDeadline = saved }()
+
+	sink := &memSink{}
+	done := make(chan error, 1)
+	go func() {
+		done <- (&Files{Include: []string{"/**"}}).Collect(context.Background(), &Env{Root: root, Now: time.Now}, sink)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("collect waited for the hung read")
+	}
+	var got []string
+	for _, r := range sink.recs {
+		got = append(got, fmt.Sprintf("%s %s", r.Source, r.Outcome))
+		if r.Source == "/hang.log" && (r.Entry != manifest.EntryNone || !strings.Contains(strings.Join(r.Errors, ";"), "watchdog")) {
+			t.Errorf("hung file: %+v", r)
+		}
+	}
+	if want := "/a.log ok,/hang.log timeout,/z.log ok"; strings.Join(got, ",") != want {
+		t.Errorf("records %q, want %q", strings.Join(got, ","), want)
+	}
+}

@@ -30,7 +30,7 @@ cat "$work"/corpus/logs/* >/dev/null # warm the page cache
 # The encoder alone: 256 MiB of the corpus, one core, Go (as hozen's frame
 # workers run it) against C zstd -1.
 go build -o "$work/zspeed" ./scripts/zspeed
-cat "$work"/corpus/logs/* | head -c $((256 << 20)) >"$work/sample"
+(cat "$work"/corpus/logs/* || true) | head -c $((256 << 20)) >"$work/sample" # cat ends on SIGPIPE
 cat "$work"/small/small/*/* >/dev/null
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
@@ -58,8 +58,8 @@ for i in $(seq "$RUNS"); do
 	measure tarzstd_small sh -c "tar -cf - -C '$work' small | zstd -1 -T0 -q > '$work/small.tar.zst'"
 	rm -rf "$work/out3"
 	measure volatile "$H" collect --profile volatile --out "$work/out3"
-	measure zspeed "$work/zspeed" "$work/sample"
-	measure zstd1 zstd -1 -T1 -q -c "$work/sample"
+	measure goenc "$work/zspeed" "$work/sample"
+	measure cenc zstd -1 -T1 -q -c "$work/sample"
 done
 
 row() { # label A B [norss]
@@ -84,7 +84,7 @@ row "collect vs tar | zstd -1 -T0" collect tarzstd
 row "verify vs zstd -dc | sha256sum" verify zstdsha
 row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
-row "zstd encoder alone, 1 core: Go vs C -1" zspeed zstd1 norss
+row "zstd encoder alone, 1 core: Go vs C -1" goenc cenc norss
 
 # scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus, collect it and
 # verify the bundle once each; print time, peak RSS and UNITS per second.
