@@ -17,9 +17,12 @@ import (
 
 func main() {
 	frame := flag.Int("frame", 1<<20, "frame size in bytes")
+	crc := flag.Bool("crc", true, "frame checksums, as hozen writes them")
+	noEntropy := flag.Bool("noentropy", false, "leave literals without entropy coding")
+	level := flag.Int("level", 1, "zstd level, mapped as hozen collect --level maps it")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: zspeed [-frame N] FILE")
+		fmt.Fprintln(os.Stderr, "usage: zspeed [-frame N] [-crc=false] [-noentropy] [-level N] FILE")
 		os.Exit(2)
 	}
 	f, err := os.Open(flag.Arg(0))
@@ -27,8 +30,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithEncoderCRC(true), zstd.WithWindowSize(*frame), zstd.WithLowerEncoderMem(true))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(*level)), zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderCRC(*crc), zstd.WithNoEntropyCompression(*noEntropy),
+		zstd.WithWindowSize(*frame), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
