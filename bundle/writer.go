@@ -273,6 +273,17 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	if err := w.tw.WriteHeader(dataHeader(rec)); err != nil {
 		return fmt.Errorf("write %s: %w", rec.Path, err)
 	}
+	if pre, sum := prehashedBytes(body, rec.Size, w.opts.MD5 || w.opts.SHA1); pre != nil {
+		if _, err := w.tw.Write(pre); err != nil {
+			if cerr := w.comp.error(); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+		rec.BytesRead = rec.Size
+		w.endData(rec, body, sum[:])
+		return nil
+	}
 	sha := sha256.New()
 	hs := []io.Writer{sha}
 	var md, s1 hash.Hash
@@ -287,17 +298,7 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	dst := io.MultiWriter(append(hs, w.tw)...)
 	var n int64
 	var readErr error
-	pre, preSum := prehashedBytes(body, rec.Size, w.opts.MD5 || w.opts.SHA1)
-	switch {
-	case pre != nil:
-		if _, err := w.tw.Write(pre); err != nil {
-			if cerr := w.comp.error(); cerr != nil {
-				return cerr
-			}
-			return err
-		}
-		n = rec.Size
-	case body != nil:
+	if body != nil {
 		n, readErr = io.CopyBuffer(dst, io.LimitReader(onlyReader{body}, rec.Size), w.copyBuf)
 		if readErr != nil && w.comp.error() != nil {
 			return w.comp.error()
@@ -321,22 +322,24 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 			rec.Outcome = manifest.OutcomePartial
 		}
 	}
-	if r, ok := body.(interface{ Report(*manifest.Record) }); ok {
-		r.Report(rec)
-	}
-	if pre != nil {
-		rec.SHA256 = hex.EncodeToString(preSum[:])
-	} else {
-		rec.SHA256 = hex.EncodeToString(sha.Sum(nil))
-	}
 	if md != nil {
 		rec.MD5 = hex.EncodeToString(md.Sum(nil))
 	}
 	if s1 != nil {
 		rec.SHA1 = hex.EncodeToString(s1.Sum(nil))
 	}
-	w.sums.line(rec.SHA256, string(rec.Path))
+	w.endData(rec, body, sha.Sum(nil))
 	return nil
+}
+
+// endData ends a data entry: the body reports what it saw while read, and
+// the record and SHA256SUMS get the entry's SHA-256.
+func (w *Writer) endData(rec *manifest.Record, body io.Reader, sha256sum []byte) {
+	if r, ok := body.(interface{ Report(*manifest.Record) }); ok {
+		r.Report(rec)
+	}
+	rec.SHA256 = hex.EncodeToString(sha256sum)
+	w.sums.line(rec.SHA256, string(rec.Path))
 }
 
 // prehashedBytes returns the bytes and SHA-256 of a body that hashed

@@ -157,10 +157,7 @@ func (c *fileCopier) putAt(ctx context.Context, dirfd int, name, hostPath string
 		rec.Entry = manifest.EntrySymlink
 		return c.sink.Put(rec, nil)
 	case !fi.Mode().IsRegular():
-		rec.Entry = manifest.EntryNone
-		rec.Outcome = manifest.OutcomeSpecial
-		rec.Warnings = []string{rec.File.Type + ": metadata only, not read"}
-		return c.sink.Put(rec, nil)
+		return c.putSpecial(rec)
 	}
 	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
 	fd, err := unix.Openat(dirfd, name, flags|unix.O_NOATIME, 0)

@@ -299,15 +299,21 @@ func (c *fileCopier) putListed(ctx context.Context, hostPath string, fi fs.FileI
 		rec.Entry = manifest.EntrySymlink
 		return c.sink.Put(rec, nil)
 	case !fi.Mode().IsRegular():
-		rec.Entry = manifest.EntryNone
-		rec.Outcome = manifest.OutcomeSpecial
-		rec.Warnings = []string{fmt.Sprintf("%s: metadata only, not read", rec.File.Type)}
-		return c.sink.Put(rec, nil)
+		return c.putSpecial(rec)
 	}
 	if isPseudoPath(hostPath) {
 		return c.putPseudo(ctx, local, fi, rec)
 	}
 	return c.putRegular(ctx, hostPath, local, fi, rec)
+}
+
+// putSpecial records a FIFO, socket or device (rec.File describes it):
+// metadata only, never read.
+func (c *fileCopier) putSpecial(rec *manifest.Record) error {
+	rec.Entry = manifest.EntryNone
+	rec.Outcome = manifest.OutcomeSpecial
+	rec.Warnings = []string{rec.File.Type + ": metadata only, not read"}
+	return c.sink.Put(rec, nil)
 }
 
 // isPseudoPath reports whether a host path lies in a kernel pseudo file
@@ -367,10 +373,7 @@ func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, f
 		// what is described.
 		rec.File = meta(at)
 		if !at.Mode().IsRegular() {
-			rec.Entry = manifest.EntryNone
-			rec.Outcome = manifest.OutcomeSpecial
-			rec.Warnings = []string{fmt.Sprintf("%s: metadata only, not read", rec.File.Type)}
-			return c.sink.Put(rec, nil)
+			return c.putSpecial(rec)
 		}
 	} else if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
 		// Replaced between listing and opening (a rotated log): describe

@@ -31,20 +31,19 @@ const openFirst = true
 // on its descriptor: owner, the four times, inode and link count.
 func fileMetaOpened(f *os.File, path string, fi fs.FileInfo) *manifest.FileMeta {
 	m := baseMeta(fi)
-	rc, err := f.SyscallConn()
-	if err == nil {
-		err = rc.Control(func(fd uintptr) {
+	done := false
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
 			var st unix.Statx_t
 			mask := unix.STATX_BASIC_STATS | unix.STATX_BTIME
-			if err := unix.Statx(int(fd), "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, mask, &st); err == nil {
+			if unix.Statx(int(fd), "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, mask, &st) == nil {
 				fillStatx(m, &st)
-			} else {
-				statMeta(path, fi, m)
+				done = true
 			}
 		})
 	}
-	if err != nil {
-		statMeta(path, fi, m)
+	if !done {
+		statMeta(path, fi, m) // by path, as for a file not opened first
 	}
 	return m
 }

@@ -125,10 +125,8 @@ func (x *readAhead) read(ctx context.Context) {
 		x.f = f // the walk streams it, or records why not
 		return
 	}
-	if _, sparse := sparseExtents(f, at, at.Size()); sparse {
-		x.f = f
-		return
-	}
+	// Never sparse enough to matter: readAheadMax is far below
+	// sparseMinHoles, so a small file is read whole.
 	defer f.Close()
 	x.at = at
 	x.meta = fileMetaOpened(f, x.local, at)
