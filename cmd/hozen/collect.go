@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -296,9 +295,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	sum.Ledger, sum.LedgerHead = ledgerPath, head.Text
 	printCollectSummary(a, &sum)
 	if o.jsonOut {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := writeJSON(a.stdout, sum); err != nil {
 			return err
 		}
 	} else {

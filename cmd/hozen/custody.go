@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,10 +52,10 @@ it does not verify. See docs/custody.md.`,
 	return c
 }
 
-// openLedger opens the ledger; create says whether a missing file may be
-// created (for commands that record).
-func openLedger(ctx context.Context, path string, create bool) (*custody.Ledger, error) {
-	return openLedgerWith(ctx, path, custody.Options{NoCreate: !create})
+// openLedger opens an existing ledger, for the commands that read it.
+// Commands that record open it with signingFlags.openForRecording.
+func openLedger(ctx context.Context, path string) (*custody.Ledger, error) {
+	return openLedgerWith(ctx, path, custody.Options{NoCreate: true})
 }
 
 func openLedgerWith(ctx context.Context, path string, opts custody.Options) (*custody.Ledger, error) {
@@ -118,7 +117,7 @@ func newCustodyLogCmd(a *app, ledger *string) *cobra.Command {
 				}
 				f.BundleSHA256 = sum
 			}
-			l, err := openLedger(ctx, *ledger, false)
+			l, err := openLedger(ctx, *ledger)
 			if err != nil {
 				return err
 			}
@@ -132,9 +131,7 @@ func newCustodyLogCmd(a *app, ledger *string) *cobra.Command {
 				if evs == nil {
 					evs = []custody.Event{}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(evs); err != nil {
+				if err := writeJSON(a.stdout, evs); err != nil {
 					return withCode(exitUsage, err)
 				}
 			} else if err := writeTrail(a.stdout, l.ID(), evs); err != nil {
@@ -224,26 +221,41 @@ func oneLine(s string) string {
 }
 
 // signingFlags are --key and --passphrase-file, as for collect: the actor's
-// key signs the events a command records.
+// key signs what a command records (the events, or custody head's head).
 type signingFlags struct{ key, passFile string }
 
-func (s *signingFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&s.key, "key", "", "sign the event with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
+// add registers the flags; what is what the key signs, for the help.
+func (s *signingFlags) add(c *cobra.Command, what string) {
+	c.Flags().StringVar(&s.key, "key", "", "sign "+what+" with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
 	c.Flags().StringVar(&s.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
 }
 
-// options returns ledger options that create a missing ledger and sign
-// with the key, if one was given.
-func (s *signingFlags) options(a *app) (custody.Options, error) {
-	opts := custody.Options{}
+// signer loads the key of --key; s.key must not be empty.
+func (s *signingFlags) signer(a *app) (ssh.Signer, error) {
+	signer, err := loadSigner(a, s.key, passphraseSource{file: s.passFile})
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return signer, nil
+}
+
+// openForRecording opens the ledger for a command that records, creating it
+// if it is missing; the key, if one was given, signs the events appended.
+// It returns that key's signer (nil without --key).
+func (s *signingFlags) openForRecording(ctx context.Context, a *app, path string) (*custody.Ledger, ssh.Signer, error) {
+	var opts custody.Options
 	if s.key != "" {
-		signer, err := loadSigner(a, s.key, passphraseSource{file: s.passFile})
+		signer, err := s.signer(a)
 		if err != nil {
-			return opts, withCode(exitUsage, err)
+			return nil, nil, err
 		}
 		opts.Signer = signer
 	}
-	return opts, nil
+	l, err := openLedgerWith(ctx, path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, opts.Signer, nil
 }
 
 // fileSHA256 hashes a file while streaming it.
@@ -301,11 +313,7 @@ events of the same file.`,
 				e.BundleSHA256 = sum
 				e.BundleFile = filepath.Base(bundle)
 			}
-			opts, err := sign.options(a)
-			if err != nil {
-				return err
-			}
-			l, err := openLedgerWith(ctx, *ledger, opts)
+			l, signer, err := sign.openForRecording(ctx, a, *ledger)
 			if err != nil {
 				return err
 			}
@@ -329,8 +337,8 @@ events of the same file.`,
 			if e.BundleFile != "" {
 				fmt.Fprintf(a.stdout, ", bundle %s (sha256 %s)", e.BundleFile, e.BundleSHA256)
 			}
-			if opts.Signer != nil {
-				fmt.Fprintf(a.stdout, ", signed by %s", ssh.FingerprintSHA256(opts.Signer.PublicKey()))
+			if signer != nil {
+				fmt.Fprintf(a.stdout, ", signed by %s", ssh.FingerprintSHA256(signer.PublicKey()))
 			}
 			fmt.Fprintf(a.stdout, "\nid %s at %s\n%s\n", e.ID, custody.FormatTime(e.At), cp.Text)
 			return nil
@@ -347,7 +355,7 @@ events of the same file.`,
 	f.StringVar(&e.Outcome, "outcome", "", "result of a verification: intact, tampered, incomplete")
 	host, _ := os.Hostname()
 	f.StringVar(&e.Host, "host", host, "the machine where it happens")
-	sign.add(c)
+	sign.add(c, "the event")
 	return c
 }
 
@@ -413,7 +421,7 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 			if err != nil {
 				return err
 			}
-			l, err := openLedger(ctx, *ledger, false)
+			l, err := openLedger(ctx, *ledger)
 			if err != nil {
 				return err
 			}
@@ -497,9 +505,7 @@ func writeVerifyJSON(a *app, path, id string, rep *custody.Report, err error) er
 		}
 	}
 	out.ExitCode = code
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	if werr := enc.Encode(out); werr != nil {
+	if werr := writeJSON(a.stdout, out); werr != nil {
 		return withCode(exitUsage, werr)
 	}
 	if code != exitOK {
@@ -524,7 +530,7 @@ To sign it (namespace hozen-custody-head): --key KEY --signature FILE, or
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
-			l, err := openLedger(ctx, *ledger, false)
+			l, err := openLedger(ctx, *ledger)
 			if err != nil {
 				return err
 			}
@@ -554,8 +560,7 @@ To sign it (namespace hozen-custody-head): --key KEY --signature FILE, or
 			return nil
 		},
 	}
-	c.Flags().StringVar(&hs.sign.key, "key", "", "sign the head with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
-	c.Flags().StringVar(&hs.sign.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
+	hs.sign.add(c, "the head")
 	c.Flags().StringVar(&hs.out, "signature", "", "write the head's SSHSIG signature (namespace hozen-custody-head) to `FILE`")
 	return c
 }
@@ -571,7 +576,7 @@ func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 			if format != "csv" && format != "json" && format != "html" {
 				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv or json (data), or html (a printable custody form)", format)}
 			}
-			l, err := openLedger(ctx, *ledger, false)
+			l, err := openLedger(ctx, *ledger)
 			if err != nil {
 				return err
 			}
@@ -625,7 +630,7 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 			if e.Reason == "" {
 				e.Reason = "imported " + filepath.Base(args[0])
 			}
-			other, err := openLedger(ctx, args[0], false)
+			other, err := openLedger(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -638,11 +643,7 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 				}
 				return custodyError(err)
 			}
-			opts, err := sign.options(a)
-			if err != nil {
-				return err
-			}
-			l, err := openLedgerWith(ctx, *ledger, opts)
+			l, _, err := sign.openForRecording(ctx, a, *ledger)
 			if err != nil {
 				return err
 			}
@@ -666,6 +667,6 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 	f.StringVar(&e.Location, "location", "", "where (`WHERE`)")
 	host, _ := os.Hostname()
 	f.StringVar(&e.Host, "host", host, "the machine where it happens")
-	sign.add(c)
+	sign.add(c, "the event")
 	return c
 }

@@ -25,9 +25,9 @@ func (h *headSigning) write(a *app, cp custody.Checkpoint) error {
 	if h.sign.key == "" || h.out == "" {
 		return usageError{cmd: "head", err: errors.New("--key and --signature go together")}
 	}
-	signer, err := loadSigner(a, h.sign.key, passphraseSource{file: h.sign.passFile})
+	signer, err := h.sign.signer(a)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	sig, err := custody.SignCheckpoint(cp, signer)
 	if err != nil {

@@ -124,25 +124,22 @@ func loadTrust(pubkey, allowed string) (manifest.Trust, error) {
 	case pubkey != "" && allowed != "":
 		return nil, usageError{cmd: "verify", err: errors.New("give --pubkey or --allowed-signers, not both")}
 	case pubkey != "":
-		b, err := os.ReadFile(pubkey)
-		if err != nil {
-			return nil, err
-		}
-		t, err := manifest.ParseAuthorizedKeys(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pubkey, err)
-		}
-		return t, nil
+		return readTrust(pubkey, manifest.ParseAuthorizedKeys)
 	case allowed != "":
-		b, err := os.ReadFile(allowed)
-		if err != nil {
-			return nil, err
-		}
-		t, err := manifest.ParseAllowedSigners(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", allowed, err)
-		}
-		return t, nil
+		return readTrust(allowed, manifest.ParseAllowedSigners)
 	}
 	return nil, nil
+}
+
+// readTrust reads the trusted keys of file with parse.
+func readTrust(file string, parse func([]byte) (manifest.Trust, error)) (manifest.Trust, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	t, err := parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return t, nil
 }

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -153,4 +154,12 @@ func (a *app) warnf(format string, args ...any) {
 
 func (a *app) hintf(format string, args ...any) {
 	fmt.Fprintf(a.stderr, "hozen: hint: "+format+"\n", args...)
+}
+
+// writeJSON prints v as indented JSON, the form of the --json output of
+// collect, profiles, custody log and custody verify.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

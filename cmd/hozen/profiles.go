@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -61,9 +60,7 @@ users, system), then the file groups in the file's order.`,
 				for i, p := range ps {
 					views[i] = profileView{p, p.SHA256()}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(views)
+				return writeJSON(a.stdout, views)
 			}
 			for i, p := range ps {
 				if i > 0 {

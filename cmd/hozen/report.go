@@ -84,7 +84,7 @@ func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*repor
 // addCustody reads the bundle's events from the ledger: those naming the
 // file's SHA-256 and those of its bundle id.
 func addCustody(ctx context.Context, r *report.Report, path, fileSHA256 string) error {
-	l, err := openLedger(ctx, path, false)
+	l, err := openLedger(ctx, path)
 	if err != nil {
 		return err
 	}
