@@ -351,8 +351,7 @@ func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi 
 }
 
 // putOpened stores the regular file f, listed as fi, opened with error
-// openErr; meta describes the file as opened. A nil fi means f was opened
-// before any stat, so there is no listing to compare with.
+// openErr; meta describes the file as opened.
 func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, fi fs.FileInfo, rec *manifest.Record, meta func(fs.FileInfo) *manifest.FileMeta) error {
 	if openErr != nil {
 		rec.Entry = manifest.EntryNone
@@ -368,14 +367,7 @@ func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, f
 		rec.Errors = []string{err.Error()}
 		return c.sink.Put(rec, nil)
 	}
-	if fi == nil {
-		// Opened straight from the directory listing: what was opened is
-		// what is described.
-		rec.File = meta(at)
-		if !at.Mode().IsRegular() {
-			return c.putSpecial(rec)
-		}
-	} else if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
+	if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
 		// Replaced between listing and opening (a rotated log): describe
 		// what was opened, and say so.
 		rec.Outcome = manifest.OutcomeChanged

@@ -44,7 +44,7 @@ type readAhead struct {
 	done            chan struct{}
 	state           atomic.Int32 // aheadReading, aheadDone or aheadAbandoned
 
-	openErr error       // not opened: the walk takes the listing path
+	openErr error       // not opened (or fstat failed): the walk takes the listing path
 	f       *os.File    // opened but not read (large, sparse or special): the walk streams it
 	at      fs.FileInfo // fstat at open
 	meta    *manifest.FileMeta
@@ -121,14 +121,19 @@ func (x *readAhead) read(ctx context.Context) {
 		return
 	}
 	at, err := f.Stat()
-	if err != nil || !at.Mode().IsRegular() || at.Size() > readAheadMax {
-		x.f = f // the walk streams it, or records why not
+	if err != nil {
+		f.Close()
+		x.openErr = err // listed again by the walk, which says why
+		return
+	}
+	x.at = at
+	if !at.Mode().IsRegular() || at.Size() > readAheadMax {
+		x.f = f // the walk streams it, or records what it became
 		return
 	}
 	// Never sparse enough to matter: readAheadMax is far below
 	// sparseMinHoles, so a small file is read whole.
 	defer f.Close()
-	x.at = at
 	x.meta = fileMetaOpened(f, x.local, at)
 	if aheadOpenedHook != nil {
 		aheadOpenedHook(x.local)
@@ -306,9 +311,13 @@ func (c *fileCopier) storeAhead(ctx context.Context, x *readAhead) error {
 	}
 	rec := c.record(x.hostPath)
 	if x.f != nil {
+		// Large, or no longer a regular file: stream it, or record what
+		// it is, as a file listed by its fstat at open.
 		f := x.f
 		x.f = nil
-		return c.putOpened(ctx, f, nil, nil, rec, func(at fs.FileInfo) *manifest.FileMeta { return fileMetaOpened(f, x.local, at) })
+		meta := func(at fs.FileInfo) *manifest.FileMeta { return fileMetaOpened(f, x.local, at) }
+		rec.File = meta(x.at)
+		return c.putOpened(ctx, f, nil, x.at, rec, meta)
 	}
 	defer x.release()
 	rec.File = x.meta
