@@ -376,7 +376,7 @@ func (r *Report) decode(b *builder, path string, v any) bool {
 }
 
 func (r *Report) fill(b *builder) {
-	var sys jsonSystem
+	var sys collect.SystemInfo
 	if r.decode(b, "volatile/system/system.json", &sys) {
 		s := &r.Summary
 		s.OSName = cmp.Or(sys.PrettyName, sys.OS)
@@ -397,7 +397,7 @@ func (r *Report) fill(b *builder) {
 		r.Summary.BootTime = r.Summary.Clock.BootTime
 	}
 
-	var pt jsonProcTable
+	var pt procTable
 	procs := map[int]*Process{}
 	if r.decode(b, "volatile/processes/processes.json", &pt) {
 		r.buildTree(pt.Processes, procs)
@@ -410,7 +410,7 @@ func (r *Report) fill(b *builder) {
 	r.buildFindings(b)
 }
 
-func (r *Report) buildTree(list []jsonProc, procs map[int]*Process) {
+func (r *Report) buildTree(list []procEntry, procs map[int]*Process) {
 	order := make([]*Process, 0, len(list))
 	for _, jp := range list {
 		p := &Process{PID: jp.PID, PPID: jp.PPID, Name: jp.Name, Start: jp.StartTime, Argv: jp.Argv, Exe: jp.Exe,
@@ -505,7 +505,7 @@ func hostPort(addr string, port uint16) string {
 	return fmt.Sprintf("%s:%d", addr, port)
 }
 
-func (r *Report) conn(s jsonSocket, procs map[int]*Process) Conn {
+func (r *Report) conn(s collect.Socket, procs map[int]*Process) Conn {
 	c := Conn{Proto: s.Proto, State: s.State, Local: hostPort(s.LocalAddr, s.LocalPort), Remote: hostPort(s.RemoteAddr, s.RemotePort),
 		Listening: s.Listening, User: userName(s.User, s.UID), Inode: s.Inode, OwnerStatus: s.OwnerStatus}
 	for _, o := range s.Owners {
@@ -525,7 +525,7 @@ func (r *Report) conn(s jsonSocket, procs map[int]*Process) Conn {
 }
 
 func (r *Report) buildNetwork(b *builder, procs map[int]*Process) {
-	var st jsonSocketTable
+	var st collect.SocketTable
 	if r.decode(b, "volatile/network/sockets.json", &st) {
 		for _, s := range st.Sockets {
 			r.Network.Connections = append(r.Network.Connections, r.conn(s, procs))
@@ -554,7 +554,7 @@ func (r *Report) buildNetwork(b *builder, procs map[int]*Process) {
 	}
 }
 
-func loginsOf(f *jsonLoginFiles) []Login {
+func loginsOf(f *collect.LoginFiles) []Login {
 	var out []Login
 	for _, file := range f.Files {
 		for _, l := range file.Records {
@@ -567,7 +567,7 @@ func loginsOf(f *jsonLoginFiles) []Login {
 }
 
 func (r *Report) buildLogins(b *builder) {
-	var f jsonLoginFiles
+	var f collect.LoginFiles
 	if r.decode(b, "volatile/users/sessions.json", &f) {
 		for _, l := range loginsOf(&f) {
 			if l.Type == "USER_PROCESS" {
@@ -575,15 +575,15 @@ func (r *Report) buildLogins(b *builder) {
 			}
 		}
 	}
-	f = jsonLoginFiles{}
+	f = collect.LoginFiles{}
 	if r.decode(b, "volatile/users/logins.json", &f) {
 		r.Logins.History = loginsOf(&f)
 	}
-	f = jsonLoginFiles{}
+	f = collect.LoginFiles{}
 	if r.decode(b, "volatile/users/failed_logins.json", &f) {
 		r.Logins.Failed = loginsOf(&f)
 	}
-	var ll jsonLastlogFile
+	var ll collect.LastlogFile
 	if r.decode(b, "volatile/users/lastlog.json", &ll) {
 		for _, e := range ll.Entries {
 			r.Logins.Lastlog = append(r.Logins.Lastlog, Lastlog{UID: e.UID, User: e.User, Time: e.Time, Line: e.Line, Host: e.Host, NoAccount: e.NoAccount})
@@ -592,7 +592,7 @@ func (r *Report) buildLogins(b *builder) {
 			}
 		}
 	}
-	var acc jsonAccounts
+	var acc collect.Accounts
 	if r.decode(b, "volatile/users/accounts.json", &acc) {
 		r.Logins.UID0 = acc.UID0
 		if len(acc.UID0) > 1 {
@@ -606,7 +606,7 @@ func (r *Report) buildLogins(b *builder) {
 }
 
 func (r *Report) buildFindings(b *builder) {
-	var h jsonHiddenPIDs
+	var h collect.HiddenPIDs
 	if r.decode(b, "volatile/findings/hidden_pids.json", &h) {
 		for _, p := range h.Hidden {
 			d := fmt.Sprintf("%s %d (%s, thread group %d) answers %s but the /proc listing does not show it", p.Kind, p.PID, Display(string(p.Name)), p.Tgid, strings.Join(p.SeenBy, " and "))
@@ -616,7 +616,7 @@ func (r *Report) buildFindings(b *builder) {
 			r.Findings = append(r.Findings, Finding{Kind: "hidden_pid", Detail: d})
 		}
 	}
-	var u jsonUnowned
+	var u collect.UnownedSockets
 	if r.decode(b, "volatile/findings/unowned_sockets.json", &u) {
 		for _, s := range u.Sockets {
 			r.Findings = append(r.Findings, Finding{Kind: "unowned_socket", Detail: fmt.Sprintf("%s %s %s -> %s (inode %d) is held by no process", s.Proto, s.State, hostPort(s.LocalAddr, s.LocalPort), hostPort(s.RemoteAddr, s.RemotePort), s.Inode)})
