@@ -223,17 +223,29 @@ func TestReadAheadWatchdog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	release := make(chan struct{})
-	defer close(release)
+	// The hung reader is never waited on by Collect, so nothing orders its
+	// read of aheadOpenedHook before the test puts the hook back: release
+	// it and wait until it is past the hook first (the race detector
+	// rightly reported this when the hook was reset at once).
+	release, resumed := make(chan struct{}), make(chan struct{})
 	aheadOpenedHook = func(local string) {
 		if filepath.Base(local) == "hang.log" {
 			<-release
+			close(resumed)
 		}
 	}
-	defer func() { aheadOpenedHook = nil }()
 	saved := aheadDeadline
 	aheadDeadline = 300 * time.Millisecond
-	defer func() { aheadDeadline = saved }()
+	defer func() {
+		close(release)
+		select {
+		case <-resumed:
+		case <-time.After(30 * time.Second):
+			t.Error("the hung reader never reached its hook")
+		}
+		aheadOpenedHook = nil
+		aheadDeadline = saved
+	}()
 
 	sink := &memSink{}
 	done := make(chan error, 1)
