@@ -192,9 +192,13 @@ func (s *statInfo) ModTime() time.Time { return time.Unix(int64(s.st.Mtim.Sec), 
 func (s *statInfo) IsDir() bool        { return s.Mode().IsDir() }
 func (s *statInfo) Sys() any           { return &s.st }
 
-func (s *statInfo) Mode() fs.FileMode {
-	m := fs.FileMode(s.st.Mode & 0o777)
-	switch s.st.Mode & unix.S_IFMT {
+func (s *statInfo) Mode() fs.FileMode { return unixFileMode(s.st.Mode) }
+
+// unixFileMode converts a st_mode as the os package does for its FileInfo,
+// so that a mode from a raw stat prints and compares the same.
+func unixFileMode(mode uint32) fs.FileMode {
+	m := fs.FileMode(mode & 0o777)
+	switch mode & unix.S_IFMT {
 	case unix.S_IFBLK:
 		m |= fs.ModeDevice
 	case unix.S_IFCHR:
@@ -208,13 +212,13 @@ func (s *statInfo) Mode() fs.FileMode {
 	case unix.S_IFSOCK:
 		m |= fs.ModeSocket
 	}
-	if s.st.Mode&unix.S_ISUID != 0 {
+	if mode&unix.S_ISUID != 0 {
 		m |= fs.ModeSetuid
 	}
-	if s.st.Mode&unix.S_ISGID != 0 {
+	if mode&unix.S_ISGID != 0 {
 		m |= fs.ModeSetgid
 	}
-	if s.st.Mode&unix.S_ISVTX != 0 {
+	if mode&unix.S_ISVTX != 0 {
 		m |= fs.ModeSticky
 	}
 	return m

@@ -23,3 +23,13 @@ const openFirst = false
 func fileMetaOpened(_ *os.File, path string, fi fs.FileInfo) *manifest.FileMeta {
 	return fileMeta(path, fi)
 }
+
+// openAndRead opens a file read ahead (unused while openFirst is false).
+func (x *readAhead) openAndRead() {
+	f, err := openNoFollow(x.local)
+	if err != nil {
+		x.openErr = err
+		return
+	}
+	x.readOpened(f)
+}

@@ -115,11 +115,13 @@ func (x *readAhead) read(ctx context.Context) {
 		x.openErr = ctx.Err()
 		return
 	}
-	f, err := openNoFollow(x.local)
-	if err != nil {
-		x.openErr = err
-		return
-	}
+	x.openAndRead() // open_linux.go: raw descriptors; elsewhere readOpened
+}
+
+// readOpened describes the open file f and, when it is small and regular,
+// reads and hashes it; otherwise it keeps f for the walk to stream (or to
+// record what it became).
+func (x *readAhead) readOpened(f *os.File) {
 	at, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -128,22 +130,29 @@ func (x *readAhead) read(ctx context.Context) {
 	}
 	x.at = at
 	if !at.Mode().IsRegular() || at.Size() > readAheadMax {
-		x.f = f // the walk streams it, or records what it became
+		x.f = f
 		return
 	}
 	// Never sparse enough to matter: readAheadMax is far below
 	// sparseMinHoles, so a small file is read whole.
 	defer f.Close()
 	x.meta = fileMetaOpened(f, x.local, at)
+	x.readWhole(f.Read, int(at.Size()))
+	x.after, _ = f.Stat()
+}
+
+// readWhole reads a small file of size bytes (at open) through read into
+// a pooled buffer, notes whether a byte past size could be read, and
+// hashes what was read.
+func (x *readAhead) readWhole(read func([]byte) (int, error), size int) {
 	if aheadOpenedHook != nil {
 		aheadOpenedHook(x.local)
 	}
-	size := int(at.Size())
 	x.buf = getAheadBuf(size)
 	buf := (*x.buf)[:size]
 	n := 0
 	for n < size {
-		k, err := f.Read(buf[n:])
+		k, err := read(buf[n:])
 		n += k
 		if err != nil {
 			if err != io.EOF {
@@ -155,10 +164,9 @@ func (x *readAhead) read(ctx context.Context) {
 	x.data = buf[:n]
 	if n == size {
 		var one [1]byte
-		k, _ := f.Read(one[:])
+		k, _ := read(one[:])
 		x.grew = k > 0
 	}
-	x.after, _ = f.Stat()
 	x.sum = sha256.Sum256(x.data)
 }
 
