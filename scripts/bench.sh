@@ -26,12 +26,10 @@ CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/hozen" ./cmd/hozen
 go run ./scripts/gencorpus -o "$work/corpus" -mib "$MIB" -small 0
 go run ./scripts/gencorpus -o "$work/small" -mib 0 -small "$SMALL" -seed 2
 printf 'name: files\ndescription: only what --include names\ncollectors: []\n' >"$work/files.yaml"
-cat "$work"/corpus/logs/* >/dev/null # warm the page cache
 # The encoder alone: 256 MiB of the corpus, one core, Go (as hozen's frame
 # workers run it) against C zstd -1.
 go build -o "$work/zspeed" ./scripts/zspeed
 (cat "$work"/corpus/logs/* || true) | head -c $((256 << 20)) >"$work/sample" # cat ends on SIGPIPE
-cat "$work"/small/small/*/* >/dev/null
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
 # Each run starts with no dirty pages (sync): otherwise the write-back of the
@@ -43,22 +41,37 @@ measure() {
 	/usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 	cat "$work/t" >>"$work/$name"
 }
+# warm PATH...: read every file under PATH, right before a timed run. This
+# machine's page cache does not stay warm: with 22 GB free, Cached in
+# /proc/meminfo fell from 1.9 GB to 0.8 GB in one idle minute. Warming once
+# at the start left whichever command ran first in a pair reading partly
+# from disk, and the second reading what the first had just brought back:
+# that favoured tar | zstd in every row.
+warm() { find "$@" -type f -exec cat {} + >/dev/null; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 H=$work/hozen
 for i in $(seq "$RUNS"); do
 	rm -rf "$work/out" "$work/tar.zst"
+	warm "$work/corpus"
 	measure collect "$H" collect --profile volatile --include "$work/corpus/**" --out "$work/out"
+	warm "$work/corpus"
 	measure tarzstd sh -c "tar -cf - -C '$work' corpus | zstd -1 -T0 -q > '$work/tar.zst'"
 	B=$(ls "$work"/out/*.tar.zst)
+	warm "$B"
 	measure verify "$H" verify "$B"
+	warm "$B"
 	measure zstdsha sh -c "zstd -dc '$B' | sha256sum"
 	rm -rf "$work/out2" "$work/small.tar.zst"
+	warm "$work/small"
 	measure collect_small "$H" collect --profile "$work/files.yaml" --include "$work/small/**" --out "$work/out2"
+	warm "$work/small"
 	measure tarzstd_small sh -c "tar -cf - -C '$work' small | zstd -1 -T0 -q > '$work/small.tar.zst'"
 	rm -rf "$work/out3"
 	measure volatile "$H" collect --profile volatile --out "$work/out3"
+	warm "$work/sample"
 	measure goenc "$work/zspeed" "$work/sample"
+	warm "$work/sample"
 	measure cenc zstd -1 -T1 -q -c "$work/sample"
 done
 
@@ -92,9 +105,10 @@ scaled() {
 	local label=$1 units=$2; shift 2
 	rm -rf "$work/scale" "$work/sout"
 	go run ./scripts/gencorpus -o "$work/scale" "$@"
-	find "$work/scale" -type f -exec cat {} + >/dev/null
+	warm "$work/scale"
 	sync
 	/usr/bin/time -f "%e %M" -o "$work/t1" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
+	warm "$work/sout"
 	sync
 	/usr/bin/time -f "%e %M" -o "$work/t2" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
 	read -r c1 r1 <"$work/t1"
