@@ -440,8 +440,7 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		Ledger:     ledger,
 		Reason:     reason,
 	}
-	w.chain.Seal(m)
-	raw, err := manifest.Marshal(m)
+	raw, err := w.chain.MarshalManifest(m)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,15 +23,20 @@ const (
 )
 
 // Chain builds the hash chain and the Merkle tree of a bundle's records as
-// they are written or read, one at a time and in order.
+// they are written or read, one at a time and in order. It keeps 32 bytes
+// per record (its chain hash, which the manifest lists) and, for the tree,
+// only the roots of its complete subtrees: memory for millions of records
+// stays in tens of MiB.
 type Chain struct {
 	headerHash string
 	head       string
 	seq        int64
-	hashes     []string
-	stored     []tlog.Hash
-	counts     Counts
-	lastPath   string
+	hashes     []tlog.Hash
+	// edge holds the roots of the tree's complete subtrees, largest
+	// (leftmost) first: one per bit set in seq (a compact range).
+	edge     []tlog.Hash
+	counts   Counts
+	lastPath string
 }
 
 // NewChain starts a chain at the given bundle.json bytes.
@@ -51,9 +57,6 @@ func (c *Chain) Len() int64 { return c.seq }
 // Counts summarises the records added so far.
 func (c *Chain) Counts() Counts { return c.counts }
 
-// Hashes returns the chain hashes of the records added, in order.
-func (c *Chain) Hashes() []string { return c.hashes }
-
 // Next returns the Seq and Prev the next record must carry.
 func (c *Chain) Next() (seq int64, prev string) { return c.seq + 1, c.head }
 
@@ -70,14 +73,10 @@ func (c *Chain) Add(raw []byte, r *Record) error {
 		}
 		return &RecordError{Seq: seq - 1, Path: c.lastPath, Reason: fmt.Sprintf("broken link: its bytes hash to %s, but record %d links to %s: this record was edited (or the next one's prev)", prev, seq, r.Prev)}
 	}
-	h := SHA256Hex(raw)
-	leaf := tlog.RecordHash(raw)
-	hs, err := tlog.StoredHashesForRecordHash(c.seq, leaf, c)
-	if err != nil {
-		return err
-	}
-	c.stored = append(c.stored, hs...)
-	c.hashes = append(c.hashes, h)
+	sum := sha256.Sum256(raw)
+	h := hex.EncodeToString(sum[:])
+	c.addLeaf(tlog.RecordHash(raw))
+	c.hashes = append(c.hashes, sum)
 	c.head = h
 	c.seq = seq
 	c.lastPath = string(r.Path)
@@ -92,41 +91,69 @@ func (c *Chain) Add(raw []byte, r *Record) error {
 	return nil
 }
 
-// ReadHashes implements tlog.HashReader over the stored hashes.
-func (c *Chain) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(c.stored)) {
-			return nil, fmt.Errorf("merkle: no stored hash %d", x)
-		}
-		out[i] = c.stored[x]
+// addLeaf adds a leaf to the compact range: the subtrees it completes
+// (one per trailing one bit of the count before it) merge into one.
+func (c *Chain) addLeaf(h tlog.Hash) {
+	for n := c.seq; n&1 == 1; n >>= 1 {
+		h = tlog.NodeHash(c.edge[len(c.edge)-1], h)
+		c.edge = c.edge[:len(c.edge)-1]
 	}
-	return out, nil
+	c.edge = append(c.edge, h)
 }
 
 // MerkleRoot is the RFC 6962 tree hash over the records added, in hex.
-// The tree of no records hashes to SHA-256 of the empty string.
+// The tree of no records hashes to SHA-256 of the empty string. With the
+// complete subtrees' roots largest first, the root folds them from the
+// right: RFC 6962 splits a tree at the largest power of two below its size.
 func (c *Chain) MerkleRoot() string {
-	if c.seq == 0 {
+	if len(c.edge) == 0 {
 		return SHA256Hex(nil)
 	}
-	h, err := tlog.TreeHash(c.seq, c)
-	if err != nil {
-		panic(err) // cannot happen: every stored hash was added by Add
+	h := c.edge[len(c.edge)-1]
+	for i := len(c.edge) - 2; i >= 0; i-- {
+		h = tlog.NodeHash(c.edge[i], h)
 	}
 	return hex.EncodeToString(h[:])
 }
 
-// ProveRecord returns the inclusion proof of record seq (1-based) in the tree
-// of all records added, so the record can be disclosed alone.
-func (c *Chain) ProveRecord(seq int64) ([]string, error) {
-	p, err := tlog.ProveRecord(c.seq, seq-1, c)
+// LeafHash is a record's leaf in the Merkle tree (RFC 6962: SHA-256 of a
+// zero byte and the record's bytes).
+func LeafHash(raw []byte) tlog.Hash { return tlog.RecordHash(raw) }
+
+// ProveRecord returns the inclusion proof of record seq (1-based) in the
+// tree over leaves (every record's LeafHash, in order), so the record can
+// be disclosed alone. It holds the whole tree in memory, about 64 bytes per
+// record.
+func ProveRecord(leaves []tlog.Hash, seq int64) ([]string, error) {
+	var stored hashList
+	for i, leaf := range leaves {
+		hs, err := tlog.StoredHashesForRecordHash(int64(i), leaf, stored)
+		if err != nil {
+			return nil, err
+		}
+		stored = append(stored, hs...)
+	}
+	p, err := tlog.ProveRecord(int64(len(leaves)), seq-1, stored)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, len(p))
 	for i, h := range p {
 		out[i] = hex.EncodeToString(h[:])
+	}
+	return out, nil
+}
+
+// hashList is a tlog.HashReader over stored hashes in memory.
+type hashList []tlog.Hash
+
+func (l hashList) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(l)) {
+			return nil, fmt.Errorf("merkle: no stored hash %d", x)
+		}
+		out[i] = l[x]
 	}
 	return out, nil
 }
@@ -160,13 +187,48 @@ func parseHash(s string) (tlog.Hash, error) {
 	return h, nil
 }
 
+// MarshalManifest fills in m's chain fields except Records, which it
+// leaves nil, and returns m's canonical bytes (as Marshal) with every
+// record's chain hash listed. The list is written straight from the
+// chain's 32-byte hashes into bytes sized once, never held as strings:
+// sealing a bundle of a million records then needs about 67 MB for the
+// list, not four times that.
+func (c *Chain) MarshalManifest(m *Manifest) ([]byte, error) {
+	c.Seal(m)
+	m.Records = []string{}
+	b, err := Marshal(m)
+	m.Records = nil
+	if err != nil {
+		return nil, err
+	}
+	// Keys before "records" are fixed names with values of hex, digits
+	// and known words, so the first match is the field itself.
+	const empty = `"records":[]`
+	i := bytes.Index(b, []byte(empty))
+	if i < 0 {
+		return nil, errors.New("manifest: no records field in the marshalled manifest")
+	}
+	i += len(empty) - 1 // at the closing bracket
+	out := make([]byte, 0, len(b)+len(c.hashes)*(2*sha256.Size+3))
+	out = append(out, b[:i]...)
+	for k, h := range c.hashes {
+		if k > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = hex.AppendEncode(out, h[:])
+		out = append(out, '"')
+	}
+	return append(out, b[i:]...), nil
+}
+
 // Seal fills in a manifest's chain fields from the records added.
 func (c *Chain) Seal(m *Manifest) {
 	m.HeaderSHA256 = c.headerHash
 	m.Counts = c.counts
-	m.Records = c.hashes
-	if m.Records == nil {
-		m.Records = []string{}
+	m.Records = make([]string, len(c.hashes))
+	for i, h := range c.hashes {
+		m.Records[i] = hex.EncodeToString(h[:])
 	}
 	m.Head = c.head
 	m.MerkleRoot = c.MerkleRoot()
@@ -182,8 +244,8 @@ func (c *Chain) CheckManifest(m *Manifest) error {
 		return &ManifestError{Field: "records", Reason: fmt.Sprintf("lists %d records, the bundle holds %d", len(m.Records), c.seq)}
 	}
 	for i, h := range m.Records {
-		if h != c.hashes[i] {
-			return &RecordError{Seq: int64(i + 1), Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", h, c.hashes[i])}
+		if want := hex.EncodeToString(c.hashes[i][:]); h != want {
+			return &RecordError{Seq: int64(i + 1), Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", h, want)}
 		}
 	}
 	if m.Counts != c.counts {

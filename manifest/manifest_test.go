@@ -3,13 +3,16 @@ package manifest
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 func TestBStringRoundTrip(t *testing.T) {
@@ -80,8 +83,12 @@ func TestChain(t *testing.T) {
 	}
 
 	// Every record can be disclosed alone with an inclusion proof.
+	var leaves []tlog.Hash
+	for _, raw := range raws {
+		leaves = append(leaves, LeafHash(raw))
+	}
 	for seq := int64(1); seq <= 5; seq++ {
-		p, err := r.ProveRecord(seq)
+		p, err := ProveRecord(leaves, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,4 +250,94 @@ func FuzzParseManifest(f *testing.F) {
 		}
 		_ = NewChain([]byte("h")).CheckManifest(m)
 	})
+}
+
+// TestMerkleRootCompact: the chain's compact range (only the complete
+// subtrees' roots) gives tlog's RFC 6962 tree hash at every size from 0 to
+// 300, across every carry pattern, and a proof from ProveRecord checks
+// against it for a record at each edge of the tree.
+func TestMerkleRootCompact(t *testing.T) {
+	header := []byte(`{"format":"hozen-bundle/1"}`)
+	c := NewChain(header)
+	var stored hashList
+	var leaves []tlog.Hash
+	var raws [][]byte
+	for n := int64(0); n <= 300; n++ {
+		want := SHA256Hex(nil)
+		if n > 0 {
+			th, err := tlog.TreeHash(n, stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = hex.EncodeToString(th[:])
+		}
+		if got := c.MerkleRoot(); got != want {
+			t.Fatalf("%d records: root %s, tlog says %s", n, got, want)
+		}
+		if n > 0 {
+			for _, seq := range []int64{1, n/2 + 1, n} {
+				p, err := ProveRecord(leaves, seq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := CheckInclusion(p, n, c.MerkleRoot(), seq, raws[seq-1]); err != nil {
+					t.Fatalf("%d records, record %d: %v", n, seq, err)
+				}
+			}
+		}
+		seq, prev := c.Next()
+		raw := []byte(fmt.Sprintf(`{"seq":%d,"prev":%q,"n":%d}`, seq, prev, n))
+		if err := c.Add(raw, &Record{Seq: seq, Prev: prev, Entry: EntryNone, Outcome: OutcomeOK}); err != nil {
+			t.Fatal(err)
+		}
+		hs, err := tlog.StoredHashes(n, raw, stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, hs...)
+		leaves = append(leaves, LeafHash(raw))
+		raws = append(raws, raw)
+	}
+}
+
+// TestMarshalManifestMatchesMarshal: the manifest bytes written from the
+// chain's hashes are exactly Marshal's with the hashes as strings, for no
+// record, one, and many, with a reason and a ledger checkpoint after the
+// list, and a reason that quotes the field's own name.
+func TestMarshalManifestMatchesMarshal(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 1000} {
+		c := NewChain([]byte(`{"format":"hozen-bundle/1"}`))
+		for range n {
+			seq, prev := c.Next()
+			raw := []byte(fmt.Sprintf(`{"seq":%d,"prev":%q}`, seq, prev))
+			if err := c.Add(raw, &Record{Seq: seq, Prev: prev, Entry: EntryFile, Size: 3, Outcome: OutcomeOK}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		base := Manifest{Format: Format, BundleID: "b-1", Status: StatusInterrupted,
+			StartedAt: time.Unix(1, 0).UTC(), FinishedAt: time.Unix(2, 0).UTC(),
+			Frames: []Frame{{Offset: 0, Size: 10, USize: 20, SHA256: SHA256Hex(nil)}},
+			Ledger: &Checkpoint{}, Reason: `stopped; "records":[] said the operator`}
+		want := base
+		c.Seal(&want)
+		wantRaw, err := Marshal(&want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := base
+		gotRaw, err := c.MarshalManifest(&got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(gotRaw, wantRaw) {
+			t.Fatalf("%d records:\n%s\nwant\n%s", n, gotRaw, wantRaw)
+		}
+		if got.Records != nil || got.Head != want.Head || got.MerkleRoot != want.MerkleRoot {
+			t.Errorf("%d records: manifest fields %+v", n, got)
+		}
+		var back Manifest
+		if err := json.Unmarshal(gotRaw, &back); err != nil || len(back.Records) != n {
+			t.Errorf("%d records: parses to %d records, %v", n, len(back.Records), err)
+		}
+	}
 }
