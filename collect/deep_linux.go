@@ -128,10 +128,10 @@ func (c *fileCopier) deepEntry(ctx context.Context, g Glob, dirfd int, name, hos
 
 // putAt stores one file, link or special file, as put does.
 func (c *fileCopier) putAt(ctx context.Context, dirfd int, name, hostPath string, fi *statInfo) error {
-	if c.seen[hostPath] {
+	if c.seen.has(hostPath) {
 		return nil
 	}
-	c.seen[hostPath] = true
+	c.seen.add(hostPath)
 	rec := c.record(hostPath)
 	meta := func(fi fs.FileInfo) *manifest.FileMeta {
 		m := &manifest.FileMeta{

@@ -153,7 +153,7 @@ func TestFilesRotatedOrVanished(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &memSink{}
-	c := &fileCopier{f: &Files{}, env: &Env{Root: root, Now: time.Now}, sink: sink, seen: map[string]bool{}}
+	c := &fileCopier{f: &Files{}, env: &Env{Root: root, Now: time.Now}, sink: sink, seen: newPathSet()}
 	if err := c.put(context.Background(), "/rotated.log", rotFI); err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func (b *Budget) Max() int64 {
 
 // Collect implements Collector.
 func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
-	c := &fileCopier{f: f, env: env, sink: sink, seen: map[string]bool{}}
+	c := &fileCopier{f: f, env: env, sink: sink, seen: newPathSet()}
 	if openFirst {
 		c.readers = startAheadReaders(ctx)
 		defer c.readers.stop()
@@ -106,7 +106,7 @@ type fileCopier struct {
 	env     *Env
 	sink    Sink
 	exclude []Glob
-	seen    map[string]bool
+	seen    *pathSet
 	// readers and window read small files ahead (prefetch.go); nil and
 	// empty where openFirst is false.
 	readers *aheadReaders
@@ -189,14 +189,14 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		if !g.Match(hostPath) {
 			return nil
 		}
-		if openFirst && d.Type().IsRegular() && !c.seen[hostPath] && !isPseudoPath(hostPath) && len(local) < maxAheadPath {
+		if openFirst && d.Type().IsRegular() && !c.seen.has(hostPath) && !isPseudoPath(hostPath) && len(local) < maxAheadPath {
 			// Listed as a regular file: a reader opens it and describes
 			// what it opened (one fstat and one statx on the descriptor,
 			// no lstat and statx by path first) and reads it if small;
 			// the walk stores it in turn. One that cannot be opened (gone,
 			// denied, now a link, a name too long) is then listed as
 			// below, which says why.
-			c.seen[hostPath] = true
+			c.seen.add(hostPath)
 			return c.queueAhead(ctx, hostPath, local)
 		}
 		fi, err := d.Info()
@@ -246,10 +246,10 @@ func (c *fileCopier) record(hostPath string) *manifest.Record {
 
 // putError records a path that could not even be listed or stat'ed.
 func (c *fileCopier) putError(hostPath string, err error) error {
-	if c.seen[hostPath] {
+	if c.seen.has(hostPath) {
 		return nil
 	}
-	c.seen[hostPath] = true
+	c.seen.add(hostPath)
 	if derr := c.drainAhead(context.Background()); derr != nil {
 		return derr
 	}
@@ -269,10 +269,10 @@ func (c *fileCopier) putListError(hostPath string, err error) error {
 // put stores one file, link or special file, after every file read ahead
 // before it.
 func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) error {
-	if c.seen[hostPath] {
+	if c.seen.has(hostPath) {
 		return nil
 	}
-	c.seen[hostPath] = true
+	c.seen.add(hostPath)
 	if err := c.drainAhead(ctx); err != nil {
 		return err
 	}
