@@ -159,11 +159,7 @@ func (c *fileCopier) putAt(ctx context.Context, dirfd int, name, hostPath string
 	case !fi.Mode().IsRegular():
 		return c.putSpecial(rec)
 	}
-	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
-	fd, err := unix.Openat(dirfd, name, flags|unix.O_NOATIME, 0)
-	if errors.Is(err, syscall.EPERM) {
-		fd, err = unix.Openat(dirfd, name, flags, 0)
-	}
+	fd, err := openatNoFollow(dirfd, name)
 	if err != nil {
 		return c.putOpened(ctx, nil, &fs.PathError{Op: "openat", Path: hostPath, Err: err}, fi, rec, meta)
 	}

@@ -64,11 +64,7 @@ var useStatx = true
 // file is handed to the walk as an *os.File; so is every file where statx
 // fails (readOpened then describes it as the walk would).
 func (x *readAhead) openAndRead() {
-	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
-	fd, err := retryEINTR(func() (int, error) { return unix.Open(x.local, flags|unix.O_NOATIME, 0) })
-	if errors.Is(err, syscall.EPERM) {
-		fd, err = retryEINTR(func() (int, error) { return unix.Open(x.local, flags, 0) })
-	}
+	fd, err := openatNoFollow(unix.AT_FDCWD, x.local)
 	if err != nil {
 		x.openErr = &fs.PathError{Op: "open", Path: x.local, Err: err}
 		return
@@ -97,6 +93,17 @@ func (x *readAhead) openAndRead() {
 	if statxFd(fd, &after) == nil {
 		x.after = &statxInfo{name: at.name, st: after}
 	}
+}
+
+// openatNoFollow opens name (relative to dirfd) read-only as openNoFollow
+// does, and returns the raw descriptor.
+func openatNoFollow(dirfd int, name string) (int, error) {
+	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
+	fd, err := retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, flags|unix.O_NOATIME, 0) })
+	if errors.Is(err, syscall.EPERM) {
+		fd, err = retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, flags, 0) })
+	}
+	return fd, err
 }
 
 func statxFd(fd int, st *unix.Statx_t) error {

@@ -194,7 +194,7 @@ func parseHash(s string) (tlog.Hash, error) {
 // sealing a bundle of a million records then needs about 67 MB for the
 // list, not four times that.
 func (c *Chain) MarshalManifest(m *Manifest) ([]byte, error) {
-	c.Seal(m)
+	c.sealFields(m)
 	m.Records = []string{}
 	b, err := Marshal(m)
 	m.Records = nil
@@ -224,12 +224,17 @@ func (c *Chain) MarshalManifest(m *Manifest) ([]byte, error) {
 
 // Seal fills in a manifest's chain fields from the records added.
 func (c *Chain) Seal(m *Manifest) {
-	m.HeaderSHA256 = c.headerHash
-	m.Counts = c.counts
+	c.sealFields(m)
 	m.Records = make([]string, len(c.hashes))
 	for i, h := range c.hashes {
 		m.Records[i] = hex.EncodeToString(h[:])
 	}
+}
+
+// sealFields fills in the chain fields but Records.
+func (c *Chain) sealFields(m *Manifest) {
+	m.HeaderSHA256 = c.headerHash
+	m.Counts = c.counts
 	m.Head = c.head
 	m.MerkleRoot = c.MerkleRoot()
 }
