@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -53,17 +52,22 @@ type compressor struct {
 	wg      sync.WaitGroup
 	written chan struct{}
 
-	mu      sync.Mutex
-	err     error
-	frames  []manifest.Frame
-	off     int64
-	uoff    int64
-	fileSum hash.Hash
-	pending sync.WaitGroup
-	free    chan []byte
+	mu  sync.Mutex
+	err error
+	// index lists the frames written (manifest.FrameEntrySize bytes each)
+	// until freezeIndex: the frames of the seal are not indexed.
+	index    manifest.List
+	nframes  int64
+	indexing bool
+	entry    []byte
+	off      int64
+	uoff     int64
+	fileSum  hash.Hash
+	pending  sync.WaitGroup
+	free     chan []byte
 }
 
-func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int) (*compressor, error) {
+func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int, index manifest.List) (*compressor, error) {
 	if workers < 1 {
 		workers = 1
 	}
@@ -77,13 +81,15 @@ func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int) (*compress
 		return nil, err
 	}
 	c := &compressor{
-		enc:     enc,
-		w:       w,
-		work:    make(chan *frameJob, workers),
-		order:   make(chan *frameJob, 2*workers),
-		written: make(chan struct{}),
-		fileSum: sha256.New(),
-		free:    make(chan []byte, 4*workers+4),
+		enc:      enc,
+		w:        w,
+		work:     make(chan *frameJob, workers),
+		order:    make(chan *frameJob, 2*workers),
+		written:  make(chan struct{}),
+		fileSum:  sha256.New(),
+		free:     make(chan []byte, 4*workers+4),
+		index:    index,
+		indexing: true,
 	}
 	for range workers {
 		c.wg.Add(1)
@@ -117,14 +123,16 @@ func (c *compressor) writeLoop() {
 			sum := sha256.Sum256(j.out)
 			c.fileSum.Write(j.out)
 			c.mu.Lock()
+			if err == nil && c.indexing {
+				e := manifest.FrameEntry{Offset: c.off, Size: int64(len(j.out)),
+					UOffset: c.uoff, USize: int64(len(j.raw)), SHA256: sum}
+				c.entry = e.Append(c.entry[:0])
+				_, err = c.index.Write(c.entry)
+				c.nframes++
+			}
 			if err != nil {
 				c.err = err
 			} else {
-				c.frames = append(c.frames, manifest.Frame{
-					Offset: c.off, Size: int64(len(j.out)),
-					UOffset: c.uoff, USize: int64(len(j.raw)),
-					SHA256: hex.EncodeToString(sum[:]),
-				})
 				c.off += int64(len(j.out))
 				c.uoff += int64(len(j.raw))
 			}
@@ -187,11 +195,13 @@ func (c *compressor) error() error {
 	return c.err
 }
 
-// index returns the frames written so far.
-func (c *compressor) index() []manifest.Frame {
+// freezeIndex ends the frame index: frames written later (the seal's) are
+// not listed. It returns the index and how many frames it lists.
+func (c *compressor) freezeIndex() (manifest.List, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]manifest.Frame(nil), c.frames...)
+	c.indexing = false
+	return c.index, c.nframes
 }
 
 // close stops the workers after the last frame is written.

@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"hash"
 	"io"
@@ -16,15 +15,21 @@ import (
 // the frames it has read (offsets, sizes, digests) and the position in the
 // tar stream, and can hand a copy of the bytes it yields to the verifier.
 type decoded struct {
-	split   *frameSplitter
-	dec     *zstd.Decoder
-	cbuf    []byte
-	buf     []byte // decoded bytes of the current frame
-	pos     int    // read position in buf
-	upos    int64  // position in the tar stream
-	frames  []manifest.Frame
-	fileSum hash.Hash
-	err     error // sticky
+	split *frameSplitter
+	dec   *zstd.Decoder
+	cbuf  []byte
+	buf   []byte // decoded bytes of the current frame
+	pos   int    // read position in buf
+	upos  int64  // position in the tar stream
+	// index lists the frames read (manifest.FrameEntrySize bytes each),
+	// nframes counts them, and lastUOffset is where the last one starts
+	// in the tar stream.
+	index       *spool
+	nframes     int64
+	lastUOffset int64
+	entry       []byte
+	fileSum     hash.Hash
+	err         error // sticky
 
 	// capture, when set, receives a copy of every byte read: the verifier
 	// keeps the exact bytes of tar headers and padding this way.
@@ -39,7 +44,7 @@ func newDecoded(r io.Reader) (*decoded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &decoded{split: newFrameSplitter(r), dec: dec, fileSum: sha256.New()}, nil
+	return &decoded{split: newFrameSplitter(r), dec: dec, fileSum: sha256.New(), index: newVerifySpool("frame index")}, nil
 }
 
 func (d *decoded) close() { d.dec.Close() }
@@ -76,16 +81,19 @@ func (d *decoded) nextFrame() error {
 	d.fileSum.Write(fr)
 	out, err := d.dec.DecodeAll(fr, d.buf[:0])
 	if err != nil {
-		return &FrameError{Index: len(d.frames), Offset: off, Reason: "does not decode: " + err.Error()}
+		return &FrameError{Index: int(d.nframes), Offset: off, Reason: "does not decode: " + err.Error()}
 	}
 	if len(out) == 0 {
-		return &FrameError{Index: len(d.frames), Offset: off, Reason: "empty frame: hozen never writes one"}
+		return &FrameError{Index: int(d.nframes), Offset: off, Reason: "empty frame: hozen never writes one"}
 	}
-	sum := sha256.Sum256(fr)
-	d.frames = append(d.frames, manifest.Frame{
-		Offset: off, Size: int64(len(fr)), UOffset: d.upos, USize: int64(len(out)),
-		SHA256: hex.EncodeToString(sum[:]),
-	})
+	e := manifest.FrameEntry{Offset: off, Size: int64(len(fr)), UOffset: d.upos, USize: int64(len(out)),
+		SHA256: sha256.Sum256(fr)}
+	d.entry = e.Append(d.entry[:0])
+	if _, err := d.index.Write(d.entry); err != nil {
+		return err
+	}
+	d.nframes++
+	d.lastUOffset = d.upos
 	d.buf, d.pos = out, 0
 	return nil
 }

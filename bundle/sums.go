@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -10,64 +11,156 @@ import (
 	"os"
 )
 
-// sumsSpool holds the lines of SHA256SUMS, about 200 bytes per artifact,
-// in a temporary file until the seal instead of in memory: 100,000 small
-// files made 32 MiB of buffer and another copy at the seal. The file is
-// unlinked as soon as it is created where the OS allows it (Linux, macOS),
-// so nothing of it outlives hozen, even a crash; elsewhere it is removed
-// when the writer ends. It lies next to the bundle, on the responder's
-// medium, never on the suspect host's disks, and it is encrypted (AES-CTR)
-// under a key that only this process ever holds: the paths and digests of
-// an encrypted bundle never reach the medium in the clear. A spool changed
-// under hozen would give a SHA256SUMS that verify rejects.
-type sumsSpool struct {
+// spool keeps what grows with a bundle's size outside the heap until it is
+// needed: the lines of SHA256SUMS (about 200 bytes per artifact), the
+// records' chain hashes and the frame index (32 and 64 bytes per record
+// and per frame) while writing, and the same lists and the manifest's
+// bytes while verifying. 100,000 small files once made 32 MiB of buffer
+// for SHA256SUMS alone.
+//
+// It is a temporary file, unlinked as soon as it is created where the OS
+// allows it (Linux, macOS), so nothing of it outlives hozen, even a crash;
+// elsewhere it is removed when the writer ends. A writer's spools lie next
+// to the bundle, on the responder's medium, never on the suspect host's
+// disks; a verifier's in the temporary directory, and only once they pass
+// memMax bytes. Each is encrypted (AES-CTR) under a key that only this
+// process ever holds: the paths and digests of an encrypted bundle never
+// reach the medium in the clear. A spool changed under hozen gives a
+// manifest or a SHA256SUMS that verify rejects.
+type spool struct {
+	what   string // for errors: "SHA256SUMS", "record hashes", ...
+	dir    string // where the file goes; "" is os.TempDir
+	memMax int    // bytes kept in memory before the file is made
+	mem    []byte
 	f      *os.File
 	w      *bufio.Writer
 	stream func() cipher.Stream // a fresh keystream from the start
 	path   string               // still to remove at close; "" once unlinked
+	n      int64
+	err    error // sticky
 }
 
-func newSumsSpool(dir string) (*sumsSpool, error) {
+// newSpool returns a spool whose file is made in dir once it holds more
+// than memMax bytes (at once if memMax is 0, so that a medium that cannot
+// take it fails before any work is done).
+func newSpool(what, dir string, memMax int) (*spool, error) {
+	s := &spool{what: what, dir: dir, memMax: memMax}
+	if memMax == 0 {
+		if err := s.spill(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// spill moves the spool from memory to its file.
+func (s *spool) spill() error {
 	var key [32]byte
 	var iv [aes.BlockSize]byte
 	rand.Read(key[:])
 	rand.Read(iv[:])
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
-		return nil, fmt.Errorf("SHA256SUMS spool: %w", err)
+		return s.fail(err)
 	}
-	f, err := os.CreateTemp(dir, ".hozen-sums-*")
+	f, err := os.CreateTemp(s.dir, ".hozen-spool-*")
 	if err != nil {
-		return nil, fmt.Errorf("SHA256SUMS spool: %w", err)
+		return s.fail(err)
 	}
-	s := &sumsSpool{f: f, path: f.Name(), stream: func() cipher.Stream { return cipher.NewCTR(block, iv[:]) }}
+	s.f, s.path = f, f.Name()
+	s.stream = func() cipher.Stream { return cipher.NewCTR(block, iv[:]) }
 	s.w = bufio.NewWriterSize(cipher.StreamWriter{S: s.stream(), W: f}, 64<<10)
 	if os.Remove(f.Name()) == nil {
 		s.path = ""
 	}
-	return s, nil
+	if len(s.mem) > 0 {
+		if _, err := s.w.Write(s.mem); err != nil {
+			return s.fail(err)
+		}
+	}
+	s.mem = nil
+	return nil
 }
 
-// line adds one line in `sha256sum -c` format. A write error stays in the
-// buffered writer and is returned by contents.
-func (s *sumsSpool) line(sum, name string) { writeSumLine(s.w, sum, name) }
-
-// contents returns the lines written so far and their length.
-func (s *sumsSpool) contents() (io.Reader, int64, error) {
-	if err := s.w.Flush(); err != nil {
-		return nil, 0, fmt.Errorf("SHA256SUMS spool: %w", err)
+// Write appends p. An error is sticky.
+func (s *spool) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
 	}
-	n, err := s.f.Seek(0, io.SeekCurrent)
+	if s.f == nil {
+		if len(s.mem)+len(p) <= s.memMax {
+			s.mem = append(s.mem, p...)
+			s.n += int64(len(p))
+			return len(p), nil
+		}
+		if s.err = s.spill(); s.err != nil {
+			return 0, s.err
+		}
+	}
+	n, err := s.w.Write(p)
+	s.n += int64(n)
 	if err != nil {
-		return nil, 0, fmt.Errorf("SHA256SUMS spool: %w", err)
+		s.err = s.fail(err)
 	}
-	return cipher.StreamReader{S: s.stream(), R: io.NewSectionReader(s.f, 0, n)}, n, nil
+	return n, s.err
 }
+
+// WriteString appends str.
+func (s *spool) WriteString(str string) (int, error) {
+	if s.f == nil && len(s.mem)+len(str) <= s.memMax {
+		s.mem = append(s.mem, str...)
+		s.n += int64(len(str))
+		return len(str), nil
+	}
+	return s.Write([]byte(str))
+}
+
+// Len is the number of bytes written.
+func (s *spool) Len() int64 { return s.n }
+
+// Open returns a reader of the first n bytes written; writing may go on.
+func (s *spool) Open(n int64) (io.Reader, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if n < 0 || n > s.n {
+		return nil, s.fail(fmt.Errorf("%d bytes asked, %d held", n, s.n))
+	}
+	if s.f == nil {
+		return bytes.NewReader(s.mem[:n:n]), nil
+	}
+	if err := s.w.Flush(); err != nil {
+		s.err = s.fail(err)
+		return nil, s.err
+	}
+	return cipher.StreamReader{S: s.stream(), R: io.NewSectionReader(s.f, 0, n)}, nil
+}
+
+// spoolError is a spool that could not be made, written or read: a
+// problem of the machine hozen runs on, never of the evidence.
+type spoolError struct {
+	what, dir string
+	err       error
+}
+
+func (e *spoolError) Error() string {
+	if e.dir == "" {
+		return fmt.Sprintf("%s spool in %s: %v (set TMPDIR to a writable directory with room)", e.what, os.TempDir(), e.err)
+	}
+	return fmt.Sprintf("%s spool in %s: %v", e.what, e.dir, e.err)
+}
+
+func (e *spoolError) Unwrap() error { return e.err }
+
+func (s *spool) fail(err error) error { return &spoolError{what: s.what, dir: s.dir, err: err} }
 
 // close releases the spool.
-func (s *sumsSpool) close() {
-	s.f.Close()
+func (s *spool) close() {
+	if s.f != nil {
+		s.f.Close()
+	}
 	if s.path != "" {
 		os.Remove(s.path)
 	}
+	s.mem = nil
 }

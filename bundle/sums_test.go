@@ -2,52 +2,105 @@ package bundle
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestSumsSpool: the lines come back as written, the spool leaves no name
-// in the directory (where the OS can unlink an open file), and what reaches
-// the disk is not the lines in the clear.
-func TestSumsSpool(t *testing.T) {
-	dir := t.TempDir()
-	s, err := newSumsSpool(dir)
+// TestSpool: what is written comes back as written, from memory and from
+// the file it spills to, also while writing goes on; the spool leaves no
+// name in the directory (where the OS can unlink an open file); and what
+// reaches the disk is not the lines in the clear.
+func TestSpool(t *testing.T) {
+	for _, memMax := range []int{0, 1000, 1 << 30} {
+		dir := t.TempDir()
+		s, err := newSpool("SHA256SUMS", dir, memMax)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.close()
+		var want bytes.Buffer
+		var mid int64
+		for i := range 5000 {
+			name := strings.Repeat("files/secret/path/", 3) + string(rune('a'+i%26))
+			sum := strings.Repeat("0123456789abcdef", 4)
+			writeSumLine(s, sum, name)
+			writeSumLine(&want, sum, name)
+			if i == 10 {
+				mid = s.Len()
+			}
+		}
+		// A reader of the first lines, opened before more are written.
+		early, err := s.Open(mid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSumLine(s, "ff", "odd\nname")
+		writeSumLine(&want, "ff", "odd\nname")
+		got, err := io.ReadAll(early)
+		if err != nil || !bytes.Equal(got, want.Bytes()[:mid]) {
+			t.Fatalf("memMax %d: early reader gave %d bytes, want %d (%v)", memMax, len(got), mid, err)
+		}
+		n := s.Len()
+		r, err := s.Open(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err = io.ReadAll(r); err != nil {
+			t.Fatal(err)
+		}
+		if n != int64(want.Len()) || !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("memMax %d: spool gave %d bytes (said %d), want %d", memMax, len(got), n, want.Len())
+		}
+		if _, err := s.Open(n + 1); err == nil {
+			t.Errorf("memMax %d: opened more than was written", memMax)
+		}
+		if s.f == nil {
+			if memMax < want.Len() {
+				t.Errorf("memMax %d: %d bytes and still in memory", memMax, want.Len())
+			}
+			continue
+		}
+		if s.path == "" {
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("unlinked spool still listed: %v", ents)
+			}
+		}
+		raw := make([]byte, n)
+		if _, err := s.f.ReadAt(raw, 0); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(raw, []byte("secret")) || bytes.Contains(raw, []byte("0123456789abcdef")) {
+			t.Errorf("memMax %d: the spool on disk holds the lines in the clear", memMax)
+		}
+	}
+}
+
+// TestSpoolNoRoom: a spool that cannot make its file says which spool,
+// where, and what to do, and the error sticks.
+func TestSpoolNoRoom(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "gone")
+	if _, err := newSpool("record hashes", missing, 0); err == nil || !strings.Contains(err.Error(), "record hashes spool in "+missing) {
+		t.Fatalf("spool in a missing directory: %v", err)
+	}
+	t.Setenv("TMPDIR", missing)
+	s, err := newSpool("frame index", "", 8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.close()
-	var want bytes.Buffer
-	for i := range 5000 {
-		name := strings.Repeat("files/secret/path/", 3) + string(rune('a'+i%26))
-		sum := strings.Repeat("0123456789abcdef", 4)
-		s.line(sum, name)
-		writeSumLine(&want, sum, name)
-	}
-	s.line("ff", "odd\nname")
-	writeSumLine(&want, "ff", "odd\nname")
-	r, n, err := s.contents()
-	if err != nil {
+	if _, err := s.Write(make([]byte, 8)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
+	_, err = s.Write(make([]byte, 8))
+	var se *spoolError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "set TMPDIR") {
+		t.Fatalf("spill into a missing TMPDIR: %v", err)
 	}
-	if n != int64(want.Len()) || !bytes.Equal(got, want.Bytes()) {
-		t.Fatalf("spool gave %d bytes (said %d), want %d", len(got), n, want.Len())
-	}
-	if s.path == "" {
-		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-			t.Errorf("unlinked spool still listed: %v", ents)
-		}
-	}
-	raw := make([]byte, n)
-	if _, err := s.f.ReadAt(raw, 0); err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(raw, []byte("secret")) || bytes.Contains(raw, []byte("0123456789abcdef")) {
-		t.Error("the spool on disk holds the lines in the clear")
+	if _, err := s.Open(8); !errors.As(err, &se) {
+		t.Errorf("error did not stick: %v", err)
 	}
 }

@@ -85,9 +85,11 @@ type VerifyOptions struct {
 	Trust manifest.Trust
 	// Handler, if set, sees the content as it is verified.
 	Handler Handler
-	// Meta, if set, gets the exact bytes of each of hozen's own entries
-	// (bundle.json, records, manifest, signature, SHA256SUMS) as read.
-	Meta func(name string, b []byte) error
+	// Meta, if set, reads the exact bytes of each of hozen's own entries
+	// (bundle.json, records, manifest, signature, SHA256SUMS), in order, as
+	// they are verified. The manifest and SHA256SUMS grow with a bundle, so
+	// they come as streams; what Meta leaves unread is read for it.
+	Meta func(name string, r io.Reader) error
 }
 
 // Result is what Verify found. Fields are filled as far as the walk got.
@@ -136,10 +138,11 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 	}
 	defer d.close()
 	v := &verifier{d: d, opts: opts, res: &Result{}, maxRecords: limit}
+	defer v.closeSpools()
 	v.tr = tar.NewReader(d)
 	err = v.walk()
 	res := v.res
-	res.Frames = len(d.frames)
+	res.Frames = int(d.nframes)
 	if v.chain != nil {
 		res.Records = v.chain.Len()
 		res.Counts = v.chain.Counts()
@@ -156,7 +159,7 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 			res.Err = &IncompleteError{Records: res.Records, Offset: d.split.off,
 				Reason: fmt.Sprintf("sealed early, status %q (%s)", res.Manifest.Status, res.Manifest.Reason)}
 		}
-	case errors.As(err, &rerr):
+	case errors.As(err, &rerr), errors.As(err, new(*spoolError)):
 		return res, err
 	case errors.As(err, new(*handlerError)):
 		return res, errors.Unwrap(err)
@@ -218,6 +221,8 @@ type verifier struct {
 	// a bundle of millions of records would otherwise hold the whole
 	// text in memory.
 	sums sumsDigest
+	// hashes are the records' chain hashes, which the manifest must list.
+	hashes *spool
 
 	cur        string // name of the last entry whose header was read
 	pendingPad int64  // padding bytes after the last entry's data
@@ -309,7 +314,8 @@ func (v *verifier) walk() error {
 	if hdr.Signer != nil {
 		v.res.Signer = hdr.Signer.Fingerprint
 	}
-	v.chain = manifest.NewChain(raw)
+	v.hashes = newVerifySpool("record hashes")
+	v.chain = manifest.NewChainOn(raw, v.hashes)
 	if err := v.addSumOf(manifest.HeaderPath, raw, v.chain.HeaderSHA256()); err != nil {
 		return err
 	}
@@ -496,7 +502,50 @@ func (v *verifier) meta(name string, b []byte) error {
 	if v.opts.Meta == nil {
 		return nil
 	}
-	return wrapHandler(v.opts.Meta(name, b))
+	return wrapHandler(v.opts.Meta(name, bytes.NewReader(b)))
+}
+
+// metaStream hands r to Meta, if set.
+func (v *verifier) metaStream(name string, r io.Reader) error {
+	if v.opts.Meta == nil {
+		return nil
+	}
+	return wrapHandler(v.opts.Meta(name, r))
+}
+
+// stickyReader remembers the first error of r other than io.EOF, and how
+// much it read: a parser that stops on a bad byte and a stream that broke
+// under it are told apart this way.
+type stickyReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (s *stickyReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// verifySpoolMem is how much of a list a verifier keeps in memory before
+// it goes to a temporary file: a bundle of up to about 100,000 records
+// never touches the disk.
+const verifySpoolMem = 4 << 20
+
+func newVerifySpool(what string) *spool {
+	s, _ := newSpool(what, "", verifySpoolMem) // no file yet: no error
+	return s
+}
+
+func (v *verifier) closeSpools() {
+	if v.hashes != nil {
+		v.hashes.close()
+	}
+	v.d.index.close()
 }
 
 // sumsDigest hashes the SHA256SUMS text the entries seen so far imply.
@@ -556,16 +605,37 @@ func checkArtifactPath(p string) error {
 // seal checks the manifest, the signature, SHA256SUMS and the end.
 func (v *verifier) seal(h *tar.Header) error {
 	manifestStart := v.hdrStart
-	framesBefore := v.d.frames // up to and including the manifest's first frame
-	raw, err := v.readAll(h, manifest.MaxManifestSize)
-	if err != nil {
-		return err
+	// The frames read so far: the indexed ones and the manifest's first.
+	nframes, lastStart := v.d.nframes, v.d.lastUOffset
+	if h.Size > manifest.MaxManifestSize {
+		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s is %d bytes, more than the %d a hozen bundle holds", h.Name, h.Size, manifest.MaxManifestSize)}
 	}
 	if err := v.checkHeader(fixedHeader(manifest.ManifestPath, h.Size, v.hdr.StartedAt), manifest.ManifestPath); err != nil {
 		return err
 	}
-	m, err := manifest.ParseManifest(raw)
+	// The manifest streams by once: hashed for SHA256SUMS, kept in a spool
+	// for the signature and Meta, and parsed with its lists compared to
+	// the records' hashes and the frames read, entry by entry. The frames
+	// read so far are the indexed ones and the manifest's first, whose tar
+	// header must be the first thing in it.
+	ownFrame := nframes > 0 && lastStart == manifestStart
+	raw := newVerifySpool("manifest")
+	defer raw.close()
+	digest := sha256.New()
+	src := &stickyReader{r: v.tr}
+	body := io.TeeReader(src, io.MultiWriter(digest, raw))
+	want := manifest.Lists{Records: v.hashes, NRecords: v.chain.Len(), Frames: v.d.index, NFrames: max(nframes-1, 0)}
+	m, mis, err := manifest.ReadManifest(body, want)
+	if err == nil {
+		_, err = io.Copy(io.Discard, body)
+	}
+	if src.err != nil && src.err != io.EOF {
+		return src.err
+	}
 	if err != nil {
+		if errors.As(err, new(*spoolError)) {
+			return err
+		}
 		return &manifest.ManifestError{Field: "manifest.json", Reason: clip(err.Error())}
 	}
 	if m.BundleID != v.hdr.BundleID {
@@ -574,12 +644,22 @@ func (v *verifier) seal(h *tar.Header) error {
 	if !m.StartedAt.Equal(v.hdr.StartedAt) {
 		return &manifest.ManifestError{Field: "started_at", Reason: "differs from the header's"}
 	}
-	if err := v.chain.CheckManifest(m); err != nil {
+	if mis.Records != nil {
+		return mis.Records
+	}
+	if err := v.chain.CheckFields(m); err != nil {
 		return err
 	}
 	v.res.Manifest = m
-	if err := v.addSum(manifest.ManifestPath, raw); err != nil {
-		return err
+	v.sums.add(hex.EncodeToString(digest.Sum(nil)), manifest.ManifestPath)
+	if v.opts.Meta != nil {
+		r, err := raw.Open(raw.Len())
+		if err != nil {
+			return err
+		}
+		if err := v.metaStream(manifest.ManifestPath, r); err != nil {
+			return err
+		}
 	}
 
 	h, err = v.next()
@@ -604,8 +684,11 @@ func (v *verifier) seal(h *tar.Header) error {
 	if err := v.checkSignature(raw, sig); err != nil {
 		return err
 	}
-	if err := v.checkFrames(m, framesBefore, manifestStart); err != nil {
-		return err
+	if !ownFrame {
+		return &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was repacked"}
+	}
+	if mis.Frames != nil {
+		return mis.Frames
 	}
 	if h.Name != manifest.SumsPath {
 		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q where %s belongs", h.Name, manifest.SumsPath)}
@@ -613,29 +696,24 @@ func (v *verifier) seal(h *tar.Header) error {
 	if h.Size != v.sums.n {
 		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: fmt.Sprintf("is %d bytes; listing exactly the bundle's entries and digests takes %d", h.Size, v.sums.n)}
 	}
-	// Read it streaming; keep its bytes only for a Meta callback.
+	// Read it streaming, and hand it to Meta as it is read.
 	got := sha256.New()
-	var sums []byte
-	var dst io.Writer = got
-	var keep bytes.Buffer
-	if v.opts.Meta != nil {
-		dst = io.MultiWriter(got, &keep)
-	}
-	if _, err := io.CopyN(dst, v.tr, h.Size); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
+	src = &stickyReader{r: io.LimitReader(v.tr, h.Size)}
+	body = io.TeeReader(src, got)
+	if err := v.metaStream(manifest.SumsPath, body); err != nil && src.err == nil {
 		return err
 	}
-	sums = keep.Bytes()
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return err
+	}
+	if src.n != h.Size {
+		return io.ErrUnexpectedEOF
+	}
 	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
 		return err
 	}
 	if !bytes.Equal(got.Sum(nil), v.sums.h.Sum(nil)) {
 		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"}
-	}
-	if err := v.meta(manifest.SumsPath, sums); err != nil {
-		return err
 	}
 	if _, err := v.next(); err != io.EOF {
 		if err == nil {
@@ -649,29 +727,9 @@ func (v *verifier) seal(h *tar.Header) error {
 	return v.d.drainEnd()
 }
 
-// checkFrames compares the manifest's frame index with the frames read:
-// each indexed frame's offset, sizes and digest, and that the manifest
-// starts a new frame right after the last indexed one.
-func (v *verifier) checkFrames(m *manifest.Manifest, seen []manifest.Frame, manifestStart int64) error {
-	// The manifest's own frame has been read already, and the manifest's
-	// tar header is the first thing in it.
-	if len(seen) == 0 || seen[len(seen)-1].UOffset != manifestStart {
-		return &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was repacked"}
-	}
-	if len(seen)-1 != len(m.Frames) {
-		return &manifest.ManifestError{Field: "frames", Reason: fmt.Sprintf("indexes %d frames, %d precede the manifest", len(m.Frames), len(seen)-1)}
-	}
-	for i, f := range m.Frames {
-		if f != seen[i] {
-			return &manifest.ManifestError{Field: "frames", Reason: fmt.Sprintf("frame %d: index says %+v, file has %+v", i, f, seen[i])}
-		}
-	}
-	return nil
-}
-
 // checkSignature checks the manifest's signature against the header's
 // signer, then the signer against the trusted keys.
-func (v *verifier) checkSignature(msg, sig []byte) error {
+func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 	signer := v.hdr.Signer
 	switch {
 	case signer == nil && sig != nil:
@@ -691,7 +749,11 @@ func (v *verifier) checkSignature(msg, sig []byte) error {
 	if manifest.Fingerprint(pub) != signer.Fingerprint {
 		return &manifest.ManifestError{Field: "signer", Reason: "fingerprint does not match the key"}
 	}
-	if err := manifest.VerifySignature(msg, sig, pub); err != nil {
+	r, err := msg.Open(msg.Len())
+	if err != nil {
+		return err
+	}
+	if err := manifest.VerifySignature(r, sig, pub); err != nil {
 		return err
 	}
 	v.res.Signed = true

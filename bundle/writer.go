@@ -59,7 +59,9 @@ type Writer struct {
 	tw      *tarWriter
 	hdr     *manifest.Header
 	chain   *manifest.Chain
-	sums    *sumsSpool
+	sums    *spool // the lines of SHA256SUMS
+	hashes  *spool // the records' chain hashes
+	index   *spool // the frame index
 	copyBuf []byte
 	err     error // sticky: once writing failed, nothing more is written
 	done    bool
@@ -100,27 +102,32 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 	if err != nil {
 		return nil, err
 	}
-	sums, err := newSumsSpool(dir)
-	if err != nil {
+	var spools []*spool
+	fail := func(err error) (*Writer, error) {
+		for _, s := range spools {
+			s.close()
+		}
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
+	}
+	for _, what := range []string{"SHA256SUMS", "record hashes", "frame index"} {
+		s, err := newSpool(what, dir, 0)
+		if err != nil {
+			return fail(err)
+		}
+		spools = append(spools, s)
 	}
 	out, err := newOutput(&writeBack{f: f}, opts.Recipients)
 	if err != nil {
-		sums.close()
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
+		return fail(err)
 	}
-	comp, err := newCompressor(out.w, opts.Level, opts.Workers)
+	comp, err := newCompressor(out.w, opts.Level, opts.Workers, spools[2])
 	if err != nil {
-		sums.close()
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
+		return fail(err)
 	}
-	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr, sums: sums, copyBuf: make([]byte, 256<<10)}
+	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr,
+		sums: spools[0], hashes: spools[1], index: spools[2], copyBuf: make([]byte, 256<<10)}
 	w.fr = &framer{c: comp, buf: comp.getBuf()}
 	w.tw = newTarWriter(w.fr)
 	raw, err := manifest.Marshal(hdr)
@@ -128,7 +135,7 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 		w.Abort()
 		return nil, err
 	}
-	w.chain = manifest.NewChain(raw)
+	w.chain = manifest.NewChainOn(raw, w.hashes)
 	if err := w.writeFixedSum(manifest.HeaderPath, raw, w.chain.HeaderSHA256()); err != nil {
 		w.Abort()
 		return nil, err
@@ -192,7 +199,7 @@ func (w *Writer) writeFixedSum(name string, b []byte, sum string) error {
 	if _, err := w.tw.Write(b); err != nil {
 		return err
 	}
-	w.sums.line(sum, name)
+	writeSumLine(w.sums, sum, name)
 	return nil
 }
 
@@ -339,7 +346,7 @@ func (w *Writer) endData(rec *manifest.Record, body io.Reader, sha256sum []byte)
 		r.Report(rec)
 	}
 	rec.SHA256 = hex.EncodeToString(sha256sum)
-	w.sums.line(rec.SHA256, string(rec.Path))
+	writeSumLine(w.sums, rec.SHA256, string(rec.Path))
 }
 
 // prehashedBytes returns the bytes and SHA-256 of a body that hashed
@@ -408,7 +415,7 @@ func (w *Writer) Seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		return nil, fmt.Errorf("cannot seal %s: %w", w.PartialPath(), w.err)
 	}
 	s, err := w.seal(status, reason, ledger)
-	w.sums.close()
+	w.closeSpools()
 	if err != nil {
 		w.err = err
 		w.done = true
@@ -436,27 +443,17 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		Status:     status,
 		StartedAt:  w.hdr.StartedAt,
 		FinishedAt: w.opts.Now().UTC(),
-		Frames:     w.comp.index(),
 		Ledger:     ledger,
 		Reason:     reason,
 	}
-	raw, err := w.chain.MarshalManifest(m)
-	if err != nil {
+	w.chain.SealFields(m)
+	index, nframes := w.comp.freezeIndex()
+	lists := manifest.Lists{Records: w.hashes, NRecords: w.chain.Len(), Frames: index, NFrames: nframes}
+	if err := w.writeManifest(m, lists); err != nil {
 		return nil, err
 	}
-	if err := w.writeFixed(manifest.ManifestPath, raw); err != nil {
-		return nil, err
-	}
-	if w.opts.Signer != nil {
-		sig, err := manifest.Sign(raw, w.opts.Signer)
-		if err != nil {
-			return nil, err
-		}
-		if err := w.writeFixed(manifest.SignaturePath, sig); err != nil {
-			return nil, err
-		}
-	}
-	sums, n, err := w.sums.contents()
+	n := w.sums.Len()
+	sums, err := w.sums.Open(n)
 	if err != nil {
 		return nil, err
 	}
@@ -510,6 +507,57 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 	}, nil
 }
 
+// writeManifest writes the manifest and its signature. The manifest is
+// streamed from the lists three times (its size for the tar header, the
+// signature's digest, the entry itself), never held whole.
+func (w *Writer) writeManifest(m *manifest.Manifest, lists manifest.Lists) error {
+	size, err := manifest.WriteManifest(io.Discard, m, lists)
+	if err != nil {
+		return err
+	}
+	var sig []byte
+	if w.opts.Signer != nil {
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, err := manifest.WriteManifest(pw, m, lists)
+			pw.CloseWithError(err)
+		}()
+		sig, err = manifest.Sign(pr, w.opts.Signer)
+		pr.Close()
+		<-done
+		if err != nil {
+			return err
+		}
+	}
+	if err := w.boundary(size + 1024); err != nil {
+		return err
+	}
+	if err := w.tw.WriteHeader(fixedHeader(manifest.ManifestPath, size, w.hdr.StartedAt)); err != nil {
+		return err
+	}
+	sum := sha256.New()
+	n, err := manifest.WriteManifest(io.MultiWriter(w.tw, sum), m, lists)
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return fmt.Errorf("manifest: %d bytes written, %d announced", n, size)
+	}
+	writeSumLine(w.sums, hex.EncodeToString(sum.Sum(nil)), manifest.ManifestPath)
+	if sig != nil {
+		return w.writeFixed(manifest.SignaturePath, sig)
+	}
+	return nil
+}
+
+func (w *Writer) closeSpools() {
+	w.sums.close()
+	w.hashes.close()
+	w.index.close()
+}
+
 // Abort stops writing: every complete frame so far is written out and the
 // file keeps its .partial name, never called sealed. It returns the path.
 func (w *Writer) Abort() string {
@@ -519,7 +567,7 @@ func (w *Writer) Abort() string {
 		return w.PartialPath()
 	}
 	w.done = true
-	w.sums.close()
+	w.closeSpools()
 	w.tw.Flush()
 	w.fr.cut()
 	w.comp.close()

@@ -23,15 +23,15 @@ const (
 )
 
 // Chain builds the hash chain and the Merkle tree of a bundle's records as
-// they are written or read, one at a time and in order. It keeps 32 bytes
-// per record (its chain hash, which the manifest lists) and, for the tree,
-// only the roots of its complete subtrees: memory for millions of records
-// stays in tens of MiB.
+// they are written or read, one at a time and in order. It appends each
+// record's chain hash (which the manifest lists) to a List, and keeps, for
+// the tree, only the roots of its complete subtrees: with a List on disk,
+// its memory does not grow with the number of records.
 type Chain struct {
 	headerHash string
 	head       string
 	seq        int64
-	hashes     []tlog.Hash
+	hashes     List
 	// edge holds the roots of the tree's complete subtrees, largest
 	// (leftmost) first: one per bit set in seq (a compact range).
 	edge     []tlog.Hash
@@ -39,11 +39,19 @@ type Chain struct {
 	lastPath string
 }
 
-// NewChain starts a chain at the given bundle.json bytes.
-func NewChain(header []byte) *Chain {
+// NewChain starts a chain at the given bundle.json bytes, keeping the
+// records' chain hashes in memory.
+func NewChain(header []byte) *Chain { return NewChainOn(header, &MemList{}) }
+
+// NewChainOn starts a chain that appends the records' chain hashes to
+// hashes (HashSize bytes each).
+func NewChainOn(header []byte, hashes List) *Chain {
 	h := SHA256Hex(header)
-	return &Chain{headerHash: h, head: h}
+	return &Chain{headerHash: h, head: h, hashes: hashes}
 }
+
+// Hashes is the List of the records' chain hashes.
+func (c *Chain) Hashes() List { return c.hashes }
 
 // Head is the chain hash of the last record added (of bundle.json at first).
 func (c *Chain) Head() string { return c.head }
@@ -74,9 +82,11 @@ func (c *Chain) Add(raw []byte, r *Record) error {
 		return &RecordError{Seq: seq - 1, Path: c.lastPath, Reason: fmt.Sprintf("broken link: its bytes hash to %s, but record %d links to %s: this record was edited (or the next one's prev)", prev, seq, r.Prev)}
 	}
 	sum := sha256.Sum256(raw)
+	if _, err := c.hashes.Write(sum[:]); err != nil {
+		return fmt.Errorf("record %d: keeping its chain hash: %w", seq, err)
+	}
 	h := hex.EncodeToString(sum[:])
 	c.addLeaf(tlog.RecordHash(raw))
-	c.hashes = append(c.hashes, sum)
 	c.head = h
 	c.seq = seq
 	c.lastPath = string(r.Path)
@@ -187,52 +197,20 @@ func parseHash(s string) (tlog.Hash, error) {
 	return h, nil
 }
 
-// MarshalManifest fills in m's chain fields except Records, which it
-// leaves nil, and returns m's canonical bytes (as Marshal) with every
-// record's chain hash listed. The list is written straight from the
-// chain's 32-byte hashes into bytes sized once, never held as strings:
-// sealing a bundle of a million records then needs about 67 MB for the
-// list, not four times that.
-func (c *Chain) MarshalManifest(m *Manifest) ([]byte, error) {
-	c.sealFields(m)
-	m.Records = []string{}
-	b, err := Marshal(m)
-	m.Records = nil
-	if err != nil {
-		return nil, err
-	}
-	// Keys before "records" are fixed names with values of hex, digits
-	// and known words, so the first match is the field itself.
-	const empty = `"records":[]`
-	i := bytes.Index(b, []byte(empty))
-	if i < 0 {
-		return nil, errors.New("manifest: no records field in the marshalled manifest")
-	}
-	i += len(empty) - 1 // at the closing bracket
-	out := make([]byte, 0, len(b)+len(c.hashes)*(2*sha256.Size+3))
-	out = append(out, b[:i]...)
-	for k, h := range c.hashes {
-		if k > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, '"')
-		out = hex.AppendEncode(out, h[:])
-		out = append(out, '"')
-	}
-	return append(out, b[i:]...), nil
+// Seal fills in a manifest's chain fields from the records added, the
+// list of their chain hashes included: for tests and small bundles (a
+// writer streams the list with WriteManifest instead).
+func (c *Chain) Seal(m *Manifest) error {
+	c.SealFields(m)
+	m.Records = make([]string, 0, c.seq)
+	return eachEntry(c.hashes, c.seq, HashSize, func(_ int64, e []byte) error {
+		m.Records = append(m.Records, hex.EncodeToString(e))
+		return nil
+	})
 }
 
-// Seal fills in a manifest's chain fields from the records added.
-func (c *Chain) Seal(m *Manifest) {
-	c.sealFields(m)
-	m.Records = make([]string, len(c.hashes))
-	for i, h := range c.hashes {
-		m.Records[i] = hex.EncodeToString(h[:])
-	}
-}
-
-// sealFields fills in the chain fields but Records.
-func (c *Chain) sealFields(m *Manifest) {
+// SealFields fills in the chain fields but Records.
+func (c *Chain) SealFields(m *Manifest) {
 	m.HeaderSHA256 = c.headerHash
 	m.Counts = c.counts
 	m.Head = c.head
@@ -248,10 +226,23 @@ func (c *Chain) CheckManifest(m *Manifest) error {
 	if int64(len(m.Records)) != c.seq {
 		return &ManifestError{Field: "records", Reason: fmt.Sprintf("lists %d records, the bundle holds %d", len(m.Records), c.seq)}
 	}
-	for i, h := range m.Records {
-		if want := hex.EncodeToString(c.hashes[i][:]); h != want {
-			return &RecordError{Seq: int64(i + 1), Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", h, want)}
+	err := eachEntry(c.hashes, c.seq, HashSize, func(i int64, e []byte) error {
+		if want := hex.EncodeToString(e); m.Records[i] != want {
+			return &RecordError{Seq: i + 1, Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", clipHash(m.Records[i]), want)}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.CheckFields(m)
+}
+
+// CheckFields is CheckManifest but for the records list, which
+// ReadManifest checks as it streams by.
+func (c *Chain) CheckFields(m *Manifest) error {
+	if m.HeaderSHA256 != c.headerHash {
+		return &ManifestError{Field: "header_sha256", Reason: fmt.Sprintf("says %s, bundle.json hashes to %s", m.HeaderSHA256, c.headerHash)}
 	}
 	if m.Counts != c.counts {
 		return &ManifestError{Field: "counts", Reason: fmt.Sprintf("says %+v, records give %+v", m.Counts, c.counts)}

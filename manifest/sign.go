@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/hiddeco/sshsig"
@@ -18,9 +19,11 @@ const SignatureNamespace = "hozen-bundle"
 // signatureHash is the SSHSIG message digest; ssh-keygen's default.
 const signatureHash = sshsig.HashSHA512
 
-// Sign returns the armored SSHSIG signature of msg by signer.
-func Sign(msg []byte, signer ssh.Signer) ([]byte, error) {
-	sig, err := sshsig.Sign(bytes.NewReader(msg), signer, signatureHash, SignatureNamespace)
+// Sign returns the armored SSHSIG signature of the bytes read from msg by
+// signer. SSHSIG signs a digest of the message, so msg is read once, as a
+// stream: a manifest is never held whole to be signed.
+func Sign(msg io.Reader, signer ssh.Signer) ([]byte, error) {
+	sig, err := sshsig.Sign(msg, signer, signatureHash, SignatureNamespace)
 	if err != nil {
 		return nil, fmt.Errorf("sign manifest: %w", err)
 	}
@@ -47,9 +50,9 @@ func SignatureKey(armored []byte) (ssh.PublicKey, error) {
 	return sig.PublicKey, nil
 }
 
-// VerifySignature checks that armored is a good signature of msg in the
-// bundle namespace by pub.
-func VerifySignature(msg, armored []byte, pub ssh.PublicKey) error {
+// VerifySignature checks that armored is a good signature of the bytes read
+// from msg in the bundle namespace by pub.
+func VerifySignature(msg io.Reader, armored []byte, pub ssh.PublicKey) error {
 	sig, err := sshsig.Unarmor(armored)
 	if err != nil {
 		return &ManifestError{Field: "signature", Reason: err.Error()}
@@ -57,7 +60,7 @@ func VerifySignature(msg, armored []byte, pub ssh.PublicKey) error {
 	if sig.Namespace != SignatureNamespace {
 		return &ManifestError{Field: "signature", Reason: fmt.Sprintf("namespace %q, want %q", sig.Namespace, SignatureNamespace)}
 	}
-	if err := sshsig.Verify(bytes.NewReader(msg), sig, pub, sig.HashAlgorithm, SignatureNamespace); err != nil {
+	if err := sshsig.Verify(msg, sig, pub, sig.HashAlgorithm, SignatureNamespace); err != nil {
 		return &ManifestError{Field: "signature", Reason: fmt.Sprintf("does not verify with %s: %v", Fingerprint(pub), err)}
 	}
 	return nil

@@ -193,14 +193,22 @@ func runExtract(ctx context.Context, a *app, bundlePath string, want []string, d
 	}
 	defer stage.Close()
 	x := &extractor{a: a, stage: stage, want: want}
-	meta := func(name string, b []byte) error {
+	meta := func(name string, r io.Reader) error {
 		if len(want) > 0 {
 			return nil
 		}
 		if err := stage.MkdirAll(path.Dir(name), 0o700); err != nil {
 			return err
 		}
-		return stage.WriteFile(name, b, 0o644)
+		f, err := stage.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, r); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
 	res, err := bf.verify(bundle.VerifyOptions{Handler: x, Meta: meta})
 	if err != nil {

@@ -368,7 +368,7 @@ func cmdTamper(ts *testscript.TestScript, neg bool, args []string) {
 		signer, err := ssh.NewSignerFromKey(key.(*ed25519.PrivateKey))
 		ts.Check(err)
 		m := chunks[find(manifest.ManifestPath)]
-		sig, err := manifest.Sign(m.data, signer)
+		sig, err := manifest.Sign(bytes.NewReader(m.data), signer)
 		ts.Check(err)
 		s := chunks[find(manifest.SignaturePath)]
 		s.data, s.dirty = sig, true
