@@ -532,9 +532,10 @@ func (s *stickyReader) Read(p []byte) (int, error) {
 }
 
 // verifySpoolMem is how much of a list a verifier keeps in memory before
-// it goes to a temporary file: a bundle of up to about 100,000 records
-// never touches the disk.
-const verifySpoolMem = 4 << 20
+// it goes to a temporary file: a bundle of up to about 30,000 records or
+// 16,000 frames (16 GiB) never touches the disk, and a larger one costs a
+// file of 32 bytes a record and 64 a frame.
+const verifySpoolMem = 1 << 20
 
 func newVerifySpool(what string) *spool {
 	s, _ := newSpool(what, "", verifySpoolMem) // no file yet: no error

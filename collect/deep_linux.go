@@ -131,7 +131,7 @@ func (c *fileCopier) putAt(ctx context.Context, dirfd int, name, hostPath string
 	if c.seen.has(hostPath) {
 		return nil
 	}
-	c.seen.add(hostPath)
+	c.mark(hostPath)
 	rec := c.record(hostPath)
 	meta := func(fi fs.FileInfo) *manifest.FileMeta {
 		m := &manifest.FileMeta{

@@ -73,7 +73,11 @@ func (b *Budget) Max() int64 {
 
 // Collect implements Collector.
 func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
-	c := &fileCopier{f: f, env: env, sink: sink, seen: newPathSet()}
+	return (&fileCopier{f: f, env: env, sink: sink, seen: newPathSet()}).collect(ctx)
+}
+
+func (c *fileCopier) collect(ctx context.Context) error {
+	f := c.f
 	if openFirst {
 		c.readers = startAheadReaders(ctx)
 		defer c.readers.stop()
@@ -86,10 +90,18 @@ func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
 		}
 		c.exclude = append(c.exclude, g)
 	}
+	var globs []Glob
 	for _, p := range f.Include {
 		g, err := ParseGlob(p)
 		if err != nil {
 			return fmt.Errorf("include: %w", err)
+		}
+		globs = append(globs, g)
+	}
+	for i, g := range globs {
+		c.later = c.later[:0]
+		for _, l := range globs[i+1:] {
+			c.later = append(c.later, l.Base())
 		}
 		if err := c.walk(ctx, g); err != nil {
 			return err
@@ -107,6 +119,9 @@ type fileCopier struct {
 	sink    Sink
 	exclude []Glob
 	seen    *pathSet
+	// later are the literal bases of the includes still to walk: a path
+	// goes into seen only if one of them can reach it again.
+	later []string
 	// readers and window read small files ahead (prefetch.go); nil and
 	// empty where openFirst is false.
 	readers *aheadReaders
@@ -196,7 +211,7 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 			// the walk stores it in turn. One that cannot be opened (gone,
 			// denied, now a link, a name too long) is then listed as
 			// below, which says why.
-			c.seen.add(hostPath)
+			c.mark(hostPath)
 			return c.queueAhead(ctx, hostPath, local)
 		}
 		fi, err := d.Info()
@@ -244,12 +259,30 @@ func (c *fileCopier) record(hostPath string) *manifest.Record {
 	}
 }
 
+// mark remembers that hostPath is stored, if a later include can reach it
+// again. One include's walk visits each path once, so with one include,
+// or includes under separate roots, nothing is kept: memory for a
+// collection of millions of files does not grow with them.
+func (c *fileCopier) mark(hostPath string) {
+	for _, base := range c.later {
+		if underPath(hostPath, base) || underPath(base, hostPath) {
+			c.seen.add(hostPath)
+			return
+		}
+	}
+}
+
+// underPath reports whether p is dir or lies below it.
+func underPath(p, dir string) bool {
+	return dir == "/" || p == dir || strings.HasPrefix(p, dir) && p[len(dir)] == '/'
+}
+
 // putError records a path that could not even be listed or stat'ed.
 func (c *fileCopier) putError(hostPath string, err error) error {
 	if c.seen.has(hostPath) {
 		return nil
 	}
-	c.seen.add(hostPath)
+	c.mark(hostPath)
 	if derr := c.drainAhead(context.Background()); derr != nil {
 		return derr
 	}
@@ -272,7 +305,7 @@ func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) e
 	if c.seen.has(hostPath) {
 		return nil
 	}
-	c.seen.add(hostPath)
+	c.mark(hostPath)
 	if err := c.drainAhead(ctx); err != nil {
 		return err
 	}

@@ -66,3 +66,41 @@ func TestOverlappingIncludesStoreOnce(t *testing.T) {
 		t.Errorf("b.log stored as %d bytes", len(sink.data["files/var/log/b.log"]))
 	}
 }
+
+// TestSeenOnlyWhatLaterIncludesReach: paths go into the set only while an
+// include still to walk can reach them, so one include, or includes under
+// separate roots, keep nothing however many files they store; and an
+// include that reaches back above an earlier one still stores each file
+// once.
+func TestSeenOnlyWhatLaterIncludesReach(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"etc/a.conf", "etc/b.conf", "var/log/x.log", "var/log/y.log", "var/z"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		include []string
+		stored  int
+		kept    int
+	}{
+		{[]string{"/etc/**"}, 2, 0},
+		{[]string{"/etc/**", "/var/log/**"}, 4, 0},
+		{[]string{"/var/log/**", "/var/**"}, 3, 2},
+		{[]string{"/var/log/*.log", "/etc/**", "/var/log/**"}, 4, 2},
+		{[]string{"/etc/**", "/etc/**"}, 2, 2},
+	} {
+		f := &Files{Include: c.include}
+		sink := &memSink{}
+		fc := &fileCopier{f: f, env: &Env{Root: root, Now: time.Now}, sink: sink, seen: newPathSet()}
+		if err := fc.collect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(sink.recs) != c.stored || len(fc.seen.m) != c.kept {
+			t.Errorf("%v: stored %d, kept %d paths; want %d and %d", c.include, len(sink.recs), len(fc.seen.m), c.stored, c.kept)
+		}
+	}
+}
