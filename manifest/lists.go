@@ -283,97 +283,95 @@ func expectDelim(d *json.Decoder, want json.Delim) error {
 
 // readRecords compares the "records" array under d with want.Records.
 func readRecords(d *json.Decoder, want Lists) (mismatch, err error) {
-	if err := expectDelim(d, '['); err != nil {
-		return nil, err
-	}
-	var (
-		i   int64
-		mis error
-	)
-	err = eachEntry(want.Records, want.NRecords, HashSize, func(k int64, e []byte) error {
-		if !d.More() {
-			return nil
-		}
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		s, ok := tok.(string)
-		if !ok {
-			return fmt.Errorf("manifest.json: records entry %d is %v, not a string", k+1, tok)
-		}
-		i++
-		if wantHex := hex.EncodeToString(e); s != wantHex && mis == nil {
-			mis = &RecordError{Seq: k + 1, Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", clipHash(s), wantHex)}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for d.More() {
+	n, mis, err := readList(d, want.Records, want.NRecords, HashSize, func(k int64, e []byte) (error, error) {
 		tok, err := d.Token()
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := tok.(string); !ok {
-			return nil, fmt.Errorf("manifest.json: records entry %d is %v, not a string", i+1, tok)
+		s, ok := tok.(string)
+		if !ok {
+			return nil, fmt.Errorf("manifest.json: records entry %d is %v, not a string", k+1, tok)
 		}
-		i++
+		if e == nil {
+			return nil, nil
+		}
+		if wantHex := hex.EncodeToString(e); s != wantHex {
+			return &RecordError{Seq: k + 1, Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", clipHash(s), wantHex)}, nil
+		}
+		return nil, nil
+	})
+	if err == nil && n != want.NRecords {
+		mis = &ManifestError{Field: "records", Reason: fmt.Sprintf("lists %d records, the bundle holds %d", n, want.NRecords)}
 	}
-	if err := expectDelim(d, ']'); err != nil {
-		return nil, err
-	}
-	if i != want.NRecords {
-		return &ManifestError{Field: "records", Reason: fmt.Sprintf("lists %d records, the bundle holds %d", i, want.NRecords)}, nil
-	}
-	return mis, nil
+	return mis, err
 }
 
 // readFrames compares the "frames" array under d with want.Frames.
 func readFrames(d *json.Decoder, want Lists) (mismatch, err error) {
-	if err := expectDelim(d, '['); err != nil {
-		return nil, err
-	}
-	var (
-		i   int64
-		mis error
-		fe  FrameEntry
-	)
-	err = eachEntry(want.Frames, want.NFrames, FrameEntrySize, func(k int64, e []byte) error {
-		if !d.More() {
-			return nil
-		}
-		var f Frame
-		if err := d.Decode(&f); err != nil {
-			return err
-		}
-		i++
-		fe.decode(e)
-		if got := fe.Frame(); f != got && mis == nil {
-			f.SHA256 = clipHash(f.SHA256)
-			mis = &ManifestError{Field: "frames", Reason: fmt.Sprintf("frame %d: index says %+v, file has %+v", k, f, got)}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for d.More() {
+	var fe FrameEntry
+	n, mis, err := readList(d, want.Frames, want.NFrames, FrameEntrySize, func(k int64, e []byte) (error, error) {
 		var f Frame
 		if err := d.Decode(&f); err != nil {
 			return nil, err
 		}
-		i++
+		if e == nil {
+			return nil, nil
+		}
+		fe.decode(e)
+		if got := fe.Frame(); f != got {
+			f.SHA256 = clipHash(f.SHA256)
+			return &ManifestError{Field: "frames", Reason: fmt.Sprintf("frame %d: index says %+v, file has %+v", k, f, got)}, nil
+		}
+		return nil, nil
+	})
+	if err == nil && n != want.NFrames {
+		mis = &ManifestError{Field: "frames", Reason: fmt.Sprintf("indexes %d frames, %d precede the manifest", n, want.NFrames)}
+	}
+	return mis, err
+}
+
+// readList reads the JSON array under d one element at a time with elem,
+// which gets the bundle's entry k of list (n entries of size bytes), or
+// nil past the last. It returns how many elements the array held and the
+// first mismatch elem reported.
+func readList(d *json.Decoder, list List, n int64, size int, elem func(k int64, e []byte) (mismatch, err error)) (int64, error, error) {
+	if err := expectDelim(d, '['); err != nil {
+		return 0, nil, err
+	}
+	var (
+		count int64
+		first error
+	)
+	next := func(k int64, e []byte) error {
+		mis, err := elem(k, e)
+		if first == nil {
+			first = mis
+		}
+		count++
+		return err
+	}
+	err := eachEntry(list, n, size, func(k int64, e []byte) error {
+		if !d.More() {
+			return errListEnd
+		}
+		return next(k, e)
+	})
+	if err != nil && err != errListEnd {
+		return 0, nil, err
+	}
+	for d.More() {
+		if err := next(count, nil); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := expectDelim(d, ']'); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	if i != want.NFrames {
-		return &ManifestError{Field: "frames", Reason: fmt.Sprintf("indexes %d frames, %d precede the manifest", i, want.NFrames)}, nil
-	}
-	return mis, nil
+	return count, first, nil
 }
+
+// errListEnd stops eachEntry where the manifest's list ends.
+var errListEnd = errors.New("end of list")
 
 // clipHash shortens what a hostile manifest puts where a hash belongs
 // before it is quoted in an error.
