@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
+	"strings"
 )
 
 // A manifest lists two things that grow with a bundle: every record's
@@ -227,8 +229,8 @@ func ReadManifest(r io.Reader, want Lists) (*Manifest, Mismatch, error) {
 		if !ok {
 			return nil, mis, fmt.Errorf("manifest.json: object key %v", tok)
 		}
-		if seen[key] {
-			return nil, mis, fmt.Errorf("manifest.json: key %q twice", key)
+		if seen[key] || !manifestKeys[key] {
+			return nil, mis, fmt.Errorf("%w: %q", errKey, clipHash(key))
 		}
 		seen[key] = true
 		switch key {
@@ -269,6 +271,23 @@ func ReadManifest(r io.Reader, want Lists) (*Manifest, Mismatch, error) {
 	m.Records, m.Frames = nil, nil
 	return m, mis, nil
 }
+
+// manifestKeys are the manifest's keys as hozen writes them. encoding/json
+// would also take "Records" for "records"; ReadManifest takes each key
+// once, spelled as written.
+var manifestKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Manifest]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		keys[name] = true
+	}
+	return keys
+}()
+
+// errKey is a key ReadManifest refuses though a decoder would take it: a
+// duplicate, or another spelling of a key.
+var errKey = errors.New("manifest.json: key twice or not spelled as hozen writes it")
 
 func expectDelim(d *json.Decoder, want json.Delim) error {
 	tok, err := d.Token()
