@@ -6,10 +6,12 @@
 #   BENCH_MIB    MiB of log-like files in the corpus (default 1024)
 #   BENCH_SMALL  number of small files (default 20000)
 #   BENCH_RUNS   runs of each command (default 5)
-#   BENCH_SCALE  if set (e.g. "256 1024 4096"), also collect and verify corpora of
-#                these MiB once each, to show time growing linearly and memory flat
-#   BENCH_FILES  if set (e.g. "20000 100000"), the same for corpora of that many
-#                small files (about 4.6 KiB each): memory by number of artifacts
+#   BENCH_SCALE  if set (e.g. "256 1024 4096"), also collect (and tar | zstd) and
+#                verify corpora of these MiB, to show cost growing linearly and
+#                memory flat
+#   BENCH_FILES  if set (e.g. "20000 100000 300000"), the same for corpora of that
+#                many small files (about 4.6 KiB each)
+#   BENCH_SCALE_RUNS  runs of each size (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${BENCH_MIB:-1024}
@@ -99,36 +101,60 @@ row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
 row "zstd encoder alone, 1 core: Go vs C -1" goenc cenc norss
 
-# scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus, collect it and
-# verify the bundle once each; print time, peak RSS and UNITS per second.
+# scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus; collect it (and
+# tar | zstd it, alternating) and verify the bundle SCALE_RUNS times; print
+# medians of time, CPU (user+sys) per unit, peak RSS, what was read from
+# the disk during the timed runs (%I, 512-byte blocks as MB), and the ratio
+# to tar | zstd. Disk reads show when the kernel dropped part of a warmed
+# corpus during a run: on this machine DAMON (kdamond) pages out memory
+# untouched for about a minute, which made one 300,000-file run 25 % slower.
+SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
 scaled() {
-	local label=$1 units=$2; shift 2
-	rm -rf "$work/scale" "$work/sout"
+	local label=$1 units=$2 per=$3; shift 3
+	rm -rf "$work/scale" "$work/sout" "$work"/s_*
 	go run ./scripts/gencorpus -o "$work/scale" "$@"
-	warm "$work/scale"
-	sync
-	/usr/bin/time -f "%e %M" -o "$work/t1" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
-	warm "$work/sout"
-	sync
-	/usr/bin/time -f "%e %M" -o "$work/t2" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
-	read -r c1 r1 <"$work/t1"
-	read -r c2 r2 <"$work/t2"
-	printf "%-10s %8.2f s %8d KiB %8.2f s %8d KiB %14.0f\n" "$label" "$c1" "$r1" "$c2" "$r2" "$(echo "$units / $c1" | bc -l)"
-	rm -rf "$work/scale" "$work/sout"
+	for i in $(seq "$SCALE_RUNS"); do
+		rm -rf "$work/sout" "$work/scale.tar.zst"
+		warm "$work/scale"
+		sync
+		/usr/bin/time -f "%e %U %S %M %I" -o "$work/t" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout" >/dev/null 2>&1
+		cat "$work/t" >>"$work/s_collect"
+		warm "$work/scale"
+		sync
+		/usr/bin/time -f "%e %U %S %M %I" -o "$work/t" sh -c "tar -cf - -C '$work' scale | zstd -1 -T0 -q > '$work/scale.tar.zst'"
+		cat "$work/t" >>"$work/s_tar"
+		warm "$work"/sout/*.tar.zst
+		sync
+		/usr/bin/time -f "%e %U %S %M %I" -o "$work/t" "$H" verify "$work"/sout/*.tar.zst >/dev/null 2>&1
+		cat "$work/t" >>"$work/s_verify"
+	done
+	local c ct cr cio t v vr
+	c=$(cut -d' ' -f1 "$work/s_collect" | median)
+	ct=$(awk '{print $2+$3}' "$work/s_collect" | median)
+	cr=$(cut -d' ' -f4 "$work/s_collect" | sort -n | tail -1)
+	cio=$(awk '{s+=$5} END {printf "%.0f", s*512/1e6/NR}' "$work/s_collect")
+	t=$(cut -d' ' -f1 "$work/s_tar" | median)
+	v=$(cut -d' ' -f1 "$work/s_verify" | median)
+	vr=$(cut -d' ' -f4 "$work/s_verify" | sort -n | tail -1)
+	printf "%-10s %8.2f s %12.1f %8d KiB %8.0f %8.2f s %6.2fx %8.2f s %8d KiB\n" "$label" "$c" \
+		"$(echo "$ct * $per / $units" | bc -l)" "$cr" "$cio" "$t" "$(echo "$c / $t" | bc -l)" "$v" "$vr"
+	rm -rf "$work/scale" "$work/sout" "$work"/s_* "$work/scale.tar.zst"
 }
 
 if [ -n "${BENCH_SCALE:-}" ]; then
 	echo
-	printf "%-10s %10s %12s %10s %12s %14s\n" "corpus" "collect" "collect RSS" "verify" "verify RSS" "collect MiB/s"
+	echo "by size: $SCALE_RUNS runs of each, medians; CPU is user+sys; disk MB read during a collect, mean"
+	printf "%-10s %10s %12s %12s %8s %10s %7s %10s %12s\n" "corpus" "collect" "CPU s/GiB" "collect RSS" "disk MB" "tar|zstd" "ratio" "verify" "verify RSS"
 	for m in $BENCH_SCALE; do
-		scaled "$m MiB" "$m" -mib "$m" -small 0 -seed 3
+		scaled "$m MiB" "$m" 1024 -mib "$m" -small 0 -seed 3
 	done
 fi
 
 if [ -n "${BENCH_FILES:-}" ]; then
 	echo
-	printf "%-10s %10s %12s %10s %12s %14s\n" "files" "collect" "collect RSS" "verify" "verify RSS" "files/s"
+	echo "by number of files (about 4.6 KiB each): as above"
+	printf "%-10s %10s %12s %12s %8s %10s %7s %10s %12s\n" "files" "collect" "CPU us/file" "collect RSS" "disk MB" "tar|zstd" "ratio" "verify" "verify RSS"
 	for n in $BENCH_FILES; do
-		scaled "$n" "$n" -mib 0 -small "$n" -seed 5
+		scaled "$n" "$n" 1000000 -mib 0 -small "$n" -seed 5
 	done
 fi
