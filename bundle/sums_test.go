@@ -104,3 +104,30 @@ func TestSpoolNoRoom(t *testing.T) {
 		t.Errorf("error did not stick: %v", err)
 	}
 }
+
+// TestVerifySpools: a verifier whose lists outgrow memory spools them and
+// still finds the bundle intact; one that cannot make its spool file fails
+// with an error of the machine (not an outcome), saying what to do.
+func TestVerifySpools(t *testing.T) {
+	s := writeBundle(t, t.TempDir(), testSigner(t, 1), testArtifacts())
+	defer func(m int) { verifySpoolMem = m }(verifySpoolMem)
+	verifySpoolMem = 64
+	f, err := os.Open(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := Verify(f, VerifyOptions{})
+	if err != nil || res.Outcome != Intact {
+		t.Fatalf("spooled verify: %v, %+v", err, res)
+	}
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Verify(f, VerifyOptions{})
+	var se *spoolError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "set TMPDIR") {
+		t.Fatalf("verify without a temporary directory: %v", err)
+	}
+}

@@ -253,7 +253,8 @@ func (v *verifier) next() (*tar.Header, error) {
 		var se *StreamError
 		var re *ReadError
 		switch {
-		case err == io.EOF, err == io.ErrUnexpectedEOF, errors.As(err, &fe), errors.As(err, &se), errors.As(err, &re):
+		case err == io.EOF, err == io.ErrUnexpectedEOF, errors.As(err, &fe), errors.As(err, &se), errors.As(err, &re),
+			errors.As(err, new(*spoolError)):
 			return nil, err
 		default:
 			return nil, &StreamError{Offset: v.hdrStart, Reason: err.Error()}
@@ -535,7 +536,7 @@ func (s *stickyReader) Read(p []byte) (int, error) {
 // it goes to a temporary file: a bundle of up to about 30,000 records or
 // 16,000 frames (16 GiB) never touches the disk, and a larger one costs a
 // file of 32 bytes a record and 64 a frame.
-const verifySpoolMem = 1 << 20
+var verifySpoolMem = 1 << 20 // a variable for tests
 
 func newVerifySpool(what string) *spool {
 	s, _ := newSpool(what, "", verifySpoolMem) // no file yet: no error
