@@ -128,7 +128,7 @@ func Verify(r io.Reader, opts VerifyOptions) (*Result, error) {
 // each record's chain hash (67 bytes of JSON: quotes, 64 hex digits and a
 // comma) and may be at most manifest.MaxManifestSize bytes. A stream with
 // more records can never be sealed, so the walk stops there instead of
-// holding the chain of an endless stream (about 450 bytes a record).
+// spooling the chain of an endless stream (32 bytes a record).
 const maxRecords = manifest.MaxManifestSize / 67
 
 func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
