@@ -59,6 +59,7 @@ type compressor struct {
 	index    manifest.List
 	nframes  int64
 	indexing bool
+	indexErr error
 	entry    []byte
 	off      int64
 	uoff     int64
@@ -123,11 +124,13 @@ func (c *compressor) writeLoop() {
 			sum := sha256.Sum256(j.out)
 			c.fileSum.Write(j.out)
 			c.mu.Lock()
-			if err == nil && c.indexing {
+			if err == nil && c.indexing && c.indexErr == nil {
 				e := manifest.FrameEntry{Offset: c.off, Size: int64(len(j.out)),
 					UOffset: c.uoff, USize: int64(len(j.raw)), SHA256: sum}
 				c.entry = e.Append(c.entry[:0])
-				_, err = c.index.Write(c.entry)
+				// A failed index fails the seal, not the frames: a
+				// bundle cut short keeps every frame written.
+				_, c.indexErr = c.index.Write(c.entry)
 				c.nframes++
 			}
 			if err != nil {
@@ -197,11 +200,11 @@ func (c *compressor) error() error {
 
 // freezeIndex ends the frame index: frames written later (the seal's) are
 // not listed. It returns the index and how many frames it lists.
-func (c *compressor) freezeIndex() (manifest.List, int64) {
+func (c *compressor) freezeIndex() (manifest.List, int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.indexing = false
-	return c.index, c.nframes
+	return c.index, c.nframes, c.indexErr
 }
 
 // close stops the workers after the last frame is written.

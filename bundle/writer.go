@@ -415,13 +415,16 @@ func (w *Writer) Seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		return nil, fmt.Errorf("cannot seal %s: %w", w.PartialPath(), w.err)
 	}
 	s, err := w.seal(status, reason, ledger)
-	w.closeSpools()
 	if err != nil {
 		w.err = err
 		w.done = true
 		w.comp.close()
 		w.out.close()
 		w.f.Close()
+	}
+	// Only now: the compressor indexes frames until it stops.
+	w.closeSpools()
+	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", w.PartialPath(), err)
 	}
 	return s, nil
@@ -447,7 +450,10 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		Reason:     reason,
 	}
 	w.chain.SealFields(m)
-	index, nframes := w.comp.freezeIndex()
+	index, nframes, err := w.comp.freezeIndex()
+	if err != nil {
+		return nil, err
+	}
 	lists := manifest.Lists{Records: w.hashes, NRecords: w.chain.Len(), Frames: index, NFrames: nframes}
 	if err := w.writeManifest(m, lists); err != nil {
 		return nil, err
@@ -567,10 +573,10 @@ func (w *Writer) Abort() string {
 		return w.PartialPath()
 	}
 	w.done = true
-	w.closeSpools()
 	w.tw.Flush()
 	w.fr.cut()
 	w.comp.close()
+	w.closeSpools() // after the compressor, which indexes what it writes
 	// An encrypted bundle gets its last age chunk, so that it decrypts
 	// whole to the cut bundle.
 	w.out.close()
