@@ -229,7 +229,8 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 		} else {
 			a.errorf("%s: %s", r.Bundle, r.Reason)
 		}
-		if !strings.Contains(r.Reason, "identit") {
+		// An identity or a temporary directory: the error says what to do.
+		if !strings.Contains(r.Reason, "identit") && !strings.Contains(r.Reason, "set TMPDIR") {
 			a.hintf("check the path; a bundle is a .tar.zst or .tar.zst.age (or .partial) file that 'hozen collect' wrote")
 		}
 		return
