@@ -361,7 +361,7 @@ func (s *countSink) Put(rec *manifest.Record, body io.Reader) error {
 }
 
 // TestFilesManyFiles: a directory of 200,000 files is collected whole, and
-// the heap stays within a bound that does not grow with file sizes.
+// the heap stays within a bound that does not grow with the directory.
 func TestFilesManyFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates 200,000 files")
@@ -388,7 +388,9 @@ func TestFilesManyFiles(t *testing.T) {
 	if sink.n != n || sink.bytes != 2*n {
 		t.Errorf("%d records, %d bytes", sink.n, sink.bytes)
 	}
-	if sink.peak > before.HeapInuse+256<<20 {
+	// The walk holds at most walkBatch entries of a directory; reading it
+	// whole, as filepath.WalkDir does, took 36 MiB here.
+	if sink.peak > before.HeapInuse+24<<20 {
 		t.Errorf("heap grew by %d MiB for %d files", (sink.peak-before.HeapInuse)>>20, n)
 	}
 }

@@ -161,7 +161,7 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		}
 	}
 	root := c.env.Path(base)
-	return filepath.WalkDir(root, func(local string, d fs.DirEntry, err error) error {
+	return walkDir(root, func(local string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
