@@ -47,7 +47,10 @@ func newDecoded(r io.Reader) (*decoded, error) {
 	return &decoded{split: newFrameSplitter(r), dec: dec, fileSum: sha256.New(), index: newVerifySpool("frame index")}, nil
 }
 
-func (d *decoded) close() { d.dec.Close() }
+func (d *decoded) close() {
+	d.dec.Close()
+	d.index.close()
+}
 
 // Read implements io.Reader over the decoded frames.
 func (d *decoded) Read(p []byte) (int, error) {

@@ -547,7 +547,6 @@ func (v *verifier) closeSpools() {
 	if v.hashes != nil {
 		v.hashes.close()
 	}
-	v.d.index.close()
 }
 
 // sumsDigest hashes the SHA256SUMS text the entries seen so far imply.
