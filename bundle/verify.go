@@ -94,9 +94,11 @@ type VerifyOptions struct {
 
 // Result is what Verify found. Fields are filled as far as the walk got.
 type Result struct {
-	Outcome  Outcome
-	Err      error // why it is not intact; nil if intact
-	Header   *manifest.Header
+	Outcome Outcome
+	Err     error // why it is not intact; nil if intact
+	Header  *manifest.Header
+	// Manifest is the seal, without its records and frames lists: they
+	// were compared as they streamed by and are not kept.
 	Manifest *manifest.Manifest
 	Records  int64 // records verified
 	Counts   manifest.Counts

@@ -399,7 +399,9 @@ type Sealed struct {
 	StreamSHA256 string
 	StreamSize   int64
 	Encrypted    bool
-	Manifest     *manifest.Manifest
+	// Manifest is the manifest written, without its records and frames
+	// lists, which were streamed from spools and are not kept.
+	Manifest *manifest.Manifest
 }
 
 // Seal writes the manifest, its signature and SHA256SUMS, ends the tar
