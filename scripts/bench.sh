@@ -77,6 +77,7 @@ for i in $(seq "$RUNS"); do
 	measure cenc zstd -1 -T1 -q -c "$work/sample"
 done
 
+range_of() { cut -d' ' -f1 "$work/$1" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.2f-%.2f", lo, hi}'; }
 row() { # label A B [norss]
 	local a b ra
 	a=$(cut -d' ' -f1 "$work/$2" | median)
@@ -84,17 +85,17 @@ row() { # label A B [norss]
 	if [ -n "${3:-}" ]; then
 		b=$(cut -d' ' -f1 "$work/$3" | median)
 		if [ -n "${4:-}" ]; then
-			printf "%-44s %8.2f s %8.2f s %7.2fx %12s\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "-"
+			printf "%-44s %8.2f s %8.2f s %7.2fx %12s   %s / %s\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "-" "$(range_of "$2")" "$(range_of "$3")"
 			return
 		fi
-		printf "%-44s %8.2f s %8.2f s %7.2fx %8d KiB\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$ra"
+		printf "%-44s %8.2f s %8.2f s %7.2fx %8d KiB   %s / %s\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$ra" "$(range_of "$2")" "$(range_of "$3")"
 	else
-		printf "%-44s %8.2f s %10s %8s %8d KiB\n" "$1" "$a" "-" "-" "$ra"
+		printf "%-44s %8.2f s %10s %8s %8d KiB   %s\n" "$1" "$a" "-" "-" "$ra" "$(range_of "$2")"
 	fi
 }
 echo
 echo "corpus: $(du -sh "$work/corpus" | cut -f1) in $(find "$work/corpus" -type f | wc -l) files; small: $SMALL files; $RUNS runs, medians"
-printf "%-44s %10s %10s %8s %12s\n" "" "hozen" "standard" "ratio" "hozen max RSS"
+printf "%-44s %10s %10s %8s %12s   %s\n" "" "hozen" "standard" "ratio" "hozen max RSS" "range, s (hozen / standard)"
 row "collect vs tar | zstd -1 -T0" collect tarzstd
 row "verify vs zstd -dc | sha256sum" verify zstdsha
 row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
