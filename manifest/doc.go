@@ -13,11 +13,17 @@
 //
 // # Checks
 //
-// [Chain] builds and checks the chain as records arrive; [MerkleRoot] computes
-// the tree root; [Sign] and [VerifySignature] make and check OpenSSH SSHSIG
-// signatures in the namespace [SignatureNamespace], which `ssh-keygen -Y
-// verify` accepts. Errors carry the evidence: a [*RecordError] names the record
-// and why it failed.
+// [Chain] builds and checks the chain as records arrive, and computes the
+// tree root ([Chain.MerkleRoot]); [Sign] and [VerifySignature] make and check
+// OpenSSH SSHSIG signatures in the namespace [SignatureNamespace], which
+// `ssh-keygen -Y verify` accepts. Errors carry the evidence: a
+// [*RecordError] names the record and why it failed.
+//
+// The manifest's two lists that grow with a bundle, the records' chain
+// hashes and the frame index, are kept in a [List] the caller provides
+// (bundle spools them to disk): [WriteManifest] writes a manifest from
+// them as a stream, and [ReadManifest] checks one against them as it
+// streams by, so neither side holds them.
 //
 // The package does no I/O of its own: no disk, no network.
 package manifest
