@@ -50,6 +50,16 @@ type ReadError struct{ Err error }
 func (e *ReadError) Error() string { return "read: " + e.Err.Error() }
 func (e *ReadError) Unwrap() error { return e.Err }
 
+// machineError reports whether err is a failure of the machine verify runs
+// on (reading the bundle file, or a spool in $TMPDIR) rather than anything
+// about the bundle's content: it is returned as an error, never turned
+// into an outcome.
+func machineError(err error) bool {
+	var re *ReadError
+	var se *spoolError
+	return errors.As(err, &re) || errors.As(err, &se)
+}
+
 type ioTagger struct{ r io.Reader }
 
 func (t ioTagger) Read(p []byte) (int, error) {
@@ -150,7 +160,6 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 		res.Counts = v.chain.Counts()
 		res.Head = v.chain.Head()
 	}
-	var rerr *ReadError
 	switch {
 	case err == nil:
 		res.Outcome = Intact
@@ -161,7 +170,7 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 			res.Err = &IncompleteError{Records: res.Records, Offset: d.split.off,
 				Reason: fmt.Sprintf("sealed early, status %q (%s)", res.Manifest.Status, res.Manifest.Reason)}
 		}
-	case errors.As(err, &rerr), errors.As(err, new(*spoolError)):
+	case machineError(err):
 		return res, err
 	case errors.As(err, new(*handlerError)):
 		return res, errors.Unwrap(err)
@@ -253,10 +262,8 @@ func (v *verifier) next() (*tar.Header, error) {
 	if err != nil {
 		var fe *FrameError
 		var se *StreamError
-		var re *ReadError
 		switch {
-		case err == io.EOF, err == io.ErrUnexpectedEOF, errors.As(err, &fe), errors.As(err, &se), errors.As(err, &re),
-			errors.As(err, new(*spoolError)):
+		case err == io.EOF, err == io.ErrUnexpectedEOF, errors.As(err, &fe), errors.As(err, &se), machineError(err):
 			return nil, err
 		default:
 			return nil, &StreamError{Offset: v.hdrStart, Reason: err.Error()}
@@ -383,8 +390,7 @@ func (v *verifier) artifact(h *tar.Header) error {
 	body := io.TeeReader(v.tr, io.MultiWriter(hs...))
 	if v.opts.Handler != nil {
 		if err := v.opts.Handler.Data(h, body); err != nil {
-			var re *ReadError
-			if errors.As(err, &re) {
+			if machineError(err) {
 				return err
 			}
 			// A read of body that failed is the bundle's fault: the
@@ -636,7 +642,7 @@ func (v *verifier) seal(h *tar.Header) error {
 		return src.err
 	}
 	if err != nil {
-		if errors.As(err, new(*spoolError)) {
+		if machineError(err) {
 			return err
 		}
 		return &manifest.ManifestError{Field: "manifest.json", Reason: clip(err.Error())}

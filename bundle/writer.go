@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
+	"cmp"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -516,28 +517,33 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 }
 
 // writeManifest writes the manifest and its signature. The manifest is
-// streamed from the lists three times (its size for the tar header, the
-// signature's digest, the entry itself), never held whole.
+// streamed from the lists, never held whole: once through the signature's
+// digest (or, unsigned, only counted) for its size, which the tar header
+// needs first, then into the bundle.
 func (w *Writer) writeManifest(m *manifest.Manifest, lists manifest.Lists) error {
-	size, err := manifest.WriteManifest(io.Discard, m, lists)
-	if err != nil {
-		return err
-	}
-	var sig []byte
-	if w.opts.Signer != nil {
+	var (
+		size int64
+		sig  []byte
+		err  error
+	)
+	if w.opts.Signer == nil {
+		size, err = manifest.WriteManifest(io.Discard, m, lists)
+	} else {
 		pr, pw := io.Pipe()
+		var werr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_, err := manifest.WriteManifest(pw, m, lists)
-			pw.CloseWithError(err)
+			size, werr = manifest.WriteManifest(pw, m, lists)
+			pw.CloseWithError(werr)
 		}()
 		sig, err = manifest.Sign(pr, w.opts.Signer)
 		pr.Close()
 		<-done
-		if err != nil {
-			return err
-		}
+		err = cmp.Or(err, werr) // a failed write reaches Sign through the pipe too
+	}
+	if err != nil {
+		return err
 	}
 	if err := w.boundary(size + 1024); err != nil {
 		return err

@@ -20,17 +20,7 @@ import (
 
 func collectOne(t *testing.T, root string, sink Sink, include ...string) {
 	t.Helper()
-	f := &Files{Include: include}
-	done := make(chan error, 1)
-	go func() { done <- f.Collect(context.Background(), &Env{Root: root, Now: time.Now}, sink) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("collection hung")
-	}
+	collectWithin(t, &Files{Include: include}, root, sink, 2*time.Minute, "collection hung")
 }
 
 // TestFilesSparse: a file of 1 TiB apparent size with two 4 KiB blocks of

@@ -100,17 +100,7 @@ func TestFilesCollector(t *testing.T) {
 	root := fixtureTree(t)
 	sink := &memSink{}
 	f := &Files{Group: "logs", Include: []string{"/var/log/**", "/etc-link/passwd", "/nonexistent/**"}, Exclude: []string{"/var/log/*.gz"}, MaxFileBytes: 1000}
-	env := &Env{Root: root, Now: time.Now}
-	done := make(chan error, 1)
-	go func() { done <- f.Collect(context.Background(), env, sink) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("collecting a FIFO hung")
-	}
+	collectWithin(t, f, root, sink, 30*time.Second, "collecting a FIFO hung")
 
 	if r := sink.find(t, "/var/log/syslog"); r.Entry != manifest.EntryFile || r.Outcome != manifest.OutcomeOK ||
 		string(r.Path) != "files/var/log/syslog" || r.Collector != "logs" || r.File == nil || r.File.Inode == 0 || r.File.Ctime == nil {
@@ -234,5 +224,21 @@ func TestFilesKcore(t *testing.T) {
 	v := sink.find(t, "/proc/version")
 	if v.Entry != manifest.EntryFile || string(sink.data["files/proc/version"]) != "Linux version 6\n" {
 		t.Errorf("version: %+v", v)
+	}
+}
+
+// collectWithin runs f over the tree at root into sink, and fails the test
+// with hung if it has not returned within limit.
+func collectWithin(t *testing.T, f *Files, root string, sink Sink, limit time.Duration, hung string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f.Collect(context.Background(), &Env{Root: root, Now: time.Now}, sink) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(limit):
+		t.Fatal(hung)
 	}
 }

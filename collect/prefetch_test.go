@@ -164,17 +164,7 @@ func TestReadAheadOrderAndMix(t *testing.T) {
 		names = append(names, "/"+name)
 	}
 	sink := &memSink{}
-	f := &Files{Include: []string{"/**"}}
-	done := make(chan error, 1)
-	go func() { done <- f.Collect(context.Background(), &Env{Root: root, Now: time.Now}, sink) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("collect did not return (a FIFO opened for reading?)")
-	}
+	collectWithin(t, &Files{Include: []string{"/**"}}, root, sink, time.Minute, "collect did not return (a FIFO opened for reading?)")
 	var got []string
 	for _, r := range sink.recs {
 		got = append(got, string(r.Source))
@@ -248,18 +238,7 @@ func TestReadAheadWatchdog(t *testing.T) {
 	}()
 
 	sink := &memSink{}
-	done := make(chan error, 1)
-	go func() {
-		done <- (&Files{Include: []string{"/**"}}).Collect(context.Background(), &Env{Root: root, Now: time.Now}, sink)
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("collect waited for the hung read")
-	}
+	collectWithin(t, &Files{Include: []string{"/**"}}, root, sink, 30*time.Second, "collect waited for the hung read")
 	var got []string
 	for _, r := range sink.recs {
 		got = append(got, fmt.Sprintf("%s %s", r.Source, r.Outcome))

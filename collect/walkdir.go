@@ -49,7 +49,7 @@ func walkDirEntry(path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
 	}
 	f, err := openNoFollow(path)
 	if err != nil {
-		return dirError(path, d, fn, err)
+		return unlessSkipDir(fn(path, d, err))
 	}
 	var ents []fs.DirEntry
 	var rerr error
@@ -71,10 +71,7 @@ func walkDirEntry(path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
 		f.Close()
 		if rerr != nil {
 			if err := fn(path, d, rerr); err != nil {
-				if err == filepath.SkipDir {
-					err = nil
-				}
-				return err
+				return unlessSkipDir(err) // skip: none of its entries
 			}
 		}
 		_, err := visitBatch(path, ents, fn)
@@ -94,17 +91,16 @@ func walkDirEntry(path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
 			if skip, verr := visitBatch(path, ents, fn); verr != nil || skip {
 				return verr
 			}
-			return dirError(path, d, fn, err)
+			return unlessSkipDir(fn(path, d, err))
 		}
 	}
 }
 
-// dirError reports a directory that cannot be read; SkipDir then means
-// only that directory.
-func dirError(path string, d fs.DirEntry, fn fs.WalkDirFunc, err error) error {
-	err = fn(path, d, err)
-	if err == filepath.SkipDir && d.IsDir() {
-		err = nil
+// unlessSkipDir is err, but nil for SkipDir: fn's answer about a directory
+// that cannot be read, where skipping means only that directory.
+func unlessSkipDir(err error) error {
+	if err == filepath.SkipDir {
+		return nil
 	}
 	return err
 }
