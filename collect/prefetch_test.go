@@ -86,9 +86,14 @@ func TestReadAheadChangedWhileRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A file that fills its read buffer exactly has no room for the byte
+	// past its size, and is probed with a second read.
+	if err := os.WriteFile(filepath.Join(root, "grow4k.log"), bytes.Repeat([]byte("x"), 4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	aheadOpenedHook = func(local string) {
 		switch filepath.Base(local) {
-		case "grow.log":
+		case "grow.log", "grow4k.log":
 			f, _ := os.OpenFile(local, os.O_APPEND|os.O_WRONLY, 0)
 			f.WriteString("more")
 			f.Close()
@@ -105,13 +110,14 @@ func TestReadAheadChangedWhileRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]struct {
-		outcome string
-		read    int64
-		words   string
+		outcome    string
+		size, read int64
+		words      string
 	}{
-		"/grow.log":   {manifest.OutcomeChanged, 10, "grew while read: stored the 10 bytes it had at open"},
-		"/shrink.log": {manifest.OutcomeChanged, 4, "shrank while read: 4 bytes read of 10"},
-		"/touch.log":  {manifest.OutcomeChanged, 10, "changed while read: mtime"},
+		"/grow.log":   {manifest.OutcomeChanged, 10, 10, "grew while read: stored the 10 bytes it had at open"},
+		"/grow4k.log": {manifest.OutcomeChanged, 4096, 4096, "grew while read: stored the 4096 bytes it had at open"},
+		"/shrink.log": {manifest.OutcomeChanged, 10, 4, "shrank while read: 4 bytes read of 10"},
+		"/touch.log":  {manifest.OutcomeChanged, 10, 10, "changed while read: mtime"},
 	}
 	for src, w := range want {
 		r := sink.recs[src]
@@ -119,8 +125,8 @@ func TestReadAheadChangedWhileRead(t *testing.T) {
 			t.Fatalf("%s: no record", src)
 		}
 		text := strings.Join(r.Warnings, ";")
-		if r.Outcome != w.outcome || r.Size != 10 || r.BytesRead != w.read || !strings.Contains(text, w.words) {
-			t.Errorf("%s: outcome %s size %d read %d %q; want %s, read %d, %q", src, r.Outcome, r.Size, r.BytesRead, text, w.outcome, w.read, w.words)
+		if r.Outcome != w.outcome || r.Size != w.size || r.BytesRead != w.read || !strings.Contains(text, w.words) {
+			t.Errorf("%s: outcome %s size %d read %d %q; want %s, size %d, read %d, %q", src, r.Outcome, r.Size, r.BytesRead, text, w.outcome, w.size, w.read, w.words)
 		}
 	}
 	for i := range 100 {
