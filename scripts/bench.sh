@@ -32,6 +32,10 @@ printf 'name: files\ndescription: only what --include names\ncollectors: []\n' >
 # workers run it) against C zstd -1.
 go build -o "$work/zspeed" ./scripts/zspeed
 (cat "$work"/corpus/logs/* || true) | head -c $((256 << 20)) >"$work/sample" # cat ends on SIGPIPE
+# The encoder alone on both cores: the whole corpus as one tar, compressed
+# in frames on 2 goroutines with nothing else to do (no reads of many
+# files, no hashing, no writing), against tar | zstd doing everything.
+tar -cf "$work/corpus.tar" -C "$work" corpus
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
 # Each run starts with no dirty pages (sync): otherwise the write-back of the
@@ -75,6 +79,8 @@ for i in $(seq "$RUNS"); do
 	measure goenc "$work/zspeed" "$work/sample"
 	warm "$work/sample"
 	measure cenc zstd -1 -T1 -q -c "$work/sample"
+	warm "$work/corpus.tar"
+	measure goenc2 "$work/zspeed" -workers 2 "$work/corpus.tar"
 done
 
 range_of() { cut -d' ' -f1 "$work/$1" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.2f-%.2f", lo, hi}'; }
@@ -101,6 +107,7 @@ row "verify vs zstd -dc | sha256sum" verify zstdsha
 row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
 row "zstd encoder alone, 1 core: Go vs C -1" goenc cenc norss
+row "Go encoder alone, 2 cores vs tar | zstd" goenc2 tarzstd norss
 
 # scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus; collect it (and
 # tar | zstd it, alternating) and verify the bundle SCALE_RUNS times; print
