@@ -248,6 +248,20 @@ func (f *framer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// room is the free part of the frame being gathered, for a reader to fill
+// in place (Writer.readInto); fill then takes what it filled.
+func (f *framer) room() []byte { return f.buf[len(f.buf):maxFrame] }
+
+// fill takes n bytes just read into room as written, and cuts the frame
+// when it is full.
+func (f *framer) fill(n int) error {
+	f.buf = f.buf[:len(f.buf)+n]
+	if len(f.buf) >= maxFrame {
+		return f.cut()
+	}
+	return nil
+}
+
 // boundary is called between tar entries; next is the size of the entry to
 // come (-1 if unknown). It cuts a frame when the buffer is full enough, or
 // when the next entry would not fit in what is left of it.

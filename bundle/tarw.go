@@ -63,6 +63,13 @@ func (t *tarWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// remaining is how many bytes of the current entry are still to come.
+func (t *tarWriter) remaining() int64 { return t.nb }
+
+// wrote counts n bytes of the current entry written around Write, straight
+// into the frame under it (Writer.readInto); n is at most remaining().
+func (t *tarWriter) wrote(n int) { t.nb -= int64(n) }
+
 // Flush pads the current entry to a whole block; its data must be complete.
 func (t *tarWriter) Flush() error {
 	if t.nb > 0 {

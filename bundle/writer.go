@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"archive/tar"
 	"cmp"
 	"crypto/md5"
 	"crypto/sha1"
@@ -50,22 +49,21 @@ type Options struct {
 // the seal. It implements collect.Sink. A Writer is safe for concurrent
 // Put calls; they are written one after the other.
 type Writer struct {
-	mu      sync.Mutex
-	opts    Options
-	path    string // final name
-	f       *os.File
-	out     *output // the file, or age encryption over it
-	comp    *compressor
-	fr      *framer
-	tw      *tarWriter
-	hdr     *manifest.Header
-	chain   *manifest.Chain
-	sums    *spool // the lines of SHA256SUMS
-	hashes  *spool // the records' chain hashes
-	index   *spool // the frame index
-	copyBuf []byte
-	err     error // sticky: once writing failed, nothing more is written
-	done    bool
+	mu     sync.Mutex
+	opts   Options
+	path   string // final name
+	f      *os.File
+	out    *output // the file, or age encryption over it
+	comp   *compressor
+	fr     *framer
+	tw     *tarWriter
+	hdr    *manifest.Header
+	chain  *manifest.Chain
+	sums   *spool // the lines of SHA256SUMS
+	hashes *spool // the records' chain hashes
+	index  *spool // the frame index
+	err    error  // sticky: once writing failed, nothing more is written
+	done   bool
 }
 
 // Create starts the bundle dir/name (name ends in .tar.zst, plus .age when
@@ -128,7 +126,7 @@ func Create(dir, name string, hdr *manifest.Header, opts Options) (*Writer, erro
 		return fail(err)
 	}
 	w := &Writer{opts: opts, path: final, f: f, out: out, comp: comp, hdr: hdr,
-		sums: spools[0], hashes: spools[1], index: spools[2], copyBuf: make([]byte, 256<<10)}
+		sums: spools[0], hashes: spools[1], index: spools[2]}
 	w.fr = &framer{c: comp, buf: comp.getBuf()}
 	w.tw = newTarWriter(w.fr)
 	raw, err := manifest.Marshal(hdr)
@@ -307,12 +305,9 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	var n int64
 	var readErr error
 	if body != nil {
-		n, readErr = io.CopyBuffer(dst, io.LimitReader(onlyReader{body}, rec.Size), w.copyBuf)
+		n, readErr = w.readInto(body, rec.Size, hs)
 		if readErr != nil && w.comp.error() != nil {
 			return w.comp.error()
-		}
-		if readErr != nil && errors.Is(readErr, tar.ErrWriteTooLong) {
-			return readErr
 		}
 	}
 	rec.BytesRead = n
@@ -370,11 +365,50 @@ func prehashedBytes(body io.Reader, size int64, otherDigests bool) ([]byte, [sha
 	return nil, [sha256.Size]byte{}
 }
 
-// onlyReader hides a body's WriterTo, so io.CopyBuffer counts every byte
-// through the limit reader.
-type onlyReader struct{ r io.Reader }
+// readChunk bounds one read of an artifact's body: the bytes just read are
+// hashed while still in the core's cache.
+const readChunk = 256 << 10
 
-func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+// readInto reads up to size bytes of the current entry's data from body
+// straight into the frame being gathered, each piece hashed by hs as it
+// lands: no copy from a read buffer into the frame. It returns how many
+// bytes were read, and the read error that stopped it early (nil at the
+// end of body; io.ErrNoProgress for a body that keeps reading nothing).
+func (w *Writer) readInto(body io.Reader, size int64, hs []io.Writer) (int64, error) {
+	size = min(size, w.tw.remaining())
+	var n int64
+	idle := 0
+	for n < size {
+		p := w.fr.room()
+		p = p[:min(int64(len(p)), size-n, readChunk)]
+		k, err := body.Read(p)
+		if k < 0 || k > len(p) {
+			return n, fmt.Errorf("body read returned %d bytes for a buffer of %d", k, len(p))
+		}
+		if k > 0 {
+			idle = 0
+			for _, h := range hs {
+				h.Write(p[:k])
+			}
+			w.tw.wrote(k)
+			n += int64(k)
+			if ferr := w.fr.fill(k); ferr != nil {
+				return n, ferr
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return n, nil
+		case err != nil:
+			return n, err
+		case k == 0:
+			if idle++; idle >= 100 {
+				return n, io.ErrNoProgress
+			}
+		}
+	}
+	return n, nil
+}
 
 var zeros = make([]byte, 64<<10)
 
