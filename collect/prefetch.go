@@ -157,7 +157,9 @@ func (x *readAhead) readWhole(read func([]byte) (int, error), size int) {
 	limit := min(size+1, cap(*x.buf))
 	buf := (*x.buf)[:limit]
 	n := 0
-	for n < size {
+	// At least one read, even of a file empty at open: a pseudo-file can
+	// say 0 bytes and still have some.
+	for first := true; first || n < size; first = false {
 		k, err := read(buf[n:])
 		n += k
 		if err != nil {

@@ -91,9 +91,13 @@ func TestReadAheadChangedWhileRead(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "grow4k.log"), bytes.Repeat([]byte("x"), 4096), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A file empty at open is read too (a pseudo-file can say 0 bytes).
+	if err := os.WriteFile(filepath.Join(root, "grow0.log"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	aheadOpenedHook = func(local string) {
 		switch filepath.Base(local) {
-		case "grow.log", "grow4k.log":
+		case "grow.log", "grow4k.log", "grow0.log":
 			f, _ := os.OpenFile(local, os.O_APPEND|os.O_WRONLY, 0)
 			f.WriteString("more")
 			f.Close()
@@ -116,6 +120,7 @@ func TestReadAheadChangedWhileRead(t *testing.T) {
 	}{
 		"/grow.log":   {manifest.OutcomeChanged, 10, 10, "grew while read: stored the 10 bytes it had at open"},
 		"/grow4k.log": {manifest.OutcomeChanged, 4096, 4096, "grew while read: stored the 4096 bytes it had at open"},
+		"/grow0.log":  {manifest.OutcomeChanged, 0, 0, "grew while read: stored the 0 bytes it had at open"},
 		"/shrink.log": {manifest.OutcomeChanged, 10, 4, "shrank while read: 4 bytes read of 10"},
 		"/touch.log":  {manifest.OutcomeChanged, 10, 10, "changed while read: mtime"},
 	}
