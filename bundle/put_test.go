@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -19,10 +20,12 @@ import (
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
-// failAfter gives n bytes of data, then fails with err.
+// failAfter gives its data, then fails with err: on the read after the
+// last data, or, with along, on the read that returns the last data.
 type failAfter struct {
-	data []byte
-	err  error
+	data  []byte
+	err   error
+	along bool
 }
 
 func (f *failAfter) Read(p []byte) (int, error) {
@@ -31,8 +34,16 @@ func (f *failAfter) Read(p []byte) (int, error) {
 	}
 	n := copy(p, f.data)
 	f.data = f.data[n:]
+	if f.along && len(f.data) == 0 {
+		return n, f.err
+	}
 	return n, nil
 }
+
+// overread claims to have read one byte more than it was asked for.
+type overread struct{}
+
+func (overread) Read(p []byte) (int, error) { return len(p) + 1, nil }
 
 // stuck gives its data, then reads nothing, without an error, forever.
 type stuck struct{ data []byte }
@@ -69,7 +80,11 @@ func TestPutBodies(t *testing.T) {
 		{"whole", bytes.NewReader(big), len(big), manifest.OutcomeOK, ""},
 		{"dribbled", dribble{bytes.NewReader(big[:100000])}, 100000, manifest.OutcomeOK, ""},
 		{"short", bytes.NewReader(big[:half]), half, manifest.OutcomePartial, "the source ended early"},
-		{"failing", &failAfter{big[:half], errors.New("disk on fire")}, half, manifest.OutcomePartial, "disk on fire"},
+		{"failing", &failAfter{data: big[:half], err: errors.New("disk on fire")}, half, manifest.OutcomePartial, "disk on fire"},
+		{"failing with its last data", &failAfter{data: big[:half], err: errors.New("disk on fire"), along: true}, half, manifest.OutcomePartial, "disk on fire"},
+		{"EOF with its last data", iotest.DataErrReader(bytes.NewReader(big)), len(big), manifest.OutcomeOK, ""},
+		{"short, EOF with its last data", iotest.DataErrReader(bytes.NewReader(big[:half])), half, manifest.OutcomePartial, "the source ended early"},
+		{"overread", overread{}, 0, manifest.OutcomePartial, "body read returned"},
 		{"stuck", &stuck{big[:1000]}, 1000, manifest.OutcomePartial, io.ErrNoProgress.Error()},
 		{"overlong", bytes.NewReader(append(big[:len(big):len(big)], "more"...)), len(big), manifest.OutcomeOK, ""},
 	}
@@ -164,5 +179,34 @@ func readBundleEntries(t *testing.T, path string) (map[string][]byte, map[string
 		case !strings.HasPrefix(h.Name, "hozen/"):
 			entries[h.Name] = b
 		}
+	}
+}
+
+// TestPutCompressorFails: when the compressor has failed (the disk is
+// full), a Put reading into the frames returns its error, and the writer
+// stays failed; the artifact is not recorded as stored.
+func TestPutCompressorFails(t *testing.T) {
+	hdr := &manifest.Header{BundleID: "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee", CaseID: "case-1",
+		StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	w, err := Create(t.TempDir(), "fail.tar.zst", hdr, Options{Now: fixedClock(), MD5: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	full := errors.New("no space left on device")
+	w.comp.mu.Lock()
+	w.comp.err = full
+	w.comp.mu.Unlock()
+	data := bytes.Repeat([]byte("x"), 3*maxFrame)
+	rec := &manifest.Record{Path: "files/x", Entry: manifest.EntryFile, Source: "/x", Collector: "files", Size: int64(len(data))}
+	if err := w.Put(rec, bytes.NewReader(data)); !errors.Is(err, full) {
+		t.Fatalf("Put with the compressor failed: %v, want %v", err, full)
+	}
+	if rec.SHA256 != "" {
+		t.Errorf("record got a digest (%s) for an artifact that was not stored", rec.SHA256)
+	}
+	rec2 := &manifest.Record{Path: "files/y", Entry: manifest.EntryFile, Source: "/y", Collector: "files", Size: 1}
+	if err := w.Put(rec2, bytes.NewReader([]byte("y"))); !errors.Is(err, full) {
+		t.Errorf("a later Put: %v, want %v", err, full)
 	}
 }
