@@ -128,10 +128,9 @@ func (c *fileCopier) deepEntry(ctx context.Context, g Glob, dirfd int, name, hos
 
 // putAt stores one file, link or special file, as put does.
 func (c *fileCopier) putAt(ctx context.Context, dirfd int, name, hostPath string, fi *statInfo) error {
-	if c.seen.has(hostPath) {
-		return nil
+	if first, err := c.claim(ctx, hostPath); !first || err != nil {
+		return err
 	}
-	c.mark(hostPath)
 	rec := c.record(hostPath)
 	meta := func(fi fs.FileInfo) *manifest.FileMeta {
 		m := &manifest.FileMeta{

@@ -277,13 +277,20 @@ func underPath(p, dir string) bool {
 	return dir == "/" || p == dir || strings.HasPrefix(p, dir) && p[len(dir)] == '/'
 }
 
-// putError records a path that could not even be listed or stat'ed.
-func (c *fileCopier) putError(hostPath string, err error) error {
+// claim takes hostPath for storing: it marks it seen and first stores
+// every file read ahead before it. first is false when an earlier include
+// stored the path already.
+func (c *fileCopier) claim(ctx context.Context, hostPath string) (first bool, err error) {
 	if c.seen.has(hostPath) {
-		return nil
+		return false, nil
 	}
 	c.mark(hostPath)
-	if derr := c.drainAhead(context.Background()); derr != nil {
+	return true, c.drainAhead(ctx)
+}
+
+// putError records a path that could not even be listed or stat'ed.
+func (c *fileCopier) putError(hostPath string, err error) error {
+	if first, derr := c.claim(context.Background(), hostPath); !first || derr != nil {
 		return derr
 	}
 	return c.putListError(hostPath, err)
@@ -302,11 +309,7 @@ func (c *fileCopier) putListError(hostPath string, err error) error {
 // put stores one file, link or special file, after every file read ahead
 // before it.
 func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) error {
-	if c.seen.has(hostPath) {
-		return nil
-	}
-	c.mark(hostPath)
-	if err := c.drainAhead(ctx); err != nil {
+	if first, err := c.claim(ctx, hostPath); !first || err != nil {
 		return err
 	}
 	return c.putListed(ctx, hostPath, fi)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/shirou/gopsutil/v4/process"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,16 +39,4 @@ func readSysctl(name string) ([]byte, error) {
 		}
 	}
 	return nil, err
-}
-
-// processName is the name gopsutil gives a pid on macOS: kinfo_proc's
-// p_comm (sysctl kern.proc.pid), lengthened from argv[0] (sysctl
-// kern.procargs2) when cut at 15 bytes. It runs no program.
-func processName(ctx context.Context, pid int) string {
-	p, err := process.NewProcessWithContext(ctx, int32(pid))
-	if err != nil {
-		return ""
-	}
-	name, _ := p.NameWithContext(ctx)
-	return name
 }

@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	gnet "github.com/shirou/gopsutil/v4/net"
-	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -35,9 +34,7 @@ func (n *Network) listSockets(ctx context.Context, _ Sink, st *SocketTable) erro
 		if c.Pid > 0 {
 			name, ok := names[c.Pid]
 			if !ok {
-				if p, err := process.NewProcessWithContext(ctx, c.Pid); err == nil {
-					name, _ = p.NameWithContext(ctx)
-				}
+				name = processName(ctx, int(c.Pid))
 				names[c.Pid] = name
 			}
 			s.OwnerStatus = OwnedBy

@@ -7,6 +7,8 @@ import (
 	"net"
 	"runtime"
 	"strings"
+
+	"github.com/shirou/gopsutil/v4/process"
 )
 
 // Collect implements [Collector]. The socket tables come from the OS
@@ -77,4 +79,17 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 		}
 	}
 	return nil
+}
+
+// processName is the name gopsutil gives a pid: on macOS kinfo_proc's
+// p_comm (sysctl kern.proc.pid), lengthened from argv[0] (sysctl
+// kern.procargs2) when cut at 15 bytes; on Windows the process image's
+// name. It runs no program.
+func processName(ctx context.Context, pid int) string {
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return ""
+	}
+	name, _ := p.NameWithContext(ctx)
+	return name
 }

@@ -18,12 +18,11 @@ import (
 // without updating its access time where the kernel allows (O_NOATIME needs
 // ownership or CAP_FOWNER; without it the open is retried plainly).
 func openNoFollow(path string) (*os.File, error) {
-	flags := os.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
-	f, err := os.OpenFile(path, flags|unix.O_NOATIME, 0)
-	if err != nil && os.IsPermission(err) {
-		f, err = os.OpenFile(path, flags, 0)
+	fd, err := openatNoFollow(unix.AT_FDCWD, path)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	return f, err
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // openFirst: the files collector may open a file the directory listing
@@ -40,8 +39,7 @@ func fileMetaOpened(f *os.File, path string, fi fs.FileInfo) *manifest.FileMeta 
 	if rc, err := f.SyscallConn(); err == nil {
 		rc.Control(func(fd uintptr) {
 			var st unix.Statx_t
-			mask := unix.STATX_BASIC_STATS | unix.STATX_BTIME
-			if unix.Statx(int(fd), "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, mask, &st) == nil {
+			if statxFd(int(fd), &st) == nil {
 				fillStatx(m, &st)
 				done = true
 			}

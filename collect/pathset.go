@@ -23,6 +23,9 @@ func (p *pathSet) key(path string) [2]uint64 {
 
 // has reports whether path was added.
 func (p *pathSet) has(path string) bool {
+	if len(p.m) == 0 {
+		return false // the common case, one include: nothing to hash
+	}
 	_, ok := p.m[p.key(path)]
 	return ok
 }

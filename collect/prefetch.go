@@ -159,13 +159,16 @@ func (x *readAhead) readWhole(read func([]byte) (int, error), size int) {
 	n := 0
 	// At least one read, even of a file empty at open: a pseudo-file can
 	// say 0 bytes and still have some.
-	for first := true; first || n < size; first = false {
+	for {
 		k, err := read(buf[n:])
 		n += k
 		if err != nil {
 			if err != io.EOF {
 				x.readErr = err
 			}
+			break
+		}
+		if n >= size {
 			break
 		}
 	}
@@ -296,6 +299,11 @@ func (c *fileCopier) storeOldest(ctx context.Context) error {
 	x := c.window[0]
 	c.window[0] = nil
 	c.window = c.window[1:]
+	select {
+	case <-x.done: // read already: no timer to set
+		return c.storeAhead(ctx, x)
+	default:
+	}
 	timer := time.NewTimer(aheadDeadline)
 	defer timer.Stop()
 	select {
