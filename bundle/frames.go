@@ -57,7 +57,6 @@ type compressor struct {
 	// index lists the frames written (manifest.FrameEntrySize bytes each)
 	// until freezeIndex: the frames of the seal are not indexed.
 	index    manifest.List
-	nframes  int64
 	indexing bool
 	indexErr error
 	entry    []byte
@@ -131,7 +130,6 @@ func (c *compressor) writeLoop() {
 				// A failed index fails the seal, not the frames: a
 				// bundle cut short keeps every frame written.
 				_, c.indexErr = c.index.Write(c.entry)
-				c.nframes++
 			}
 			if err != nil {
 				c.err = err
@@ -199,12 +197,12 @@ func (c *compressor) error() error {
 }
 
 // freezeIndex ends the frame index: frames written later (the seal's) are
-// not listed. It returns the index and how many frames it lists.
-func (c *compressor) freezeIndex() (manifest.List, int64, error) {
+// not listed. It returns how many frames it lists.
+func (c *compressor) freezeIndex() (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.indexing = false
-	return c.index, c.nframes, c.indexErr
+	return c.index.Len() / manifest.FrameEntrySize, c.indexErr
 }
 
 // close stops the workers after the last frame is written.
@@ -235,14 +233,10 @@ const maxFrameAge = time.Second
 func (f *framer) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
-		room := maxFrame - len(f.buf)
-		k := min(room, len(p))
-		f.buf = append(f.buf, p[:k]...)
+		k := copy(f.room(), p)
 		p = p[k:]
-		if len(f.buf) >= maxFrame {
-			if err := f.cut(); err != nil {
-				return n - len(p), err
-			}
+		if err := f.fill(k); err != nil {
+			return n - len(p), err
 		}
 	}
 	return n, nil

@@ -72,23 +72,23 @@ func TestPutBodies(t *testing.T) {
 	half := len(big) / 2
 	cases := []struct {
 		name    string
+		size    int // the record's size
 		body    io.Reader
 		read    int    // bytes the record must say were read
 		outcome string // of the record
 		errText string // in the record's errors
 	}{
-		{"whole", bytes.NewReader(big), len(big), manifest.OutcomeOK, ""},
-		{"dribbled", dribble{bytes.NewReader(big[:100000])}, 100000, manifest.OutcomeOK, ""},
-		{"short", bytes.NewReader(big[:half]), half, manifest.OutcomePartial, "the source ended early"},
-		{"failing", &failAfter{data: big[:half], err: errors.New("disk on fire")}, half, manifest.OutcomePartial, "disk on fire"},
-		{"failing with its last data", &failAfter{data: big[:half], err: errors.New("disk on fire"), along: true}, half, manifest.OutcomePartial, "disk on fire"},
-		{"EOF with its last data", iotest.DataErrReader(bytes.NewReader(big)), len(big), manifest.OutcomeOK, ""},
-		{"short, EOF with its last data", iotest.DataErrReader(bytes.NewReader(big[:half])), half, manifest.OutcomePartial, "the source ended early"},
-		{"overread", overread{}, 0, manifest.OutcomePartial, "body read returned"},
-		{"stuck", &stuck{big[:1000]}, 1000, manifest.OutcomePartial, io.ErrNoProgress.Error()},
-		{"overlong", bytes.NewReader(append(big[:len(big):len(big)], "more"...)), len(big), manifest.OutcomeOK, ""},
+		{"whole", len(big), bytes.NewReader(big), len(big), manifest.OutcomeOK, ""},
+		{"dribbled", 100000, dribble{bytes.NewReader(big[:100000])}, 100000, manifest.OutcomeOK, ""},
+		{"short", len(big), bytes.NewReader(big[:half]), half, manifest.OutcomePartial, "the source ended early"},
+		{"failing", len(big), &failAfter{data: big[:half], err: errors.New("disk on fire")}, half, manifest.OutcomePartial, "disk on fire"},
+		{"failing with its last data", len(big), &failAfter{data: big[:half], err: errors.New("disk on fire"), along: true}, half, manifest.OutcomePartial, "disk on fire"},
+		{"EOF with its last data", len(big), iotest.DataErrReader(bytes.NewReader(big)), len(big), manifest.OutcomeOK, ""},
+		{"short, EOF with its last data", len(big), iotest.DataErrReader(bytes.NewReader(big[:half])), half, manifest.OutcomePartial, "the source ended early"},
+		{"overread", len(big), overread{}, 0, manifest.OutcomePartial, "body read returned"},
+		{"stuck", len(big), &stuck{big[:1000]}, 1000, manifest.OutcomePartial, io.ErrNoProgress.Error()},
+		{"overlong", len(big), bytes.NewReader(append(big[:len(big):len(big)], "more"...)), len(big), manifest.OutcomeOK, ""},
 	}
-	sizes := map[string]int{"dribbled": 100000}
 	hdr := &manifest.Header{BundleID: "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee", CaseID: "case-1",
 		StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	w, err := Create(t.TempDir(), "put.tar.zst", hdr, Options{Now: fixedClock(), MD5: true})
@@ -96,10 +96,7 @@ func TestPutBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cases {
-		size := len(big)
-		if s, ok := sizes[c.name]; ok {
-			size = s
-		}
+		size := c.size
 		rec := &manifest.Record{Path: manifest.BString("files/" + c.name), Entry: manifest.EntryFile,
 			Source: manifest.BString("/" + c.name), Collector: "files", Size: int64(size)}
 		if err := w.Put(rec, c.body); err != nil {
@@ -116,10 +113,7 @@ func TestPutBodies(t *testing.T) {
 
 	entries, records := readBundleEntries(t, s.Path)
 	for _, c := range cases {
-		size := len(big)
-		if s, ok := sizes[c.name]; ok {
-			size = s
-		}
+		size := c.size
 		want := make([]byte, size) // what was read, then zero padding
 		copy(want, big[:c.read])
 		got := entries["files/"+c.name]

@@ -22,10 +22,8 @@ type decoded struct {
 	pos   int    // read position in buf
 	upos  int64  // position in the tar stream
 	// index lists the frames read (manifest.FrameEntrySize bytes each),
-	// nframes counts them, and lastUOffset is where the last one starts
-	// in the tar stream.
+	// and lastUOffset is where the last one starts in the tar stream.
 	index       *spool
-	nframes     int64
 	lastUOffset int64
 	entry       []byte
 	fileSum     hash.Hash
@@ -84,10 +82,10 @@ func (d *decoded) nextFrame() error {
 	d.fileSum.Write(fr)
 	out, err := d.dec.DecodeAll(fr, d.buf[:0])
 	if err != nil {
-		return &FrameError{Index: int(d.nframes), Offset: off, Reason: "does not decode: " + err.Error()}
+		return &FrameError{Index: int(d.frames()), Offset: off, Reason: "does not decode: " + err.Error()}
 	}
 	if len(out) == 0 {
-		return &FrameError{Index: int(d.nframes), Offset: off, Reason: "empty frame: hozen never writes one"}
+		return &FrameError{Index: int(d.frames()), Offset: off, Reason: "empty frame: hozen never writes one"}
 	}
 	e := manifest.FrameEntry{Offset: off, Size: int64(len(fr)), UOffset: d.upos, USize: int64(len(out)),
 		SHA256: sha256.Sum256(fr)}
@@ -95,7 +93,6 @@ func (d *decoded) nextFrame() error {
 	if _, err := d.index.Write(d.entry); err != nil {
 		return err
 	}
-	d.nframes++
 	d.lastUOffset = d.upos
 	d.buf, d.pos = out, 0
 	return nil
@@ -127,3 +124,6 @@ func (e *StreamError) Error() string {
 
 // Unwrap: a malformed stream is tampering (or not a hozen bundle).
 func (e *StreamError) Unwrap() error { return manifest.ErrTampered }
+
+// frames is how many frames were read whole.
+func (d *decoded) frames() int64 { return d.index.Len() / manifest.FrameEntrySize }

@@ -97,22 +97,24 @@ func (s *spool) Write(p []byte) (int, error) {
 			return 0, s.err
 		}
 	}
-	n, err := s.w.Write(p)
+	return s.wrote(s.w.Write(p))
+}
+
+// WriteString appends str; once the spool is a file, without a copy.
+func (s *spool) WriteString(str string) (int, error) {
+	if s.err != nil || s.f == nil {
+		return s.Write([]byte(str))
+	}
+	return s.wrote(s.w.WriteString(str))
+}
+
+// wrote counts n bytes written to the file; an error is sticky.
+func (s *spool) wrote(n int, err error) (int, error) {
 	s.n += int64(n)
 	if err != nil {
 		s.err = s.fail(err)
 	}
 	return n, s.err
-}
-
-// WriteString appends str.
-func (s *spool) WriteString(str string) (int, error) {
-	if s.f == nil && len(s.mem)+len(str) <= s.memMax {
-		s.mem = append(s.mem, str...)
-		s.n += int64(len(str))
-		return len(str), nil
-	}
-	return s.Write([]byte(str))
 }
 
 // Len is the number of bytes written.

@@ -99,7 +99,7 @@ func ustarHeader(blk *[blockSize]byte, h *tar.Header) (_ []byte, ok bool) {
 	const max8, max12 = 1<<21 - 1, 1<<33 - 1 // octal digits in 8 and 12 byte fields
 	sec := h.ModTime.Unix()
 	switch {
-	case h.Typeflag != tar.TypeReg, h.Format != tar.FormatPAX && h.Format != tar.FormatUnknown,
+	case h.Typeflag != tar.TypeReg, h.Format != tar.FormatPAX, // archive/tar rounds or replaces the times of other formats
 		len(h.Name) == 0, len(h.Name) > 100, strings.HasSuffix(h.Name, "/"), h.Linkname != "", h.Uname != "", h.Gname != "",
 		h.Mode < 0, h.Mode > max8, h.Uid < 0, h.Uid > max8, h.Gid < 0, h.Gid > max8,
 		h.Size < 0, h.Size > max12, sec < 0, sec > max12, h.ModTime.Nanosecond() != 0,
@@ -110,9 +110,6 @@ func ustarHeader(blk *[blockSize]byte, h *tar.Header) (_ []byte, ok bool) {
 	//lint:ignore SA1019 archive/tar still writes Xattrs, as PAX records: such a header is not plain USTAR
 	if len(h.Xattrs) != 0 {
 		return nil, false
-	}
-	if h.Format == tar.FormatUnknown || h.ModTime.IsZero() {
-		return nil, false // archive/tar rounds or replaces these times
 	}
 	for i := 0; i < len(h.Name); i++ {
 		if c := h.Name[i]; c == 0 || c >= 0x80 {

@@ -154,7 +154,7 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 	v.tr = tar.NewReader(d)
 	err = v.walk()
 	res := v.res
-	res.Frames = int(d.nframes)
+	res.Frames = int(d.frames())
 	if v.chain != nil {
 		res.Records = v.chain.Len()
 		res.Counts = v.chain.Counts()
@@ -288,10 +288,19 @@ func (v *verifier) checkHeader(want *tar.Header, what string) error {
 	return nil
 }
 
+// tooLarge says when one of hozen's own entries is larger than any bundle
+// holds.
+func (v *verifier) tooLarge(h *tar.Header, limit int64) error {
+	if h.Size > limit {
+		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s is %d bytes, more than the %d a hozen bundle holds", h.Name, h.Size, limit)}
+	}
+	return nil
+}
+
 // readAll reads a whole entry of at most limit bytes.
 func (v *verifier) readAll(h *tar.Header, limit int64) ([]byte, error) {
-	if h.Size > limit {
-		return nil, &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s is %d bytes, more than the %d a hozen bundle holds", h.Name, h.Size, limit)}
+	if err := v.tooLarge(h, limit); err != nil {
+		return nil, err
 	}
 	b := make([]byte, h.Size)
 	if _, err := io.ReadFull(v.tr, b); err != nil {
@@ -508,10 +517,7 @@ func (v *verifier) addSumOf(name string, b []byte, sum string) error {
 }
 
 func (v *verifier) meta(name string, b []byte) error {
-	if v.opts.Meta == nil {
-		return nil
-	}
-	return wrapHandler(v.opts.Meta(name, bytes.NewReader(b)))
+	return v.metaStream(name, bytes.NewReader(b))
 }
 
 // metaStream hands r to Meta, if set.
@@ -615,9 +621,9 @@ func checkArtifactPath(p string) error {
 func (v *verifier) seal(h *tar.Header) error {
 	manifestStart := v.hdrStart
 	// The frames read so far: the indexed ones and the manifest's first.
-	nframes, lastStart := v.d.nframes, v.d.lastUOffset
-	if h.Size > manifest.MaxManifestSize {
-		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s is %d bytes, more than the %d a hozen bundle holds", h.Name, h.Size, manifest.MaxManifestSize)}
+	nframes, lastStart := v.d.frames(), v.d.lastUOffset
+	if err := v.tooLarge(h, manifest.MaxManifestSize); err != nil {
+		return err
 	}
 	if err := v.checkHeader(fixedHeader(manifest.ManifestPath, h.Size, v.hdr.StartedAt), manifest.ManifestPath); err != nil {
 		return err

@@ -189,10 +189,7 @@ func (w *Writer) writeFixed(name string, b []byte) error {
 // writeFixedSum is writeFixed for bytes whose SHA-256 is known already
 // (bundle.json and records: the chain hashed them).
 func (w *Writer) writeFixedSum(name string, b []byte, sum string) error {
-	if err := w.boundary(int64(len(b)) + 1024); err != nil {
-		return err
-	}
-	if err := w.tw.WriteHeader(fixedHeader(name, int64(len(b)), w.hdr.StartedAt)); err != nil {
+	if err := w.startFixed(name, int64(len(b))); err != nil {
 		return err
 	}
 	if _, err := w.tw.Write(b); err != nil {
@@ -200,6 +197,15 @@ func (w *Writer) writeFixedSum(name string, b []byte, sum string) error {
 	}
 	writeSumLine(w.sums, sum, name)
 	return nil
+}
+
+// startFixed starts one of hozen's own entries, of size bytes, in a frame
+// that has room for it and its header where it can.
+func (w *Writer) startFixed(name string, size int64) error {
+	if err := w.boundary(size + 1024); err != nil {
+		return err
+	}
+	return w.tw.WriteHeader(fixedHeader(name, size, w.hdr.StartedAt))
 }
 
 // writeSumLine writes one line in `sha256sum -c` format; a name holding a
@@ -301,7 +307,6 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 		s1 = sha1.New()
 		hs = append(hs, s1)
 	}
-	dst := io.MultiWriter(append(hs, w.tw)...)
 	var n int64
 	var readErr error
 	if body != nil {
@@ -313,7 +318,7 @@ func (w *Writer) putData(rec *manifest.Record, body io.Reader) error {
 	rec.BytesRead = n
 	if n < rec.Size {
 		// Pad, so the tar header's size holds; the record tells the truth.
-		if err := writeZeros(dst, rec.Size-n); err != nil {
+		if err := writeZeros(io.MultiWriter(append(hs, w.tw)...), rec.Size-n); err != nil {
 			return err
 		}
 		why := "the source ended early"
@@ -487,11 +492,11 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		Reason:     reason,
 	}
 	w.chain.SealFields(m)
-	index, nframes, err := w.comp.freezeIndex()
+	nframes, err := w.comp.freezeIndex()
 	if err != nil {
 		return nil, err
 	}
-	lists := manifest.Lists{Records: w.hashes, NRecords: w.chain.Len(), Frames: index, NFrames: nframes}
+	lists := manifest.Lists{Records: w.hashes, NRecords: w.chain.Len(), Frames: w.index, NFrames: nframes}
 	if err := w.writeManifest(m, lists); err != nil {
 		return nil, err
 	}
@@ -500,10 +505,7 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 	if err != nil {
 		return nil, err
 	}
-	if err := w.boundary(n + 1024); err != nil {
-		return nil, err
-	}
-	if err := w.tw.WriteHeader(fixedHeader(manifest.SumsPath, n, w.hdr.StartedAt)); err != nil {
+	if err := w.startFixed(manifest.SumsPath, n); err != nil {
 		return nil, err
 	}
 	if _, err := io.Copy(w.tw, sums); err != nil {
@@ -579,10 +581,7 @@ func (w *Writer) writeManifest(m *manifest.Manifest, lists manifest.Lists) error
 	if err != nil {
 		return err
 	}
-	if err := w.boundary(size + 1024); err != nil {
-		return err
-	}
-	if err := w.tw.WriteHeader(fixedHeader(manifest.ManifestPath, size, w.hdr.StartedAt)); err != nil {
+	if err := w.startFixed(manifest.ManifestPath, size); err != nil {
 		return err
 	}
 	sum := sha256.New()
