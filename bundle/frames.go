@@ -67,16 +67,24 @@ type compressor struct {
 	free     chan []byte
 }
 
-func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int, index manifest.List) (*compressor, error) {
-	if workers < 1 {
-		workers = 1
-	}
-	enc, err := zstd.NewWriter(nil,
+// EncoderOptions are the settings of the zstd encoder that compresses a
+// bundle's frames at level on workers goroutines; scripts/zspeed measures
+// the encoder with them.
+func EncoderOptions(level zstd.EncoderLevel, workers int) []zstd.EOption {
+	return []zstd.EOption{
 		zstd.WithEncoderLevel(level),
 		zstd.WithEncoderConcurrency(workers),
 		zstd.WithEncoderCRC(true),
 		zstd.WithWindowSize(maxFrame),
-		zstd.WithLowerEncoderMem(true))
+		zstd.WithLowerEncoderMem(true),
+	}
+}
+
+func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int, index manifest.List) (*compressor, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	enc, err := zstd.NewWriter(nil, EncoderOptions(level, workers)...)
 	if err != nil {
 		return nil, err
 	}

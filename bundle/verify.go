@@ -547,9 +547,10 @@ func (s *stickyReader) Read(p []byte) (int, error) {
 }
 
 // verifySpoolMem is how much of a list a verifier keeps in memory before
-// it goes to a temporary file: a bundle of up to about 30,000 records or
-// 16,000 frames (16 GiB) never touches the disk, and a larger one costs a
-// file of 32 bytes a record and 64 a frame.
+// it goes to a temporary file. The manifest's bytes (67 a record) pass it
+// first, at about 15,000 records; the records' hashes (32 bytes each) at
+// about 30,000, the frame index (64 bytes a frame) at 16,000 frames
+// (16 GiB). A bundle below all three never touches the disk.
 var verifySpoolMem = 1 << 20 // a variable for tests
 
 func newVerifySpool(what string) *spool {

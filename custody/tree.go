@@ -46,7 +46,7 @@ func ParseHead(s string) (Checkpoint, error) {
 // hashes of golang.org/x/mod/sumdb/tlog. Leaf i is
 // tlog.RecordHash(raw 32 bytes of event i's hash).
 type tree struct {
-	stored []tlog.Hash
+	stored manifest.HashList
 	n      int64
 }
 
@@ -65,14 +65,7 @@ func (t *tree) add(h tlog.Hash) error {
 
 // ReadHashes implements tlog.HashReader.
 func (t *tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(t.stored)) {
-			return nil, fmt.Errorf("merkle: no stored hash %d", x)
-		}
-		out[i] = t.stored[x]
-	}
-	return out, nil
+	return t.stored.ReadHashes(indexes)
 }
 
 // root is the tree hash of the first n leaves. The empty tree hashes to

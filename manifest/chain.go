@@ -39,19 +39,12 @@ type Chain struct {
 	lastPath string
 }
 
-// NewChain starts a chain at the given bundle.json bytes, keeping the
-// records' chain hashes in memory.
-func NewChain(header []byte) *Chain { return NewChainOn(header, &MemList{}) }
-
 // NewChainOn starts a chain that appends the records' chain hashes to
 // hashes (HashSize bytes each).
 func NewChainOn(header []byte, hashes List) *Chain {
 	h := SHA256Hex(header)
 	return &Chain{headerHash: h, head: h, hashes: hashes}
 }
-
-// Hashes is the List of the records' chain hashes.
-func (c *Chain) Hashes() List { return c.hashes }
 
 // Head is the chain hash of the last record added (of bundle.json at first).
 func (c *Chain) Head() string { return c.head }
@@ -135,7 +128,7 @@ func LeafHash(raw []byte) tlog.Hash { return tlog.RecordHash(raw) }
 // be disclosed alone. It holds the whole tree in memory, about 64 bytes per
 // record.
 func ProveRecord(leaves []tlog.Hash, seq int64) ([]string, error) {
-	var stored hashList
+	var stored HashList
 	for i, leaf := range leaves {
 		hs, err := tlog.StoredHashesForRecordHash(int64(i), leaf, stored)
 		if err != nil {
@@ -154,10 +147,12 @@ func ProveRecord(leaves []tlog.Hash, seq int64) ([]string, error) {
 	return out, nil
 }
 
-// hashList is a tlog.HashReader over stored hashes in memory.
-type hashList []tlog.Hash
+// HashList is a tlog.HashReader over stored hashes in memory (the
+// chain's Merkle tree here, the ledger's in custody).
+type HashList []tlog.Hash
 
-func (l hashList) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+// ReadHashes implements tlog.HashReader.
+func (l HashList) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		if x < 0 || x >= int64(len(l)) {
@@ -197,18 +192,6 @@ func parseHash(s string) (tlog.Hash, error) {
 	return h, nil
 }
 
-// Seal fills in a manifest's chain fields from the records added, the
-// list of their chain hashes included: for tests and small bundles (a
-// writer streams the list with WriteManifest instead).
-func (c *Chain) Seal(m *Manifest) error {
-	c.SealFields(m)
-	m.Records = make([]string, 0, c.seq)
-	return eachEntry(c.hashes, c.seq, HashSize, func(_ int64, e []byte) error {
-		m.Records = append(m.Records, hex.EncodeToString(e))
-		return nil
-	})
-}
-
 // SealFields fills in the chain fields but Records.
 func (c *Chain) SealFields(m *Manifest) {
 	m.HeaderSHA256 = c.headerHash
@@ -217,29 +200,9 @@ func (c *Chain) SealFields(m *Manifest) {
 	m.MerkleRoot = c.MerkleRoot()
 }
 
-// CheckManifest compares a manifest with the chain the reader rebuilt from
-// the records it found, and reports the first field that differs.
-func (c *Chain) CheckManifest(m *Manifest) error {
-	if m.HeaderSHA256 != c.headerHash {
-		return &ManifestError{Field: "header_sha256", Reason: fmt.Sprintf("says %s, bundle.json hashes to %s", m.HeaderSHA256, c.headerHash)}
-	}
-	if int64(len(m.Records)) != c.seq {
-		return &ManifestError{Field: "records", Reason: fmt.Sprintf("lists %d records, the bundle holds %d", len(m.Records), c.seq)}
-	}
-	err := eachEntry(c.hashes, c.seq, HashSize, func(i int64, e []byte) error {
-		if want := hex.EncodeToString(e); m.Records[i] != want {
-			return &RecordError{Seq: i + 1, Reason: fmt.Sprintf("manifest lists chain hash %s, record hashes to %s", clipHash(m.Records[i]), want)}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.CheckFields(m)
-}
-
-// CheckFields is CheckManifest but for the records list, which
-// ReadManifest checks as it streams by.
+// CheckFields compares a manifest's chain fields but the records list
+// (which ReadManifest checks as it streams by) with the chain the reader
+// rebuilt from the records it found, and reports the first that differs.
 func (c *Chain) CheckFields(m *Manifest) error {
 	if m.HeaderSHA256 != c.headerHash {
 		return &ManifestError{Field: "header_sha256", Reason: fmt.Sprintf("says %s, bundle.json hashes to %s", m.HeaderSHA256, c.headerHash)}

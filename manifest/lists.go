@@ -33,20 +33,6 @@ type List interface {
 	Open(n int64) (io.Reader, error)
 }
 
-// MemList is a List in memory.
-type MemList struct{ b []byte }
-
-func (l *MemList) Write(p []byte) (int, error) { l.b = append(l.b, p...); return len(p), nil }
-func (l *MemList) Len() int64                  { return int64(len(l.b)) }
-
-// Open returns a reader of the first n bytes.
-func (l *MemList) Open(n int64) (io.Reader, error) {
-	if n < 0 || n > int64(len(l.b)) {
-		return nil, fmt.Errorf("list: %d bytes asked, %d held", n, len(l.b))
-	}
-	return bytes.NewReader(l.b[:n:n]), nil
-}
-
 // HashSize is the size of a record's chain hash in a List.
 const HashSize = 32
 

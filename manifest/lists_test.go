@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,7 +180,7 @@ func FuzzReadManifest(f *testing.F) {
 		want, perr := ParseManifest(b)
 		if perr == nil {
 			perr = fx.chain.CheckManifest(want)
-			if perr == nil && !equalFrames(want.Frames, fx.frames) {
+			if perr == nil && !slices.Equal(want.Frames, fx.frames) {
 				perr = errors.New("frames differ")
 			}
 		}
@@ -198,16 +199,4 @@ func FuzzReadManifest(f *testing.F) {
 			}
 		}
 	})
-}
-
-func equalFrames(a, b []Frame) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

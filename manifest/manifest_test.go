@@ -263,7 +263,7 @@ func FuzzParseManifest(f *testing.F) {
 func TestMerkleRootCompact(t *testing.T) {
 	header := []byte(`{"format":"hozen-bundle/1"}`)
 	c := NewChain(header)
-	var stored hashList
+	var stored HashList
 	var leaves []tlog.Hash
 	var raws [][]byte
 	for n := int64(0); n <= 300; n++ {

@@ -94,14 +94,24 @@ func (x *extractor) Data(h *tar.Header, body io.Reader) error {
 	if h.Typeflag != tar.TypeReg {
 		return nil
 	}
-	if err := x.stage.MkdirAll(path.Dir(h.Name), 0o700); err != nil {
-		return fmt.Errorf("extract %s: %w", h.Name, err)
-	}
-	f, err := x.stage.OpenFile(h.Name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := createStaged(x.stage, h.Name, 0o600)
 	if err != nil {
 		return fmt.Errorf("extract %s: %w", h.Name, err)
 	}
-	_, err = io.Copy(f, body)
+	return copyClose(f, body)
+}
+
+// createStaged creates the new file name in stage, and its directories.
+func createStaged(stage *os.Root, name string, perm os.FileMode) (*os.File, error) {
+	if err := stage.MkdirAll(path.Dir(name), 0o700); err != nil {
+		return nil, err
+	}
+	return stage.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+}
+
+// copyClose copies r into f and closes it: the first error of the two.
+func copyClose(f *os.File, r io.Reader) error {
+	_, err := io.Copy(f, r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -197,18 +207,11 @@ func runExtract(ctx context.Context, a *app, bundlePath string, want []string, d
 		if len(want) > 0 {
 			return nil
 		}
-		if err := stage.MkdirAll(path.Dir(name), 0o700); err != nil {
-			return err
-		}
-		f, err := stage.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := createStaged(stage, name, 0o644)
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(f, r); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		return copyClose(f, r)
 	}
 	res, err := bf.verify(bundle.VerifyOptions{Handler: x, Meta: meta})
 	if err != nil {

@@ -27,10 +27,9 @@ func main() {
 	// On a suspect host every megabyte hozen takes disturbs the evidence:
 	// ask the Go runtime to collect garbage harder rather than grow past
 	// this much (a soft limit; GOMEMLIMIT in the environment overrides it).
-	// Live memory grows by a few hundred bytes per artifact (the manifest
-	// lists every record's hash), so without it peak RSS followed the
-	// garbage collector's 2x headroom: 110 MiB for 100,000 small files,
-	// 70 MiB with it (docs/performance.md).
+	// Without it the heap may double before the collector runs. With it
+	// and the spools, 100,000 small files took 74 MiB of RSS instead of
+	// 201 (docs/performance.md, second session).
 	// Only collect and verify: they stream, and run where memory matters;
 	// report and the others hold what they show.
 	if os.Getenv("GOMEMLIMIT") == "" && streams(os.Args[1:]) {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/hozen-dfir/hozen/bundle"
 )
 
 func main() {
@@ -35,9 +37,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(*level)), zstd.WithEncoderConcurrency(*workers),
-		zstd.WithEncoderCRC(*crc), zstd.WithNoEntropyCompression(*noEntropy),
-		zstd.WithWindowSize(*frame), zstd.WithLowerEncoderMem(true))
+	// hozen's settings, then what the flags change (later options win).
+	opts := append(bundle.EncoderOptions(zstd.EncoderLevelFromZstd(*level), *workers),
+		zstd.WithEncoderCRC(*crc), zstd.WithNoEntropyCompression(*noEntropy), zstd.WithWindowSize(*frame))
+	enc, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
