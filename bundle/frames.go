@@ -39,6 +39,7 @@ type frameJob struct {
 	raw   []byte
 	store bool // stored as raw blocks, not compressed
 	out   []byte
+	sum   [sha256.Size]byte // of out, for the frame index
 	done  chan struct{}
 }
 
@@ -111,9 +112,14 @@ func (c *compressor) compressLoop() {
 	defer c.wg.Done()
 	for j := range c.work {
 		if j.store {
+			// The seal's frames are not indexed (see freezeIndex): the
+			// file's digest covers them, and they need none of their own.
 			j.out = storedFrame(j.raw, c.getBuf())
 		} else {
+			// Hashed here, beside the other worker, not in the one
+			// goroutine that writes every frame in order.
 			j.out = c.enc.EncodeAll(j.raw, c.getBuf())
+			j.sum = sha256.Sum256(j.out)
 		}
 		close(j.done)
 	}
@@ -128,12 +134,14 @@ func (c *compressor) writeLoop() {
 		c.mu.Unlock()
 		if !failed {
 			_, err := c.w.Write(j.out)
-			sum := sha256.Sum256(j.out)
 			c.fileSum.Write(j.out)
 			c.mu.Lock()
 			if err == nil && c.indexing && c.indexErr == nil {
+				if j.store { // not so today: the index is frozen before the seal's first frame
+					j.sum = sha256.Sum256(j.out)
+				}
 				e := manifest.FrameEntry{Offset: c.off, Size: int64(len(j.out)),
-					UOffset: c.uoff, USize: int64(len(j.raw)), SHA256: sum}
+					UOffset: c.uoff, USize: int64(len(j.raw)), SHA256: j.sum}
 				c.entry = e.Append(c.entry[:0])
 				// A failed index fails the seal, not the frames: a
 				// bundle cut short keeps every frame written.
