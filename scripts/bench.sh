@@ -36,6 +36,16 @@ go build -o "$work/zspeed" ./scripts/zspeed
 # in frames on 2 goroutines with nothing else to do (no reads of many
 # files, no hashing, no writing), against tar | zstd doing everything.
 tar -cf "$work/corpus.tar" -C "$work" corpus
+# The same on the small files, but on the stream a collect of them
+# compresses: one collect's bundle decompressed, without the seal (the
+# manifest, its signature and SHA256SUMS), which hozen stores uncompressed.
+# It holds the files' tar entries and a record entry for each, so what the
+# encoder alone costs on it is what a collect cannot do without.
+"$work/hozen" collect --profile "$work/files.yaml" --include "$work/small/**" --out "$work/out2" >/dev/null 2>&1
+zstd -dc "$work"/out2/*.tar.zst >"$work/stream.tar"
+seal=$(tar -tRf "$work/stream.tar" | awk -F'[ :]+' '$3 == "hozen/manifest.json" {print $2}')
+[ -n "$seal" ] || { echo "bench: no hozen/manifest.json in the small files' bundle" >&2; exit 1; }
+truncate -s $((seal * 512)) "$work/stream.tar"
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
 # Each run starts with no dirty pages (sync): otherwise the write-back of the
@@ -81,6 +91,8 @@ for i in $(seq "$RUNS"); do
 	measure cenc zstd -1 -T1 -q -c "$work/sample"
 	warm "$work/corpus.tar"
 	measure goenc2 "$work/zspeed" -workers 2 "$work/corpus.tar"
+	warm "$work/stream.tar"
+	measure goenc2_small "$work/zspeed" -workers 2 "$work/stream.tar"
 done
 
 range_of() { cut -d' ' -f1 "$work/$1" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.2f-%.2f", lo, hi}'; }
@@ -108,6 +120,7 @@ row "collect $SMALL small files vs tar | zstd" collect_small tarzstd_small
 row "volatile snapshot (collect --profile volatile)" volatile
 row "zstd encoder alone, 1 core: Go vs C -1" goenc cenc norss
 row "Go encoder alone, 2 cores vs tar | zstd" goenc2 tarzstd norss
+row "Go encoder alone, 2 cores, small files" goenc2_small tarzstd_small norss
 
 # scaled LABEL UNITS GENCORPUS-ARGS...: generate a corpus; collect it (and
 # tar | zstd it, alternating) and verify the bundle SCALE_RUNS times; print
