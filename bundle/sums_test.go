@@ -131,3 +131,34 @@ func TestVerifySpools(t *testing.T) {
 		t.Fatalf("verify without a temporary directory: %v", err)
 	}
 }
+
+// TestVerifyKeepsManifestOnlyToReadAgain: verify keeps the manifest in a
+// spool only when something reads it again (the signature's check). With
+// room in memory for the record hashes and the frame index but not the
+// manifest, and no $TMPDIR, an unsigned bundle still verifies; a signed one
+// fails saying what to do.
+func TestVerifyKeepsManifestOnlyToReadAgain(t *testing.T) {
+	arts := testArtifacts()[:2]
+	unsigned := writeBundle(t, t.TempDir(), nil, arts)
+	signed := writeBundle(t, t.TempDir(), testSigner(t, 1), arts)
+	defer func(m int) { verifySpoolMem = m }(verifySpoolMem)
+	verifySpoolMem = 256 // 2 record hashes (64 bytes), 3 frames (192); the manifest is larger
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
+	verify := func(path string) (*Result, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		return Verify(f, VerifyOptions{})
+	}
+	res, err := verify(unsigned.Path)
+	if err != nil || res.Outcome != Intact || res.Records != 2 {
+		t.Fatalf("unsigned, no TMPDIR: %v, %+v", err, res)
+	}
+	_, err = verify(signed.Path)
+	var se *spoolError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "manifest spool") || !strings.Contains(err.Error(), "set TMPDIR") {
+		t.Fatalf("signed, no TMPDIR: %v", err)
+	}
+}

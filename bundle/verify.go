@@ -547,10 +547,11 @@ func (s *stickyReader) Read(p []byte) (int, error) {
 }
 
 // verifySpoolMem is how much of a list a verifier keeps in memory before
-// it goes to a temporary file. The manifest's bytes (67 a record) pass it
-// first, at about 15,000 records; the records' hashes (32 bytes each) at
-// about 30,000, the frame index (64 bytes a frame) at 16,000 frames
-// (16 GiB). A bundle below all three never touches the disk.
+// it goes to a temporary file. The manifest's bytes (67 a record), kept
+// only to check a signature, pass it first, at about 15,000 records; the
+// records' hashes (32 bytes each) at about 32,000, the frame index (64
+// bytes a frame) at 16,000 frames (16 GiB). A bundle below all three never
+// touches the disk.
 var verifySpoolMem = 1 << 20 // a variable for tests
 
 func newVerifySpool(what string) *spool {
@@ -629,17 +630,24 @@ func (v *verifier) seal(h *tar.Header) error {
 	if err := v.checkHeader(fixedHeader(manifest.ManifestPath, h.Size, v.hdr.StartedAt), manifest.ManifestPath); err != nil {
 		return err
 	}
-	// The manifest streams by once: hashed for SHA256SUMS, kept in a spool
-	// for the signature and Meta, and parsed with its lists compared to
-	// the records' hashes and the frames read, entry by entry. The frames
-	// read so far are the indexed ones and the manifest's first, whose tar
-	// header must be the first thing in it.
+	// The manifest streams by once: hashed for SHA256SUMS, and parsed with
+	// its lists compared to the records' hashes and the frames read, entry
+	// by entry. It is kept in a spool only for what reads it again: the
+	// signature's check, when the header names a signer, and Meta. An
+	// unsigned bundle's manifest (67 bytes a record) then never needs
+	// $TMPDIR. The frames read so far are the indexed ones and the
+	// manifest's first, whose tar header must be the first thing in it.
 	ownFrame := nframes > 0 && lastStart == manifestStart
-	raw := newVerifySpool("manifest")
-	defer raw.close()
 	digest := sha256.New()
+	keep := io.Writer(digest)
+	var raw *spool // nil: not kept
+	if v.hdr.Signer != nil || v.opts.Meta != nil {
+		raw = newVerifySpool("manifest")
+		defer raw.close()
+		keep = io.MultiWriter(digest, raw)
+	}
 	src := &stickyReader{r: v.tr}
-	body := io.TeeReader(src, io.MultiWriter(digest, raw))
+	body := io.TeeReader(src, keep)
 	want := manifest.Lists{Records: v.hashes, NRecords: v.chain.Len(), Frames: v.d.index, NFrames: max(nframes-1, 0)}
 	m, mis, err := manifest.ReadManifest(body, want)
 	if err == nil {
@@ -745,6 +753,7 @@ func (v *verifier) seal(h *tar.Header) error {
 
 // checkSignature checks the manifest's signature against the header's
 // signer, then the signer against the trusted keys.
+// msg is the manifest's spool, nil when the header names no signer.
 func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 	signer := v.hdr.Signer
 	switch {
