@@ -69,7 +69,7 @@ func (s *spool) spill() error {
 	}
 	s.f, s.path = f, f.Name()
 	s.stream = func() cipher.Stream { return cipher.NewCTR(block, iv[:]) }
-	s.w = bufio.NewWriterSize(cipher.StreamWriter{S: s.stream(), W: f}, 64<<10)
+	s.w = bufio.NewWriterSize(&ctrWriter{s: s.stream(), w: f}, 64<<10)
 	if os.Remove(f.Name()) == nil {
 		s.path = ""
 	}
@@ -165,4 +165,25 @@ func (s *spool) close() {
 		os.Remove(s.path)
 	}
 	s.mem = nil
+}
+
+// ctrWriter encrypts what it writes with a keystream, into one buffer it
+// keeps (cipher.StreamWriter makes a new one for every write).
+type ctrWriter struct {
+	s   cipher.Stream
+	w   io.Writer
+	buf []byte
+}
+
+func (c *ctrWriter) Write(p []byte) (int, error) {
+	if cap(c.buf) < len(p) {
+		c.buf = make([]byte, len(p))
+	}
+	b := c.buf[:len(p)]
+	c.s.XORKeyStream(b, p)
+	n, err := c.w.Write(b)
+	if n != len(p) && err == nil {
+		err = io.ErrShortWrite
+	}
+	return n, err
 }

@@ -62,6 +62,7 @@ type Writer struct {
 	sums   *spool // the lines of SHA256SUMS
 	hashes *spool // the records' chain hashes
 	index  *spool // the frame index
+	recBuf []byte // the last record's bytes, reused for the next
 	err    error  // sticky: once writing failed, nothing more is written
 	done   bool
 }
@@ -216,7 +217,11 @@ func writeSumLine(buf io.StringWriter, sum, name string) {
 		buf.WriteString(`\` + sum + "  " + r.Replace(name) + "\n")
 		return
 	}
-	buf.WriteString(sum + "  " + name + "\n")
+	// One line a file: written in parts, not joined into a new string.
+	buf.WriteString(sum)
+	buf.WriteString("  ")
+	buf.WriteString(name)
+	buf.WriteString("\n")
 }
 
 // ErrClosed is returned by Put after Seal or Abort.
@@ -265,10 +270,11 @@ func (w *Writer) put(rec *manifest.Record, body io.Reader) error {
 	default:
 		return fmt.Errorf("record for %s: unknown entry type %q", rec.Path, rec.Entry)
 	}
-	raw, err := manifest.Marshal(rec)
+	raw, err := manifest.AppendMarshal(w.recBuf[:0], rec)
 	if err != nil {
 		return err
 	}
+	w.recBuf = raw // the chain and the tar writer keep no reference to it
 	if err := w.chain.Add(raw, rec); err != nil {
 		return err
 	}

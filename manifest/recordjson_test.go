@@ -62,6 +62,13 @@ func TestRecordJSONSameAsEncodingJSON(t *testing.T) {
 			if want = append(want, '\n'); !bytes.Equal(got, want) {
 				t.Errorf("Marshal:\n got %s\nwant %s", got, want)
 			}
+			// The writer marshals each record after the last one's bytes'
+			// buffer: what is there stays, the record follows.
+			kept := append(make([]byte, 0, 2048), "kept:"...)
+			app, err := AppendMarshal(kept, r)
+			if err != nil || !bytes.Equal(app, append([]byte("kept:"), want...)) {
+				t.Errorf("AppendMarshal after kept bytes: %q, %v", app, err)
+			}
 			var back Record
 			if err := json.Unmarshal(got, &back); err != nil {
 				t.Fatalf("written JSON does not parse: %v", err)
@@ -121,4 +128,18 @@ func BenchmarkMarshalRecord(b *testing.B) {
 			stdRecordJSON(b, r)
 		}
 	})
+}
+
+// TestAppendMarshalOther: a value other than a record (here the header)
+// goes through encoding/json, appended the same way.
+func TestAppendMarshalOther(t *testing.T) {
+	h := &Header{BundleID: "b", CaseID: "c<&>", StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	want, err := Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := AppendMarshal([]byte("kept:"), h)
+	if err != nil || !bytes.Equal(got, append([]byte("kept:"), want...)) {
+		t.Fatalf("AppendMarshal: %q, %v; want kept:%s", got, err, want)
+	}
 }

@@ -238,16 +238,24 @@ type Checkpoint struct {
 // Marshal returns v's canonical bytes: compact JSON with a final newline.
 // Struct field order fixes key order, so equal values give equal bytes.
 func Marshal(v any) ([]byte, error) {
+	return AppendMarshal(nil, v)
+}
+
+// AppendMarshal appends v's canonical bytes (as Marshal) to b.
+func AppendMarshal(b []byte, v any) ([]byte, error) {
 	if r, ok := v.(*Record); ok && r != nil {
-		if b, ok := appendRecord(make([]byte, 0, 1024), r); ok {
-			return append(b, '\n'), nil
+		if b == nil {
+			b = make([]byte, 0, 1024)
+		}
+		if out, ok := appendRecord(b, r); ok {
+			return append(out, '\n'), nil
 		}
 	}
-	b, err := json.Marshal(v)
+	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return append(append(b, j...), '\n'), nil
 }
 
 // SHA256Hex returns the lower-case hex SHA-256 of b.
