@@ -68,7 +68,7 @@ func (g Glob) MayMatchBelow(dir string) bool {
 }
 
 func splitPath(p string) []string {
-	var out []string
+	out := make([]string, 0, strings.Count(p, "/")+1) // one allocation a path
 	for s := range strings.SplitSeq(p, "/") {
 		if s != "" {
 			out = append(out, s)
