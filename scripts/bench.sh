@@ -59,9 +59,10 @@ measure() {
 }
 # timed FILE FORMAT CMD...: runs CMD under /usr/bin/time -f FORMAT and
 # appends "SECONDS <time's fields>" to FILE. The wall time is taken here,
-# to the microsecond: time's own %e moves in steps of 10 ms, 3 % of a run
-# on the 20,000 small files, which made their ratio jump between 1.45x,
-# 1.48x and 1.50x on the same timings give or take 5 ms.
+# to the microsecond: time's own %e is cut down to steps of 10 ms, 3 % of
+# a run on the 20,000 small files, which made their ratio jump between
+# 1.45x, 1.48x and 1.50x on timings a few ms apart. Taken here, it also
+# holds /usr/bin/time's own start and end, about 2 ms, on both sides.
 timed() {
 	local out=$1 fmt=$2; shift 2
 	local t0=$EPOCHREALTIME
