@@ -69,7 +69,7 @@ func (s *spool) spill() error {
 	}
 	s.f, s.path = f, f.Name()
 	s.stream = func() cipher.Stream { return cipher.NewCTR(block, iv[:]) }
-	s.w = bufio.NewWriterSize(&ctrWriter{s: s.stream(), w: f}, 64<<10)
+	s.w = bufio.NewWriterSize(&ctrWriter{s: s.stream(), w: f}, ctrChunk)
 	if os.Remove(f.Name()) == nil {
 		s.path = ""
 	}
@@ -167,23 +167,30 @@ func (s *spool) close() {
 	s.mem = nil
 }
 
-// ctrWriter encrypts what it writes with a keystream, into one buffer it
-// keeps (cipher.StreamWriter makes a new one for every write).
+// ctrWriter encrypts what it writes with a keystream, through one buffer
+// of ctrChunk bytes it keeps (cipher.StreamWriter makes a new one the size
+// of every write; a spill writes up to 1 MiB at once).
 type ctrWriter struct {
 	s   cipher.Stream
 	w   io.Writer
-	buf []byte
+	buf [ctrChunk]byte
 }
 
+const ctrChunk = 64 << 10 // the spools' bufio size: one piece a flush
+
 func (c *ctrWriter) Write(p []byte) (int, error) {
-	if cap(c.buf) < len(p) {
-		c.buf = make([]byte, len(p))
+	done := 0
+	for done < len(p) {
+		b := c.buf[:min(len(p)-done, ctrChunk)]
+		c.s.XORKeyStream(b, p[done:done+len(b)])
+		n, err := c.w.Write(b)
+		done += n
+		if err == nil && n != len(b) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return done, err
+		}
 	}
-	b := c.buf[:len(p)]
-	c.s.XORKeyStream(b, p)
-	n, err := c.w.Write(b)
-	if n != len(p) && err == nil {
-		err = io.ErrShortWrite
-	}
-	return n, err
+	return done, nil
 }

@@ -2,6 +2,8 @@ package bundle
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"io"
 	"os"
@@ -160,5 +162,60 @@ func TestVerifyKeepsManifestOnlyToReadAgain(t *testing.T) {
 	var se *spoolError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "manifest spool") || !strings.Contains(err.Error(), "set TMPDIR") {
 		t.Fatalf("signed, no TMPDIR: %v", err)
+	}
+}
+
+// shortWriter takes at most max bytes, then fails or (err nil) stops short.
+type shortWriter struct {
+	got bytes.Buffer
+	max int
+	err error
+}
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	n := min(len(p), w.max-w.got.Len())
+	w.got.Write(p[:n])
+	if n < len(p) {
+		return n, w.err
+	}
+	return n, nil
+}
+
+// TestCTRWriter: the spools' encryption gives what cipher.StreamWriter
+// gives, for writes smaller and larger than its buffer, and counts what a
+// failing or short writer took.
+func TestCTRWriter(t *testing.T) {
+	block, err := aes.NewCipher(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := make([]byte, aes.BlockSize)
+	plain := bytes.Repeat([]byte("0123456789abcdef-"), 30000) // 510,000 bytes
+	var got, want bytes.Buffer
+	cw := &ctrWriter{s: cipher.NewCTR(block, iv), w: &got}
+	sw := cipher.StreamWriter{S: cipher.NewCTR(block, iv), W: &want}
+	for _, n := range []int{1, 100, ctrChunk - 1, ctrChunk, ctrChunk + 1, 3*ctrChunk + 7} {
+		p := plain[:n]
+		plain = plain[n:]
+		if k, err := cw.Write(p); k != n || err != nil {
+			t.Fatalf("write of %d: %d, %v", n, k, err)
+		}
+		sw.Write(p)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatal("ciphertext differs from cipher.StreamWriter's")
+	}
+	broken := errors.New("disk gone")
+	for _, tc := range []struct {
+		w       *shortWriter
+		wantErr error
+	}{
+		{&shortWriter{max: ctrChunk + 10, err: broken}, broken},
+		{&shortWriter{max: ctrChunk + 10}, io.ErrShortWrite},
+	} {
+		n, err := (&ctrWriter{s: cipher.NewCTR(block, iv), w: tc.w}).Write(make([]byte, 2*ctrChunk))
+		if n != ctrChunk+10 || err != tc.wantErr {
+			t.Errorf("over a writer that takes %d bytes: %d, %v", tc.w.max, n, err)
+		}
 	}
 }

@@ -255,6 +255,9 @@ func AppendMarshal(b []byte, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b == nil {
+		return append(j, '\n'), nil
+	}
 	return append(append(b, j...), '\n'), nil
 }
 
