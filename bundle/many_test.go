@@ -37,9 +37,12 @@ func TestManyTinyEntries(t *testing.T) {
 	dir := t.TempDir()
 	hdr := &manifest.Header{BundleID: "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee", CaseID: "many", Examiner: "tester",
 		StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	signer := testSigner(t, 1)
 	var s *Sealed
 	wrote := heapGrowth(func() {
-		w, err := Create(dir, "many.tar.zst", hdr, Options{Now: fixedClock()})
+		// Signed: verify then keeps the manifest too (67 bytes a record)
+		// for the signature's check, a third list that must spool.
+		w, err := Create(dir, "many.tar.zst", hdr, Options{Now: fixedClock(), Signer: signer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,19 +69,20 @@ func TestManyTinyEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if res.Outcome != Intact || res.Records != int64(n) {
+	if res.Outcome != Intact || !res.Signed || res.Records != int64(n) {
 		t.Fatalf("%s, %d records: %v", res.Outcome, res.Records, res.Err)
 	}
 	t.Logf("%d records, bundle %d bytes; heap peak: write +%d MiB, verify +%d MiB", n, s.Size, wrote>>20, read>>20)
-	// Writing: frame buffers, encoders, the tar writer's: about 20-25 MiB
+	// Writing: frame buffers, encoders, the tar writer's: 18-32 MiB
 	// whatever the count. With its lists in memory instead of spooled,
 	// 200,000 records took +134 MiB.
 	if wrote > 48<<20 {
 		t.Errorf("heap grew by %d MiB writing %d records", wrote>>20, n)
 	}
-	// Verifying: a decoder and each spool's first MiB: +4 to +7 MiB. With
-	// every list kept in memory (verifySpoolMem unbounded), 200,000 records
-	// took +38 to +44 MiB, under the writer's bound: this one catches it.
+	// Verifying: a decoder and each spool's first MiB: +5 to +7 MiB. With
+	// every list kept in memory (verifySpoolMem unbounded), the records'
+	// hashes and the manifest of a signed bundle, 200,000 records took +38
+	// to +48 MiB: this bound, not the writer's, catches it.
 	if read > 16<<20 {
 		t.Errorf("heap grew by %d MiB verifying %d records", read>>20, n)
 	}
