@@ -135,7 +135,7 @@ func TestVerifySpools(t *testing.T) {
 }
 
 // TestVerifyKeepsManifestOnlyToReadAgain: verify keeps the manifest in a
-// spool only when something reads it again (the signature's check). With
+// spool only when something reads it again (the signature's check, Meta). With
 // room in memory for the record hashes and the frame index but not the
 // manifest, and no $TMPDIR, an unsigned bundle still verifies; a signed one
 // fails saying what to do.
@@ -162,6 +162,17 @@ func TestVerifyKeepsManifestOnlyToReadAgain(t *testing.T) {
 	var se *spoolError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "manifest spool") || !strings.Contains(err.Error(), "set TMPDIR") {
 		t.Fatalf("signed, no TMPDIR: %v", err)
+	}
+	// Meta reads the manifest again too: kept, even unsigned.
+	f, err := os.Open(unsigned.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	meta := func(string, io.Reader) error { return nil }
+	_, err = Verify(f, VerifyOptions{Meta: meta})
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "manifest spool") {
+		t.Fatalf("unsigned with Meta, no TMPDIR: %v", err)
 	}
 }
 
