@@ -18,9 +18,10 @@ cd "$(dirname "$0")/.."
 MIB=${BENCH_MIB:-1024}
 SMALL=${BENCH_SMALL:-20000}
 RUNS=${BENCH_RUNS:-5}
-for t in zstd tar sha256sum /usr/bin/time; do
+for t in zstd tar sha256sum /usr/bin/time awk bc truncate; do
 	command -v "$t" >/dev/null || { echo "bench: needs $t" >&2; exit 2; }
 done
+[ -n "${EPOCHREALTIME:-}" ] || { echo "bench: needs bash 5 or later (\$EPOCHREALTIME)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hozen-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -42,7 +43,8 @@ tar -cf "$work/corpus.tar" -C "$work" corpus
 # manifest, its signature and SHA256SUMS), which hozen stores uncompressed.
 # It holds the files' tar entries and a record entry for each, so what the
 # encoder alone costs on it is what a collect cannot do without.
-"$work/hozen" collect --profile "$work/files.yaml" --include "$work/small/**" --out "$work/out2" >/dev/null 2>&1
+"$work/hozen" collect --profile "$work/files.yaml" --include "$work/small/**" --out "$work/out2" >/dev/null 2>"$work/err" ||
+	{ cat "$work/err" >&2; exit 1; }
 zstd -dc "$work"/out2/*.tar.zst >"$work/stream.tar"
 seal=$(tar -tRf "$work/stream.tar" | awk -F'[ :]+' '$3 == "hozen/manifest.json" {print $2}')
 [ -n "$seal" ] || { echo "bench: no hozen/manifest.json in the small files' bundle" >&2; exit 1; }
