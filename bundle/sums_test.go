@@ -230,3 +230,32 @@ func TestCTRWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyMetaFailsAfterReading: Meta's error is verify's, also when Meta
+// read its entry to the end first (as extract does before it closes the
+// file it wrote), and whichever of hozen's entries it came on.
+func TestVerifyMetaFailsAfterReading(t *testing.T) {
+	s := writeBundle(t, t.TempDir(), testSigner(t, 1), testArtifacts()[:2])
+	boom := errors.New("close failed")
+	for _, name := range []string{"hozen/bundle.json", "hozen/manifest.json", "hozen/manifest.json.sig", "hozen/SHA256SUMS"} {
+		f, err := os.Open(s.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		_, err = Verify(f, VerifyOptions{Meta: func(got string, r io.Reader) error {
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return err
+			}
+			if got != name {
+				return nil
+			}
+			seen = true
+			return boom
+		}})
+		f.Close()
+		if !seen || !errors.Is(err, boom) {
+			t.Errorf("%s: Meta failed after reading it (seen %v); Verify: %v", name, seen, err)
+		}
+	}
+}

@@ -528,19 +528,17 @@ func (v *verifier) metaStream(name string, r io.Reader) error {
 	return wrapHandler(v.opts.Meta(name, r))
 }
 
-// stickyReader remembers the first error of r other than io.EOF, and how
-// much it read: a parser that stops on a bad byte and a stream that broke
+// stickyReader remembers the first error of r other than io.EOF: a parser
+// (or Meta) that stops on an error of its own and a stream that broke
 // under it are told apart this way.
 type stickyReader struct {
 	r   io.Reader
-	n   int64
 	err error
 }
 
 func (s *stickyReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if err != nil && s.err == nil {
+	if err != nil && err != io.EOF && s.err == nil {
 		s.err = err
 	}
 	return n, err
@@ -653,7 +651,7 @@ func (v *verifier) seal(h *tar.Header) error {
 	if err == nil {
 		_, err = io.Copy(io.Discard, body)
 	}
-	if src.err != nil && src.err != io.EOF {
+	if src.err != nil {
 		return src.err
 	}
 	if err != nil {
@@ -722,16 +720,15 @@ func (v *verifier) seal(h *tar.Header) error {
 	}
 	// Read it streaming, and hand it to Meta as it is read.
 	got := sha256.New()
-	src = &stickyReader{r: io.LimitReader(v.tr, h.Size)}
+	// The tar reader ends the entry at h.Size, and fails (stickily) with
+	// io.ErrUnexpectedEOF where the stream ends before it.
+	src = &stickyReader{r: v.tr}
 	body = io.TeeReader(src, got)
 	if err := v.metaStream(manifest.SumsPath, body); err != nil && src.err == nil {
 		return err
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		return err
-	}
-	if src.n != h.Size {
-		return io.ErrUnexpectedEOF
 	}
 	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
 		return err
