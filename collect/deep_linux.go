@@ -133,10 +133,7 @@ func (c *fileCopier) putAt(ctx context.Context, dirfd int, name, hostPath string
 	}
 	rec := c.record(hostPath)
 	meta := func(fi fs.FileInfo) *manifest.FileMeta {
-		m := &manifest.FileMeta{
-			Mode: fi.Mode().String(), ModeBits: uint32(fi.Mode()), Type: fileType(fi.Mode()),
-			Size: fi.Size(), Mtime: fi.ModTime().UTC(),
-		}
+		m := baseMeta(fi)
 		statMetaAt(dirfd, name, m)
 		return m
 	}
@@ -222,8 +219,7 @@ func unixFileMode(mode uint32) fs.FileMode {
 // statMetaAt is statMeta relative to a directory descriptor.
 func statMetaAt(dirfd int, name string, m *manifest.FileMeta) {
 	var st unix.Statx_t
-	mask := unix.STATX_BASIC_STATS | unix.STATX_BTIME
-	if err := unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, mask, &st); err != nil {
+	if err := statxAt(dirfd, name, unix.AT_SYMLINK_NOFOLLOW, &st); err != nil {
 		return
 	}
 	fillStatx(m, &st)

@@ -18,12 +18,16 @@ import (
 // without updating its access time where the kernel allows (O_NOATIME needs
 // ownership or CAP_FOWNER; without it the open is retried plainly).
 func openNoFollow(path string) (*os.File, error) {
-	fd, err := openatNoFollow(unix.AT_FDCWD, path)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	f, err := os.OpenFile(path, noFollowFlags|unix.O_NOATIME, 0)
+	if errors.Is(err, syscall.EPERM) {
+		f, err = os.OpenFile(path, noFollowFlags, 0)
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	return f, err
 }
+
+// noFollowFlags open read-only, never through a final symlink, never
+// blocked on a FIFO put in a file's place.
+const noFollowFlags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
 
 // openFirst: the files collector may open a file the directory listing
 // calls regular before any stat, because O_NOFOLLOW|O_NONBLOCK make that
@@ -96,17 +100,19 @@ func (x *readAhead) openAndRead() {
 // openatNoFollow opens name (relative to dirfd) read-only as openNoFollow
 // does, and returns the raw descriptor.
 func openatNoFollow(dirfd int, name string) (int, error) {
-	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
-	fd, err := retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, flags|unix.O_NOATIME, 0) })
+	fd, err := retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, noFollowFlags|unix.O_NOATIME, 0) })
 	if errors.Is(err, syscall.EPERM) {
-		fd, err = retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, flags, 0) })
+		fd, err = retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, noFollowFlags, 0) })
 	}
 	return fd, err
 }
 
-func statxFd(fd int, st *unix.Statx_t) error {
-	mask := unix.STATX_BASIC_STATS | unix.STATX_BTIME
-	return unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, mask, st)
+func statxFd(fd int, st *unix.Statx_t) error { return statxAt(fd, "", unix.AT_EMPTY_PATH, st) }
+
+// statxAt is statx(2) of name relative to dirfd for what a record keeps,
+// without syncing a network file system first.
+func statxAt(dirfd int, name string, flags int, st *unix.Statx_t) error {
+	return unix.Statx(dirfd, name, flags|unix.AT_STATX_DONT_SYNC, unix.STATX_BASIC_STATS|unix.STATX_BTIME, st)
 }
 
 func retryEINTR(call func() (int, error)) (int, error) {

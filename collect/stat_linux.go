@@ -13,8 +13,7 @@ import (
 // inode and link count from statx(2), without following a symlink.
 func statMeta(path string, fi fs.FileInfo, m *manifest.FileMeta) {
 	var st unix.Statx_t
-	mask := unix.STATX_BASIC_STATS | unix.STATX_BTIME
-	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, mask, &st); err != nil {
+	if err := statxAt(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, &st); err != nil {
 		if s, ok := fi.Sys().(*unix.Stat_t); ok {
 			m.UID, m.GID = int64Ptr(int64(s.Uid)), int64Ptr(int64(s.Gid))
 			m.Inode, m.Nlink = s.Ino, uint64(s.Nlink)
