@@ -90,19 +90,17 @@ func (c *fileCopier) collect(ctx context.Context) error {
 		}
 		c.exclude = append(c.exclude, g)
 	}
-	var globs []Glob
-	for _, p := range f.Include {
+	globs := make([]Glob, len(f.Include))
+	bases := make([]string, len(f.Include))
+	for i, p := range f.Include {
 		g, err := ParseGlob(p)
 		if err != nil {
 			return fmt.Errorf("include: %w", err)
 		}
-		globs = append(globs, g)
+		globs[i], bases[i] = g, g.Base()
 	}
 	for i, g := range globs {
-		c.later = c.later[:0]
-		for _, l := range globs[i+1:] {
-			c.later = append(c.later, l.Base())
-		}
+		c.later = bases[i+1:]
 		if err := c.walk(ctx, g); err != nil {
 			return err
 		}
@@ -143,9 +141,11 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 	base := g.Base()
 	parts := splitPath(base)
 	cur := ""
+	var fi fs.FileInfo // of the last part: the walk's root
 	for i, p := range parts {
 		cur += "/" + p
-		fi, err := os.Lstat(c.env.Path(cur))
+		var err error
+		fi, err = os.Lstat(c.env.Path(cur))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil // nothing to collect here; not an error
@@ -161,7 +161,7 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 		}
 	}
 	root := c.env.Path(base)
-	return walkDir(root, func(local string, d fs.DirEntry, err error) error {
+	return walkDirFrom(root, fi, func(local string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -201,10 +201,10 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 			}
 			return nil
 		}
-		if !g.Match(hostPath) {
-			return nil
+		if !g.Match(hostPath) || c.seen.has(hostPath) {
+			return nil // not matched, or stored by an earlier include
 		}
-		if openFirst && d.Type().IsRegular() && !c.seen.has(hostPath) && !isPseudoPath(hostPath) && len(local) < maxAheadPath {
+		if openFirst && d.Type().IsRegular() && !isPseudoPath(hostPath) && len(local) < maxAheadPath {
 			// Listed as a regular file: a reader opens it and describes
 			// what it opened (one fstat and one statx on the descriptor,
 			// no lstat and statx by path first) and reads it if small;

@@ -27,8 +27,14 @@ const walkBatch = 4096
 // fn is called as WalkDir calls it: for the root, for every entry, and a
 // second time for a directory that cannot be read (after its entries so
 // far, for a large one); fs.SkipDir and fs.SkipAll work as there.
-func walkDir(root string, fn fs.WalkDirFunc) error {
-	info, err := os.Lstat(root)
+func walkDir(root string, fn fs.WalkDirFunc) error { return walkDirFrom(root, nil, fn) }
+
+// walkDirFrom is walkDir with root's lstat, when the caller has it.
+func walkDirFrom(root string, info fs.FileInfo, fn fs.WalkDirFunc) error {
+	var err error
+	if info == nil {
+		info, err = os.Lstat(root)
+	}
 	if err != nil {
 		err = fn(root, nil, err)
 	} else {
@@ -51,25 +57,14 @@ func walkDirEntry(path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
 	if err != nil {
 		return unlessSkipDir(fn(path, d, err))
 	}
-	var ents []fs.DirEntry
-	var rerr error
-	eof := false
-	for len(ents) < walkBatch {
-		batch, err := f.ReadDir(walkBatch - len(ents))
-		ents = append(ents, batch...)
-		if err == io.EOF {
-			eof = true
-			break
-		}
-		if err != nil {
-			rerr = err
-			break
-		}
-	}
-	if eof || rerr != nil {
+	// ReadDir(n) returns fewer than n entries only at the end of the
+	// directory or with an error: asking again just to be told io.EOF
+	// would cost a getdents a directory.
+	ents, rerr := f.ReadDir(walkBatch)
+	if len(ents) < walkBatch {
 		// Small (or unreadable): all of it is here, as WalkDir reads it.
 		f.Close()
-		if rerr != nil {
+		if rerr != nil && rerr != io.EOF {
 			if err := fn(path, d, rerr); err != nil {
 				return unlessSkipDir(err) // skip: none of its entries
 			}
