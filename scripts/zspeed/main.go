@@ -59,22 +59,13 @@ func main() {
 // its input: the wall time of the two compares the encoders.
 func compress(f io.Reader, enc *zstd.Encoder, frame int) (in, out int64) {
 	raw := make([]byte, frame)
-	dst := make([]byte, 0, frame+frame/8+1024)
-	for {
-		n, err := io.ReadFull(f, raw)
-		if n > 0 {
-			dst = enc.EncodeAll(raw[:n], dst[:0])
-			in += int64(n)
-			out += int64(len(dst))
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return in, out
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	}
+	dst := make([]byte, 0, enc.MaxEncodedSize(frame))
+	readFrames(f, func() []byte { return raw }, func(p []byte) {
+		dst = enc.EncodeAll(p, dst[:0])
+		in += int64(len(p))
+		out += int64(len(dst))
+	})
+	return in, out
 }
 
 // compressOn reads frames and compresses them on workers goroutines, with
@@ -89,10 +80,8 @@ func compressOn(workers int, f io.Reader, enc *zstd.Encoder, frame int) (in, out
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dst := make([]byte, 0, frame+frame/8+1024)
+		wg.Go(func() {
+			dst := make([]byte, 0, enc.MaxEncodedSize(frame))
 			for raw := range work {
 				dst = enc.EncodeAll(raw, dst[:0])
 				mu.Lock()
@@ -101,23 +90,29 @@ func compressOn(workers int, f io.Reader, enc *zstd.Encoder, frame int) (in, out
 				mu.Unlock()
 				free <- raw[:cap(raw)]
 			}
-		}()
+		})
 	}
+	readFrames(f, func() []byte { return <-free }, func(p []byte) { work <- p })
+	close(work)
+	wg.Wait()
+	return in, out
+}
+
+// readFrames reads f a frame at a time into the buffers next gives, and
+// hands each frame read to use; it exits the program on a read error.
+func readFrames(f io.Reader, next func() []byte, use func([]byte)) {
 	for {
-		raw := <-free
+		raw := next()
 		n, err := io.ReadFull(f, raw)
 		if n > 0 {
-			work <- raw[:n]
+			use(raw[:n])
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
+			return
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 	}
-	close(work)
-	wg.Wait()
-	return in, out
 }
