@@ -51,22 +51,19 @@ seal=$(tar -tRf "$work/stream.tar" | awk -F'[ :]+' '$3 == "hozen/manifest.json" 
 truncate -s $((seal * 512)) "$work/stream.tar"
 
 # measure NAME CMD...: one run; appends "seconds maxrss_kib" to $work/NAME.
-# Each run starts with no dirty pages (sync): otherwise the write-back of the
-# previous command's output (hundreds of MiB) lands on the next one's time,
-# and on hozen's fsync before it calls a bundle sealed.
-measure() {
-	local name=$1; shift
-	sync
-	timed "$work/$name" "%M" "$@"
-}
+measure() { local name=$1; shift; timed "$work/$name" "%M" "$@"; }
 # timed FILE FORMAT CMD...: runs CMD under /usr/bin/time -f FORMAT and
-# appends "SECONDS <time's fields>" to FILE. The wall time is taken here,
+# appends "SECONDS <time's fields>" to FILE. Each run starts with no dirty
+# pages (sync): otherwise the write-back of the previous command's output
+# (hundreds of MiB) lands on the next one's time, and on hozen's fsync
+# before it calls a bundle sealed. The wall time is taken here,
 # to the microsecond: time's own %e is cut down to steps of 10 ms, 3 % of
 # a run on the 20,000 small files, which made their ratio jump between
 # 1.45x, 1.48x and 1.50x on timings a few ms apart. Taken here, it also
 # holds /usr/bin/time's own start and end, about 2 ms, on both sides.
 timed() {
 	local out=$1 fmt=$2; shift 2
+	sync
 	local t0=$EPOCHREALTIME
 	/usr/bin/time -f "$fmt" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 	local t1=$EPOCHREALTIME
@@ -79,25 +76,35 @@ timed() {
 # from disk, and the second reading what the first had just brought back:
 # that favoured tar | zstd in every row.
 warm() { find "$@" -type f -exec cat {} + >/dev/null; }
+# med FILE [FIELD] and peak FILE FIELD: the median and the largest of a
+# field (default 1, the seconds) over the runs in FILE.
+med() { cut -d' ' -f"${2:-1}" "$1" | median; }
+peak() { cut -d' ' -f"$2" "$1" | sort -n | tail -1; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 H=$work/hozen
+# The standard tools' pipelines run under bash with pipefail, so that tar
+# or zstd failing fails the run instead of timing a short one; its start
+# costs some 0.8 ms more than sh's, on their side of each ratio. The
+# directories are passed as arguments, never pasted into the script.
+TARZSTD='set -o pipefail; tar -cf - -C "$1" "$2" | zstd -1 -T0 -q >"$3"'
+ZSTDSHA='set -o pipefail; zstd -dc "$1" | sha256sum'
 for i in $(seq "$RUNS"); do
 	rm -rf "$work/out" "$work/tar.zst"
 	warm "$work/corpus"
 	measure collect "$H" collect --profile volatile --include "$work/corpus/**" --out "$work/out"
 	warm "$work/corpus"
-	measure tarzstd sh -c "tar -cf - -C '$work' corpus | zstd -1 -T0 -q > '$work/tar.zst'"
+	measure tarzstd bash -c "$TARZSTD" _ "$work" corpus "$work/tar.zst"
 	B=$(ls "$work"/out/*.tar.zst)
 	warm "$B"
 	measure verify "$H" verify "$B"
 	warm "$B"
-	measure zstdsha sh -c "zstd -dc '$B' | sha256sum"
+	measure zstdsha bash -c "$ZSTDSHA" _ "$B"
 	rm -rf "$work/out2" "$work/small.tar.zst"
 	warm "$work/small"
 	measure collect_small "$H" collect --profile "$work/files.yaml" --include "$work/small/**" --out "$work/out2"
 	warm "$work/small"
-	measure tarzstd_small sh -c "tar -cf - -C '$work' small | zstd -1 -T0 -q > '$work/small.tar.zst'"
+	measure tarzstd_small bash -c "$TARZSTD" _ "$work" small "$work/small.tar.zst"
 	rm -rf "$work/out3"
 	measure volatile "$H" collect --profile volatile --out "$work/out3"
 	warm "$work/sample"
@@ -113,10 +120,10 @@ done
 range_of() { cut -d' ' -f1 "$work/$1" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.3f-%.3f", lo, hi}'; }
 row() { # label A B [norss]
 	local a b ra
-	a=$(cut -d' ' -f1 "$work/$2" | median)
-	ra=$(cut -d' ' -f2 "$work/$2" | sort -n | tail -1)
+	a=$(med "$work/$2")
+	ra=$(peak "$work/$2" 2)
 	if [ -n "${3:-}" ]; then
-		b=$(cut -d' ' -f1 "$work/$3" | median)
+		b=$(med "$work/$3")
 		if [ -n "${4:-}" ]; then
 			printf "%-44s %8.3f s %8.3f s %7.2fx %12s   %s / %s\n" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "-" "$(range_of "$2")" "$(range_of "$3")"
 			return
@@ -149,26 +156,24 @@ scaled() {
 	local label=$1 units=$2 per=$3; shift 3
 	rm -rf "$work/scale" "$work/sout" "$work"/s_*
 	go run ./scripts/gencorpus -o "$work/scale" "$@"
+	local i
 	for i in $(seq "$SCALE_RUNS"); do
 		rm -rf "$work/sout" "$work/scale.tar.zst"
 		warm "$work/scale"
-		sync
 		timed "$work/s_collect" "%U %S %M %I" "$H" collect --profile "$work/files.yaml" --include "$work/scale/**" --out "$work/sout"
 		warm "$work/scale"
-		sync
-		timed "$work/s_tar" "%U %S %M %I" sh -c "tar -cf - -C '$work' scale | zstd -1 -T0 -q > '$work/scale.tar.zst'"
+		timed "$work/s_tar" "%U %S %M %I" bash -c "$TARZSTD" _ "$work" scale "$work/scale.tar.zst"
 		warm "$work"/sout/*.tar.zst
-		sync
 		timed "$work/s_verify" "%U %S %M %I" "$H" verify "$work"/sout/*.tar.zst
 	done
 	local c ct cr cio t v vr
-	c=$(cut -d' ' -f1 "$work/s_collect" | median)
+	c=$(med "$work/s_collect")
 	ct=$(awk '{print $2+$3}' "$work/s_collect" | median)
-	cr=$(cut -d' ' -f4 "$work/s_collect" | sort -n | tail -1)
+	cr=$(peak "$work/s_collect" 4)
 	cio=$(awk '{s+=$5} END {printf "%.0f", s*512/1e6/NR}' "$work/s_collect")
-	t=$(cut -d' ' -f1 "$work/s_tar" | median)
-	v=$(cut -d' ' -f1 "$work/s_verify" | median)
-	vr=$(cut -d' ' -f4 "$work/s_verify" | sort -n | tail -1)
+	t=$(med "$work/s_tar")
+	v=$(med "$work/s_verify")
+	vr=$(peak "$work/s_verify" 4)
 	printf "%-10s %8.3f s %12.1f %8d KiB %8.0f %8.3f s %6.2fx %8.3f s %8d KiB\n" "$label" "$c" \
 		"$(echo "$ct * $per / $units" | bc -l)" "$cr" "$cio" "$t" "$(echo "$c / $t" | bc -l)" "$v" "$vr"
 	rm -rf "$work/scale" "$work/sout" "$work"/s_* "$work/scale.tar.zst"
