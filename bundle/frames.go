@@ -55,10 +55,10 @@ type compressor struct {
 
 	mu  sync.Mutex
 	err error
-	// index lists the frames written (manifest.FrameEntrySize bytes each)
-	// until freezeIndex: the frames of the seal are not indexed.
+	// index lists the frames written (manifest.FrameEntrySize bytes each),
+	// but not the seal's stored ones: those come after the manifest that
+	// holds the index, and the file's digest covers them.
 	index    manifest.List
-	indexing bool
 	indexErr error
 	entry    []byte
 	off      int64
@@ -90,15 +90,14 @@ func newCompressor(w io.Writer, level zstd.EncoderLevel, workers int, index mani
 		return nil, err
 	}
 	c := &compressor{
-		enc:      enc,
-		w:        w,
-		work:     make(chan *frameJob, workers),
-		order:    make(chan *frameJob, 2*workers),
-		written:  make(chan struct{}),
-		fileSum:  sha256.New(),
-		free:     make(chan []byte, 4*workers+4),
-		index:    index,
-		indexing: true,
+		enc:     enc,
+		w:       w,
+		work:    make(chan *frameJob, workers),
+		order:   make(chan *frameJob, 2*workers),
+		written: make(chan struct{}),
+		fileSum: sha256.New(),
+		free:    make(chan []byte, 4*workers+4),
+		index:   index,
 	}
 	for range workers {
 		c.wg.Add(1)
@@ -112,8 +111,8 @@ func (c *compressor) compressLoop() {
 	defer c.wg.Done()
 	for j := range c.work {
 		if j.store {
-			// The seal's frames are not indexed (see freezeIndex): the
-			// file's digest covers them, and they need none of their own.
+			// The seal's frames are not indexed: the file's digest covers
+			// them, and they need none of their own.
 			j.out = storedFrame(j.raw, c.getBuf())
 		} else {
 			// Hashed here, beside the other worker, not in the one
@@ -136,10 +135,7 @@ func (c *compressor) writeLoop() {
 			_, err := c.w.Write(j.out)
 			c.fileSum.Write(j.out)
 			c.mu.Lock()
-			if err == nil && c.indexing && c.indexErr == nil {
-				if j.store { // not so today: the index is frozen before the seal's first frame
-					j.sum = sha256.Sum256(j.out)
-				}
+			if err == nil && !j.store && c.indexErr == nil {
 				e := manifest.FrameEntry{Offset: c.off, Size: int64(len(j.out)),
 					UOffset: c.uoff, USize: int64(len(j.raw)), SHA256: j.sum}
 				c.entry = e.Append(c.entry[:0])
@@ -212,12 +208,11 @@ func (c *compressor) error() error {
 	return c.err
 }
 
-// freezeIndex ends the frame index: frames written later (the seal's) are
-// not listed. It returns how many frames it lists.
-func (c *compressor) freezeIndex() (int64, error) {
+// indexed returns how many frames the index lists, once every compressed
+// frame is written (drain), and why it could not list one.
+func (c *compressor) indexed() (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.indexing = false
 	return c.index.Len() / manifest.FrameEntrySize, c.indexErr
 }
 

@@ -498,7 +498,7 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		Reason:     reason,
 	}
 	w.chain.SealFields(m)
-	nframes, err := w.comp.freezeIndex()
+	nframes, err := w.comp.indexed()
 	if err != nil {
 		return nil, err
 	}
