@@ -513,15 +513,11 @@ func (v *verifier) addSum(name string, b []byte) error {
 // and records: the chain hashed them).
 func (v *verifier) addSumOf(name string, b []byte, sum string) error {
 	v.sums.add(sum, name)
-	return v.meta(name, b)
+	return v.meta(name, bytes.NewReader(b))
 }
 
-func (v *verifier) meta(name string, b []byte) error {
-	return v.metaStream(name, bytes.NewReader(b))
-}
-
-// metaStream hands r to Meta, if set.
-func (v *verifier) metaStream(name string, r io.Reader) error {
+// meta hands r to Meta, if set.
+func (v *verifier) meta(name string, r io.Reader) error {
 	if v.opts.Meta == nil {
 		return nil
 	}
@@ -679,7 +675,7 @@ func (v *verifier) seal(h *tar.Header) error {
 		if err != nil {
 			return err
 		}
-		if err := v.metaStream(manifest.ManifestPath, r); err != nil {
+		if err := v.meta(manifest.ManifestPath, r); err != nil {
 			return err
 		}
 	}
@@ -724,7 +720,7 @@ func (v *verifier) seal(h *tar.Header) error {
 	// io.ErrUnexpectedEOF where the stream ends before it.
 	src = &stickyReader{r: v.tr}
 	body = io.TeeReader(src, got)
-	if err := v.metaStream(manifest.SumsPath, body); err != nil && src.err == nil {
+	if err := v.meta(manifest.SumsPath, body); err != nil && src.err == nil {
 		return err
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
