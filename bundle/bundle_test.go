@@ -84,16 +84,22 @@ func writeBundle(t testing.TB, dir string, signer ssh.Signer, arts []artifact) *
 
 func verifyFile(t testing.TB, path string, opts VerifyOptions) *Result {
 	t.Helper()
+	res, err := verifyPath(t, path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// verifyPath is Verify of the file at path.
+func verifyPath(t testing.TB, path string, opts VerifyOptions) (*Result, error) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	res, err := Verify(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return Verify(f, opts)
 }
 
 func TestRoundTripIntact(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -58,17 +57,8 @@ func TestManyTinyEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	f, err := os.Open(filepath.Join(dir, "many.tar.zst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var res *Result
-	read := heapGrowth(func() {
-		if res, err = Verify(f, VerifyOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	})
+	read := heapGrowth(func() { res = verifyFile(t, s.Path, VerifyOptions{}) })
 	if res.Outcome != Intact || !res.Signed || res.Records != int64(n) {
 		t.Fatalf("%s, %d records: %v", res.Outcome, res.Records, res.Err)
 	}

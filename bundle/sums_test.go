@@ -114,20 +114,12 @@ func TestVerifySpools(t *testing.T) {
 	s := writeBundle(t, t.TempDir(), testSigner(t, 1), testArtifacts())
 	defer func(m int) { verifySpoolMem = m }(verifySpoolMem)
 	verifySpoolMem = 64
-	f, err := os.Open(s.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := Verify(f, VerifyOptions{})
+	res, err := verifyPath(t, s.Path, VerifyOptions{})
 	if err != nil || res.Outcome != Intact {
 		t.Fatalf("spooled verify: %v, %+v", err, res)
 	}
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Verify(f, VerifyOptions{})
+	_, err = verifyPath(t, s.Path, VerifyOptions{})
 	var se *spoolError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "set TMPDIR") {
 		t.Fatalf("verify without a temporary directory: %v", err)
@@ -146,31 +138,18 @@ func TestVerifyKeepsManifestOnlyToReadAgain(t *testing.T) {
 	defer func(m int) { verifySpoolMem = m }(verifySpoolMem)
 	verifySpoolMem = 256 // 2 record hashes (64 bytes), 3 frames (192); the manifest is larger
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
-	verify := func(path string) (*Result, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		return Verify(f, VerifyOptions{})
-	}
-	res, err := verify(unsigned.Path)
+	res, err := verifyPath(t, unsigned.Path, VerifyOptions{})
 	if err != nil || res.Outcome != Intact || res.Records != 2 {
 		t.Fatalf("unsigned, no TMPDIR: %v, %+v", err, res)
 	}
-	_, err = verify(signed.Path)
+	_, err = verifyPath(t, signed.Path, VerifyOptions{})
 	var se *spoolError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "manifest spool") || !strings.Contains(err.Error(), "set TMPDIR") {
 		t.Fatalf("signed, no TMPDIR: %v", err)
 	}
 	// Meta reads the manifest again too: kept, even unsigned.
-	f, err := os.Open(unsigned.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	meta := func(string, io.Reader) error { return nil }
-	_, err = Verify(f, VerifyOptions{Meta: meta})
+	_, err = verifyPath(t, unsigned.Path, VerifyOptions{Meta: meta})
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "manifest spool") {
 		t.Fatalf("unsigned with Meta, no TMPDIR: %v", err)
 	}
@@ -238,12 +217,8 @@ func TestVerifyMetaFailsAfterReading(t *testing.T) {
 	s := writeBundle(t, t.TempDir(), testSigner(t, 1), testArtifacts()[:2])
 	boom := errors.New("close failed")
 	for _, name := range []string{"hozen/bundle.json", "hozen/manifest.json", "hozen/manifest.json.sig", "hozen/SHA256SUMS"} {
-		f, err := os.Open(s.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
 		seen := false
-		_, err = Verify(f, VerifyOptions{Meta: func(got string, r io.Reader) error {
+		_, err := verifyPath(t, s.Path, VerifyOptions{Meta: func(got string, r io.Reader) error {
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return err
 			}
@@ -253,7 +228,6 @@ func TestVerifyMetaFailsAfterReading(t *testing.T) {
 			seen = true
 			return boom
 		}})
-		f.Close()
 		if !seen || !errors.Is(err, boom) {
 			t.Errorf("%s: Meta failed after reading it (seen %v); Verify: %v", name, seen, err)
 		}
