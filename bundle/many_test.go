@@ -69,11 +69,13 @@ func TestManyTinyEntries(t *testing.T) {
 	if wrote > 48<<20 {
 		t.Errorf("heap grew by %d MiB writing %d records", wrote>>20, n)
 	}
-	// Verifying: a decoder and each spool's first MiB: +5 to +7 MiB. With
-	// every list kept in memory (verifySpoolMem unbounded), the records'
-	// hashes and the manifest of a signed bundle, 200,000 records took +38
-	// to +48 MiB: this bound, not the writer's, catches it.
-	if read > 16<<20 {
+	// Verifying: a decoder and each spool's first MiB: +4 to +7 MiB, +8 to
+	// +11 with both cores busy elsewhere, and once +16 beside the other
+	// packages' tests (garbage the collector had not reached). With every
+	// list kept in memory (verifySpoolMem unbounded), the records' hashes
+	// and the manifest of a signed bundle, 200,000 records took +38 to +48
+	// MiB: this bound, not the writer's, catches it.
+	if read > 24<<20 {
 		t.Errorf("heap grew by %d MiB verifying %d records", read>>20, n)
 	}
 }
