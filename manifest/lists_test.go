@@ -19,6 +19,7 @@ type listFixture struct {
 	chain  *Chain
 	lists  Lists
 	full   Manifest // Records and Frames filled
+	good   []byte   // full, marshalled
 	frames []Frame
 }
 
@@ -49,6 +50,10 @@ func newListFixture(t testing.TB, n, nf int) *listFixture {
 		t.Fatal(err)
 	}
 	f.full.Frames = frames
+	var err error
+	if f.good, err = Marshal(&f.full); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -66,10 +71,7 @@ func (f *listFixture) bare() *Manifest {
 func TestWriteManifestMatchesMarshal(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 1000} {
 		f := newListFixture(t, n, n/3+n%2)
-		want, err := Marshal(&f.full)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := f.good
 		var got bytes.Buffer
 		size, err := WriteManifest(&got, f.bare(), f.lists)
 		if err != nil {
@@ -90,10 +92,7 @@ func TestWriteManifestMatchesMarshal(t *testing.T) {
 // strict parser refuses, and duplicate keys.
 func TestReadManifest(t *testing.T) {
 	f := newListFixture(t, 50, 7)
-	good, err := Marshal(&f.full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := f.good
 	m, mis, err := ReadManifest(bytes.NewReader(good), f.lists)
 	if err != nil || mis.Records != nil || mis.Frames != nil {
 		t.Fatal(err, mis)
@@ -165,10 +164,7 @@ func TestReadManifest(t *testing.T) {
 // it alone refuses), and then finds the same fields.
 func FuzzReadManifest(f *testing.F) {
 	fx := newListFixture(f, 3, 2)
-	good, err := Marshal(&fx.full)
-	if err != nil {
-		f.Fatal(err)
-	}
+	good := fx.good
 	f.Add(good)
 	f.Add(bytes.Replace(good, []byte(","), []byte(" ,\n"), -1))
 	f.Add(bytes.Replace(good, []byte(`"records":[`), []byte(`"records":["00",`), 1))
