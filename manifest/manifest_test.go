@@ -186,7 +186,8 @@ func TestSignAndTrust(t *testing.T) {
 	file := "# investigators\n" +
 		"ana@lab namespaces=\"hozen-bundle,file\" " + pa + " comment\n" +
 		"bo@lab,carl@lab namespaces=\"git\" " + pb + "\n"
-	tr, err := ParseAllowedSigners([]byte(file))
+	now := TrustPolicy{At: time.Now()}
+	tr, _, err := ParseAllowedSigners("allowed", []byte(file), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,10 +197,24 @@ func TestSignAndTrust(t *testing.T) {
 	if _, ok := tr.Lookup(b.PublicKey(), SignatureNamespace); ok {
 		t.Error("key limited to namespace git trusted for hozen-bundle")
 	}
-	for _, bad := range []string{"ana@lab cert-authority " + pa, "ana@lab", "ana@lab bogus-option " + pa, ""} {
-		if _, err := ParseAllowedSigners([]byte(bad)); err == nil {
-			t.Errorf("allowed signers %q accepted", bad)
+	// A file with no usable line is an error; a malformed line is named
+	// by file and line.
+	for _, bad := range []string{"ana@lab", "ana@lab bogus-option " + pa, "", "# only a comment\n"} {
+		_, lines, err := ParseAllowedSigners("allowed", []byte(bad), now)
+		if !errors.Is(err, ErrNoAllowedSigners) {
+			t.Errorf("allowed signers %q: %v", bad, err)
 		}
+		if bad != "" && !strings.HasPrefix(bad, "#") && (len(lines) != 1 || lines[0].Error()[:10] != "allowed:1:") {
+			t.Errorf("allowed signers %q: lines %v", bad, lines)
+		}
+	}
+	// A cert-authority line is read, and refused, saying why.
+	ca, _, err := ParseAllowedSigners("allowed", []byte("ana@lab cert-authority "+pa), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Check(a.PublicKey(), SignatureNamespace); !errors.Is(err, ErrUntrustedSigner) || !strings.Contains(err.Error(), "allowed:1: it is a cert-authority line") {
+		t.Errorf("cert-authority: %v", err)
 	}
 	tp, err := ParseAuthorizedKeys([]byte(pa + " ana@lab\n"))
 	if err != nil || len(tp) != 1 {
@@ -301,5 +316,14 @@ func TestMerkleRootCompact(t *testing.T) {
 		stored = append(stored, hs...)
 		leaves = append(leaves, LeafHash(raw))
 		raws = append(raws, raw)
+	}
+}
+
+// TestPubkeyIsPrivate: a private key given where a public key belongs is
+// named as such, not a parse error.
+func TestPubkeyIsPrivate(t *testing.T) {
+	priv := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+	if _, err := ParseAuthorizedKeys([]byte(priv)); !errors.Is(err, ErrPrivateKey) {
+		t.Errorf("private key: %v", err)
 	}
 }

@@ -1,12 +1,12 @@
 package manifest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/hiddeco/sshsig"
 	"golang.org/x/crypto/ssh"
@@ -71,8 +71,21 @@ func VerifySignature(msg io.Reader, armored []byte, pub ssh.PublicKey) error {
 type TrustedKey struct {
 	Key        ssh.PublicKey
 	Principals []string
-	// Namespaces limits the key to these namespaces; empty means any.
+	// Namespaces limits the key to the namespaces these patterns allow
+	// (OpenSSH pattern lists: * and ?, ! negates); nil means any.
 	Namespaces []string
+	// ValidAfter and ValidBefore bound the time the key is trusted at;
+	// zero means no bound. ParseAllowedSigners judges them.
+	ValidAfter, ValidBefore time.Time
+	// CertAuthority marks a cert-authority line, which hozen never
+	// trusts: it checks signer keys, not certificates.
+	CertAuthority bool
+	// Source names the file and line the key came from, if any.
+	Source string
+
+	// refusal says why the TrustPolicy the key was read under refuses it
+	// (principal, validity, cert-authority); "" when it does not.
+	refusal string
 }
 
 // Trust is a set of trusted keys.
@@ -80,31 +93,50 @@ type Trust []TrustedKey
 
 // Lookup returns the trusted entry for pub in namespace, if any.
 func (t Trust) Lookup(pub ssh.PublicKey, namespace string) (*TrustedKey, bool) {
-	want := pub.Marshal()
-	for i := range t {
-		if !bytes.Equal(t[i].Key.Marshal(), want) {
-			continue
-		}
-		if len(t[i].Namespaces) > 0 && !matchAny(t[i].Namespaces, namespace) {
-			continue
-		}
-		return &t[i], true
-	}
-	return nil, false
+	tk, err := t.Check(pub, namespace)
+	return tk, err == nil
 }
 
-func matchAny(patterns []string, s string) bool {
-	for _, p := range patterns {
-		if p == s || p == "*" {
-			return true
+// Check returns the first entry that trusts pub in namespace, as
+// ssh-keygen -Y verify takes the first line that allows the signer. Else
+// its error wraps ErrUntrustedSigner and says why each entry listing the
+// key refuses it.
+func (t Trust) Check(pub ssh.PublicKey, namespace string) (*TrustedKey, error) {
+	want := pub.Marshal()
+	var why []string
+	for i := range t {
+		tk := &t[i]
+		if !bytes.Equal(tk.Key.Marshal(), want) {
+			continue
 		}
+		reason := tk.refusal
+		if reason == "" && tk.Namespaces != nil && matchPatternList(namespace, strings.Join(tk.Namespaces, ",")) != 1 {
+			reason = fmt.Sprintf("namespaces %q do not allow %q", strings.Join(tk.Namespaces, ","), namespace)
+		}
+		if reason == "" {
+			return tk, nil
+		}
+		if tk.Source != "" {
+			reason = tk.Source + ": " + reason
+		}
+		why = append(why, reason)
 	}
-	return false
+	if len(why) == 0 {
+		return nil, fmt.Errorf("%w: %s is not among the trusted keys", ErrUntrustedSigner, Fingerprint(pub))
+	}
+	return nil, fmt.Errorf("%w: %s is listed, but refused: %s", ErrUntrustedSigner, Fingerprint(pub), strings.Join(why, "; "))
 }
+
+// ErrPrivateKey means a file given as a public key holds a private key.
+var ErrPrivateKey = errors.New("a private key, not a public key")
 
 // ParseAuthorizedKeys parses one or more public keys in authorized_keys
 // form (a .pub file), trusting each for any namespace.
+// A private key file is refused with ErrPrivateKey.
 func ParseAuthorizedKeys(b []byte) (Trust, error) {
+	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+		return nil, ErrPrivateKey
+	}
 	var t Trust
 	rest := b
 	for len(bytes.TrimSpace(rest)) > 0 {
@@ -123,62 +155,4 @@ func ParseAuthorizedKeys(b []byte) (Trust, error) {
 		return nil, errors.New("public key: no key found")
 	}
 	return t, nil
-}
-
-// ParseAllowedSigners parses an OpenSSH allowed_signers file (see
-// ssh-keygen(1)): "principals [options] keytype base64 [comment]" per line.
-// The namespaces="..." option is honoured; certificate authorities are not
-// supported and are reported as an error rather than silently trusted.
-func ParseAllowedSigners(b []byte) (Trust, error) {
-	var t Trust
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		principals, rest, ok := cutField(line)
-		if !ok {
-			return nil, fmt.Errorf("allowed signers line %d: no key", n)
-		}
-		tk := TrustedKey{Principals: strings.Split(principals, ",")}
-		// The rest is authorized_keys syntax: [options] keytype base64 [comment].
-		pub, _, opts, _, err := ssh.ParseAuthorizedKey([]byte(rest))
-		if err != nil {
-			return nil, fmt.Errorf("allowed signers line %d: %w", n, err)
-		}
-		for _, o := range opts {
-			name, val, _ := strings.Cut(o, "=")
-			switch strings.ToLower(name) {
-			case "namespaces":
-				for ns := range strings.SplitSeq(strings.Trim(val, `"`), ",") {
-					tk.Namespaces = append(tk.Namespaces, strings.TrimSpace(ns))
-				}
-			case "cert-authority":
-				return nil, fmt.Errorf("allowed signers line %d: cert-authority keys are not supported; list the signer's own key", n)
-			case "valid-after", "valid-before":
-				// Times of key validity; hozen checks the key itself.
-			default:
-				return nil, fmt.Errorf("allowed signers line %d: unknown option %q", n, name)
-			}
-		}
-		tk.Key = pub
-		t = append(t, tk)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("allowed signers: %w", err)
-	}
-	if len(t) == 0 {
-		return nil, errors.New("allowed signers: no key found")
-	}
-	return t, nil
-}
-
-func cutField(s string) (field, rest string, ok bool) {
-	i := strings.IndexAny(s, " \t")
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], strings.TrimSpace(s[i:]), true
 }
