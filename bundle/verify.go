@@ -776,9 +776,9 @@ func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 	}
 	v.res.Signed = true
 	if len(v.opts.Trust) > 0 {
-		tk, ok := v.opts.Trust.Lookup(pub, manifest.SignatureNamespace)
-		if !ok {
-			return fmt.Errorf("%w: %s is not among the trusted keys", manifest.ErrUntrustedSigner, signer.Fingerprint)
+		tk, err := v.opts.Trust.Check(pub, manifest.SignatureNamespace)
+		if err != nil {
+			return err
 		}
 		v.res.Trusted = true
 		v.res.Principal = strings.Join(tk.Principals, ",")

@@ -417,7 +417,7 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 					return usageError{cmd: c.Name(), err: err}
 				}
 			}
-			signedBy, err := hsc.check(head)
+			signedBy, err := hsc.check(a, head)
 			if err != nil {
 				return err
 			}
@@ -466,8 +466,7 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 	c.Flags().StringVar(&headFile, "head-file", "", "read the head from the last line of `FILE` (such as saved 'custody head' output)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	c.Flags().StringVar(&hsc.sig, "head-signature", "", "check this SSHSIG signature `FILE` of the --head value ('custody head --signature')")
-	c.Flags().StringVar(&hsc.pubkey, "pubkey", "", "trust the head's signer only if it is a key in this public key `FILE`")
-	c.Flags().StringVar(&hsc.allowed, "allowed-signers", "", "trust the head's signer only if this OpenSSH allowed_signers `FILE` lists it")
+	hsc.trust.add(c, "the head's signer")
 	return c
 }
 

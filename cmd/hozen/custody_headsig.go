@@ -43,15 +43,16 @@ func (h *headSigning) write(a *app, cp custody.Checkpoint) error {
 // headSignatureCheck is 'custody verify --head VALUE --head-signature FILE
 // [--pubkey FILE | --allowed-signers FILE]'.
 type headSignatureCheck struct {
-	sig, pubkey, allowed string
+	sig   string
+	trust trustFlags
 }
 
 // check verifies the signature of head and, with trusted keys, its signer.
 // It returns a line for the output.
-func (h *headSignatureCheck) check(head string) (string, error) {
+func (h *headSignatureCheck) check(a *app, head string) (string, error) {
 	if h.sig == "" {
-		if h.pubkey != "" || h.allowed != "" {
-			return "", usageError{cmd: "verify", err: errors.New("--pubkey and --allowed-signers check a --head-signature")}
+		if h.trust != (trustFlags{}) {
+			return "", usageError{cmd: "verify", err: errors.New("--pubkey and --allowed-signers (and --principal, --verify-time) check a --head-signature")}
 		}
 		return "", nil
 	}
@@ -66,9 +67,9 @@ func (h *headSignatureCheck) check(head string) (string, error) {
 	if err != nil {
 		return "", withCode(exitUsage, err)
 	}
-	trust, err := loadTrust(h.pubkey, h.allowed)
+	trust, err := h.trust.load(a, "verify")
 	if err != nil {
-		return "", withCode(exitUsage, err)
+		return "", err
 	}
 	pub, err := custody.VerifyCheckpointSignature(cp, armored)
 	if err != nil {
@@ -78,9 +79,9 @@ func (h *headSignatureCheck) check(head string) (string, error) {
 	if len(trust) == 0 {
 		return fmt.Sprintf("head signed by %s (key not checked against a trusted one)", fp), nil
 	}
-	tk, ok := trust.Lookup(pub, custody.CheckpointNamespace)
-	if !ok {
-		return "", withCode(exitFailed, fmt.Errorf("head signature %s: signer %s is not among the trusted keys", h.sig, fp))
+	tk, err := trust.Check(pub, custody.CheckpointNamespace)
+	if err != nil {
+		return "", withCode(exitFailed, fmt.Errorf("head signature %s: %w", h.sig, err))
 	}
 	return fmt.Sprintf("head signed by %s, trusted (principal %s)", fp, strings.Join(tk.Principals, ",")), nil
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/term"
@@ -118,28 +120,87 @@ func agentSigner(path string, pub ssh.PublicKey) (ssh.Signer, error) {
 	return nil, fmt.Errorf("ssh-agent at %s does not hold the key %s (%s); add it with ssh-add", sock, path, manifest.Fingerprint(pub))
 }
 
-// loadTrust reads --pubkey or --allowed-signers.
-func loadTrust(pubkey, allowed string) (manifest.Trust, error) {
+// trustFlags are the flags that say whom to trust: --pubkey or
+// --allowed-signers, and for the latter --principal and --verify-time.
+// verify, report, timeline, show and custody verify take them, and judge
+// with the same code.
+type trustFlags struct {
+	pubkey, allowed string
+	principal       string // ssh-keygen -I
+	verifyTime      string // ssh-keygen -Overify-time
+}
+
+// add registers the flags; what says what the keys check.
+func (f *trustFlags) add(c *cobra.Command, what string) {
+	c.Flags().StringVar(&f.pubkey, "pubkey", "", "trust "+what+" only if it is a key in this public key `FILE` (authorized_keys form, a .pub file)")
+	c.Flags().StringVar(&f.allowed, "allowed-signers", "", "trust "+what+" only if this OpenSSH allowed_signers `FILE` allows it, as ssh-keygen -Y verify does")
+	c.Flags().StringVar(&f.principal, "principal", "", "with --allowed-signers: the signer must be listed as `NAME` (ssh-keygen -I); default: any line that lists the key")
+	c.Flags().StringVar(&f.verifyTime, "verify-time", "", "with --allowed-signers: judge valid-after/valid-before at `TIME` (YYYYMMDD[HHMM[SS]][Z] as ssh-keygen -Overify-time takes it, or RFC 3339); default: now")
+}
+
+// load reads the trusted keys, warning of allowed_signers lines that are
+// skipped. cmd names the command for usage errors.
+func (f *trustFlags) load(a *app, cmd string) (manifest.Trust, error) {
 	switch {
-	case pubkey != "" && allowed != "":
-		return nil, usageError{cmd: "verify", err: errors.New("give --pubkey or --allowed-signers, not both")}
-	case pubkey != "":
-		return readTrust(pubkey, manifest.ParseAuthorizedKeys)
-	case allowed != "":
-		return readTrust(allowed, manifest.ParseAllowedSigners)
+	case f.pubkey != "" && f.allowed != "":
+		return nil, usageError{cmd: cmd, err: errors.New("give --pubkey or --allowed-signers, not both")}
+	case f.allowed == "" && (f.principal != "" || f.verifyTime != ""):
+		return nil, usageError{cmd: cmd, err: errors.New("--principal and --verify-time judge the lines of an --allowed-signers file")}
+	case f.pubkey != "":
+		return readPubkeys(f.pubkey)
+	case f.allowed != "":
+		return f.readAllowed(a, cmd)
 	}
 	return nil, nil
 }
 
-// readTrust reads the trusted keys of file with parse.
-func readTrust(file string, parse func([]byte) (manifest.Trust, error)) (manifest.Trust, error) {
+// readPubkeys reads the keys of a .pub file.
+func readPubkeys(file string) (manifest.Trust, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, withCode(exitUsage, err)
 	}
-	t, err := parse(b)
+	t, err := manifest.ParseAuthorizedKeys(b)
+	if errors.Is(err, manifest.ErrPrivateKey) {
+		return nil, withCode(exitUsage, fmt.Errorf("%s is a private key; give the .pub file (such as %s.pub)", file, file))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", file, err))
 	}
 	return t, nil
+}
+
+// readAllowed reads an allowed_signers file and judges its lines at
+// --verify-time (default now) for --principal (default any).
+func (f *trustFlags) readAllowed(a *app, cmd string) (manifest.Trust, error) {
+	at := time.Now()
+	if f.verifyTime != "" {
+		var err error
+		if at, err = parseVerifyTime(f.verifyTime); err != nil {
+			return nil, usageError{cmd: cmd, err: fmt.Errorf("--verify-time: %w", err)}
+		}
+	}
+	b, err := os.ReadFile(f.allowed)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+		return nil, withCode(exitUsage, fmt.Errorf("%s is a private key, not an allowed_signers file", f.allowed))
+	}
+	t, bad, err := manifest.ParseAllowedSigners(f.allowed, b, manifest.TrustPolicy{Principal: f.principal, At: at})
+	for _, le := range bad {
+		a.warnf("%s; the line is skipped, as ssh-keygen -Y verify skips it", le)
+	}
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return t, nil
+}
+
+// parseVerifyTime reads --verify-time: ssh-keygen's forms, or RFC 3339.
+func parseVerifyTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return manifest.ParseAbsoluteTime(s, nil)
 }

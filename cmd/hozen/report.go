@@ -22,15 +22,14 @@ import (
 // readFlags are the flags of the commands that read a bundle for people:
 // report, timeline and show.
 type readFlags struct {
-	pubkey, allowed string
+	trust           trustFlags
 	ledger          string
 	ids             identityFlags
 }
 
 func (f *readFlags) add(c *cobra.Command, withLedger bool) {
 	f.ids.add(c)
-	c.Flags().StringVar(&f.pubkey, "pubkey", "", "trust the signer key(s) in this public key `FILE` (authorized_keys form)")
-	c.Flags().StringVar(&f.allowed, "allowed-signers", "", "trust the keys of this OpenSSH allowed_signers `FILE`")
+	f.trust.add(c, "the signer")
 	if withLedger {
 		c.Flags().StringVar(&f.ledger, "ledger", "", "add the bundle's custody trail from this ledger `FILE`")
 	}
@@ -39,9 +38,9 @@ func (f *readFlags) add(c *cobra.Command, withLedger bool) {
 // buildReport verifies the bundle at path while reading what the views
 // need, and adds the custody trail when a ledger is named.
 func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*report.Report, error) {
-	trust, err := loadTrust(f.pubkey, f.allowed)
+	trust, err := f.trust.load(a, "report")
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, err
 	}
 	bf, err := openBundle(a, path, f.ids)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 type verifyOptions struct {
-	pubkey, allowed string
+	trust           trustFlags
 	ledger, actor   string
 	jsonOut         bool
 	ids             identityFlags
@@ -46,8 +46,7 @@ file as stored, the one the ledger records.`,
 			return runVerify(c.Context(), a, o, args)
 		},
 	}
-	c.Flags().StringVar(&o.pubkey, "pubkey", "", "trust the signer key(s) in this public key `FILE` (authorized_keys form)")
-	c.Flags().StringVar(&o.allowed, "allowed-signers", "", "trust the keys of this OpenSSH allowed_signers `FILE`")
+	o.trust.add(c, "the signer")
 	c.Flags().BoolVar(&o.jsonOut, "json", false, "print one JSON object per bundle")
 	c.Flags().StringVar(&o.ledger, "ledger", "", "check that this custody ledger `FILE` knows each bundle, show its trail, and record the verification")
 	o.ids.add(c)
@@ -84,9 +83,9 @@ type verifyReport struct {
 }
 
 func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) error {
-	trust, err := loadTrust(o.pubkey, o.allowed)
+	trust, err := o.trust.load(a, "verify")
 	if err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	var led *custody.Ledger
 	if o.ledger != "" {
