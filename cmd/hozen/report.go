@@ -22,9 +22,9 @@ import (
 // readFlags are the flags of the commands that read a bundle for people:
 // report, timeline and show.
 type readFlags struct {
-	trust           trustFlags
-	ledger          string
-	ids             identityFlags
+	trust  trustFlags
+	ledger string
+	ids    identityFlags
 }
 
 func (f *readFlags) add(c *cobra.Command, withLedger bool) {

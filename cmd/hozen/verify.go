@@ -15,10 +15,10 @@ import (
 )
 
 type verifyOptions struct {
-	trust           trustFlags
-	ledger, actor   string
-	jsonOut         bool
-	ids             identityFlags
+	trust         trustFlags
+	ledger, actor string
+	jsonOut       bool
+	ids           identityFlags
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
