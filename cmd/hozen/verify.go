@@ -34,6 +34,12 @@ Without --pubkey or --allowed-signers it can only show that a bundle is
 consistent with itself: anyone could build a consistent bundle. With a
 trusted key, an unsigned bundle or another signer fails.
 
+An allowed_signers file is judged as 'ssh-keygen -Y verify -n hozen-bundle'
+judges it: the line must list the key, allow the namespace (namespaces=) and
+the time (valid-after=, valid-before=; now, or --verify-time), and with
+--principal NAME (ssh-keygen's -I) list NAME; without --principal any such
+line will do. A line that cannot be read is skipped with a warning.
+
 Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error,
 3 incomplete (not sealed, cut short, or interrupted). With several bundles
 the worst wins: 1 over 2 over 3 over 0.
