@@ -566,7 +566,7 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 	}
 	rec, err := manifest.ParseRecord(raw)
 	if err != nil {
-		v.fault(Fault{Kind: FaultRecord, Seq: seq, Path: dataPath, Err: &manifest.RecordError{Seq: seq, Path: dataPath, Reason: clip(err.Error())}})
+		v.fault(Fault{Kind: FaultRecord, Seq: seq, Path: dataPath, Err: &manifest.RecordError{Seq: seq, Reason: clip(err.Error())}})
 		v.breakChain(seq, raw)
 		return nil
 	}
@@ -804,8 +804,6 @@ func (v *verifier) seal(h *tar.Header) error {
 	ownFrame := nframes > 0 && lastStart == manifestStart
 	if ownFrame {
 		v.d.startSeal()
-	} else {
-		sealFault(&manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was re-packed"})
 	}
 	digest := sha256.New()
 	keep := io.Writer(digest)
@@ -886,7 +884,9 @@ func (v *verifier) seal(h *tar.Header) error {
 	if err := v.checkSignatureFault(raw, sig); err != nil {
 		return err
 	}
-	if ownFrame && m != nil && mis.Frames != nil {
+	if !ownFrame {
+		v.fault(Fault{Kind: FaultSeal, Path: manifest.ManifestPath, Err: &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was re-packed"}})
+	} else if m != nil && mis.Frames != nil {
 		sealFault(mis.Frames)
 	}
 	if h.Name != manifest.SumsPath {
