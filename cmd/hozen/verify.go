@@ -29,13 +29,17 @@ func newVerifyCmd(a *app) *cobra.Command {
 		Short: "check that bundles are intact: every hash, link, the seal and the signature",
 		Long: `verify reads each bundle to its end and checks every frame, tar header,
 artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
-the signature. It names the first artifact that fails and why.
+the signature. It goes on past a fault wherever the stream still parses
+and lists every faulty artifact (up to 100) with the kind of fault, and
+says whether the signature holds, or why it was not checked.
+A file that is not a hozen bundle at all is an error (exit 2).
 
 Without --pubkey or --allowed-signers it can only show that a bundle is
 consistent with itself: anyone could build a consistent bundle. With a
 trusted key, an unsigned bundle or another signer fails.
 
-Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error,
+Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error or
+not a bundle,
 3 incomplete (not sealed, cut short, or interrupted). With several bundles
 the worst wins: 1 over 2 over 3 over 0.
 
