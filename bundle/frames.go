@@ -270,7 +270,15 @@ func (f *framer) fill(n int) error {
 // boundary is called between tar entries; next is the size of the entry to
 // come (-1 if unknown). It cuts a frame when the buffer is full enough, or
 // when the next entry would not fit in what is left of it.
+//
+// The seal's frames (store) are cut only when full (maxFrame bytes) and
+// at its end, whatever the time or the entries: the verifier demands
+// exactly this framing of the seal, so its bytes leave a forger no
+// freedom (see checkSealFrame).
 func (f *framer) boundary(next int64) error {
+	if f.store {
+		return nil
+	}
 	if len(f.buf) >= minFrame || (len(f.buf) > 0 && next >= 0 && int64(len(f.buf))+next > maxFrame) ||
 		len(f.buf) > 0 && time.Since(f.lastCut) > maxFrameAge {
 		return f.cut()
@@ -375,6 +383,9 @@ func (s *frameSplitter) next(buf []byte) ([]byte, int64, error) {
 		return nil, start, err
 	}
 	if magic := binary.LittleEndian.Uint32(b); magic != zstdMagic {
+		if s.index == 0 && !nearMagic(b) {
+			return nil, start, &NotBundleError{fmt.Sprintf("it does not start with a zstd frame (its first bytes are %#08x)", magic)}
+		}
 		return nil, start, &FrameError{s.index, start, fmt.Sprintf("magic %#08x is not a zstd frame", magic)}
 	}
 	b, err = read(1)
@@ -433,4 +444,45 @@ func (s *frameSplitter) next(buf []byte) ([]byte, int64, error) {
 	}
 	s.index++
 	return fr, start, nil
+}
+
+// nearMagic reports whether b, the first 4 bytes of a file, are zstd's
+// magic with at most one byte changed: a bundle whose first bytes were
+// damaged, not some other file (3 bytes of 4 match by chance once in
+// about 4 million files). Such a file is tampered, anything else not a
+// bundle.
+func nearMagic(b []byte) bool {
+	var want [4]byte
+	binary.LittleEndian.PutUint32(want[:], zstdMagic)
+	diff := 0
+	for i := range want {
+		if b[i] != want[i] {
+			diff++
+		}
+	}
+	return diff <= 1
+}
+
+// isStoredFrame reports whether fr is exactly storedFrame(out): the
+// header, the 8-byte content size, raw blocks of 128 KiB but the last, no
+// checksum. It compares in place, without building the frame.
+func isStoredFrame(fr, out []byte) bool {
+	if len(fr) < 13 || binary.LittleEndian.Uint32(fr) != zstdMagic || fr[4] != 0xE0 ||
+		binary.LittleEndian.Uint64(fr[5:]) != uint64(len(out)) {
+		return false
+	}
+	fr = fr[13:]
+	for first := true; first || len(out) > 0; first = false {
+		n := min(len(out), 128<<10)
+		bh := uint32(n) << 3
+		if n == len(out) {
+			bh |= 1
+		}
+		if len(fr) < 3+n || fr[0] != byte(bh) || fr[1] != byte(bh>>8) || fr[2] != byte(bh>>16) {
+			return false
+		}
+		// The raw block's bytes are what decoded: DecodeAll gave out from them.
+		fr, out = fr[3+n:], out[n:]
+	}
+	return len(fr) == 0
 }

@@ -32,6 +32,37 @@ type decoded struct {
 	// capture, when set, receives a copy of every byte read: the verifier
 	// keeps the exact bytes of tar headers and padding this way.
 	capture *[]byte
+
+	// lastStored: the last frame read is exactly what storedFrame makes
+	// of its content; lastUSize is its decoded size, lastOffset where it
+	// starts in the file.
+	lastStored bool
+	lastUSize  int64
+	lastOffset int64
+	// sealing: the seal has begun (startSeal); every frame from there on
+	// must be a stored one, cut only where the writer cuts it. sealErr is
+	// the first frame that is not.
+	sealing bool
+	sealErr error
+}
+
+// startSeal is called once the manifest's header was read at the start
+// of the last frame read: from that frame on the seal's frames must be
+// exactly those the writer makes (storedFrame of every maxFrame bytes of
+// the seal, the last one shorter). The frames before the seal are pinned
+// by the signed frame index; these pin the rest, so that no byte of the
+// file can change and the bundle still verify intact.
+func (d *decoded) startSeal() {
+	d.sealing = true
+	if !d.lastStored {
+		d.sealFault(int(d.frames())-1, d.lastOffset, "its first frame is not stored as hozen stores it (raw blocks of 128 KiB, content size, no checksum)")
+	}
+}
+
+func (d *decoded) sealFault(index int, off int64, reason string) {
+	if d.sealErr == nil {
+		d.sealErr = &FrameError{Index: index, Offset: off, Reason: "the seal is not framed as hozen writes it: " + reason}
+	}
 }
 
 func newDecoded(r io.Reader) (*decoded, error) {
@@ -93,6 +124,17 @@ func (d *decoded) nextFrame() error {
 	if _, err := d.index.Write(d.entry); err != nil {
 		return err
 	}
+	stored := len(fr) > 4 && fr[4] == 0xE0 && isStoredFrame(fr, out)
+	if d.sealing {
+		i := int(d.frames()) - 1
+		switch {
+		case d.lastUSize != maxFrame:
+			d.sealFault(i, off, fmt.Sprintf("a frame follows one of %d bytes; hozen cuts the seal only every %d bytes", d.lastUSize, maxFrame))
+		case !stored:
+			d.sealFault(i, off, "a frame is not stored as hozen stores it (raw blocks of 128 KiB, content size, no checksum)")
+		}
+	}
+	d.lastStored, d.lastUSize, d.lastOffset = stored, int64(len(out)), off
 	d.lastUOffset = d.upos
 	d.buf, d.pos = out, 0
 	return nil
@@ -100,16 +142,21 @@ func (d *decoded) nextFrame() error {
 
 // drainEnd reads what is left of the file after the tar stream ended and
 // reports anything that is there.
+//
+// Nothing may follow: not tar data, not a frame, not a byte. Anything there
+// is tampering with the seal (never a cut: the seal was read whole).
 func (d *decoded) drainEnd() error {
 	var b [512]byte
 	n, err := d.Read(b[:])
-	if n > 0 {
-		return &StreamError{Offset: d.upos - int64(n), Reason: "data after the end of the tar archive"}
-	}
-	if err == io.EOF {
+	switch {
+	case n > 0:
+		return &StreamError{Offset: d.upos - int64(n), Reason: "the seal: data after the end of the tar archive"}
+	case err == io.EOF:
 		return nil
+	case machineError(err):
+		return err
 	}
-	return err // Read gives data or an error, never neither
+	return &FrameError{Index: int(d.frames()), Offset: d.split.off, Reason: "the seal: bytes after the end of the bundle: " + err.Error()}
 }
 
 // StreamError is a malformed tar stream inside a bundle.

@@ -123,15 +123,28 @@ type Result struct {
 	FileSHA256 string
 	FileSize   int64
 	Frames     int
+	// Faults lists what was found wrong, in the order found: the walk goes
+	// on past a fault wherever the stream still parses. At most MaxFaults;
+	// MoreFaults counts the rest. A re-packed bundle's header faults are
+	// one fault (a *RepackedError), not one per entry.
+	Faults     []Fault
+	MoreFaults int64
+	Repacked   bool
+	// SignatureChecked: the walk reached the signature (or found the
+	// header names no signer) and Signed says what it found. Otherwise
+	// SignatureNote says why it was not checked.
+	SignatureChecked bool
+	SignatureNote    string
 }
 
 // Verify reads a bundle from r to its end and checks everything: every
 // frame, every tar header byte and padding byte, every artifact's digest,
 // every record's link, the manifest, the frame index, the signature and
-// SHA256SUMS. The error is non-nil only when reading r fails; what is
-// wrong with the content is in the Result: Outcome, and Err holding a
-// *manifest.RecordError, *manifest.ManifestError, *FrameError,
-// *StreamError or *IncompleteError.
+// SHA256SUMS. The error is non-nil when reading r fails, and when r is not
+// a hozen bundle at all (a *NotBundleError); what is wrong with a bundle's
+// content is in the Result: Outcome, Faults, and Err holding the first
+// fault (a *manifest.RecordError, *manifest.ManifestError, *FrameError,
+// *StreamError), a *RepackedError, or an *IncompleteError.
 func Verify(r io.Reader, opts VerifyOptions) (*Result, error) {
 	return verify(r, opts, maxRecords)
 }
@@ -160,8 +173,11 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 		res.Counts = v.chain.Counts()
 		res.Head = v.chain.Head()
 	}
+	var nb *NotBundleError
 	switch {
-	case err == nil:
+	case errors.As(err, &nb):
+		return res, nb
+	case err == nil && !v.faults.any():
 		res.Outcome = Intact
 		res.FileSHA256 = hex.EncodeToString(d.fileSum.Sum(nil))
 		res.FileSize = d.split.off
@@ -170,27 +186,51 @@ func verify(r io.Reader, opts VerifyOptions, limit int64) (*Result, error) {
 			res.Err = &IncompleteError{Records: res.Records, Offset: d.split.off,
 				Reason: fmt.Sprintf("sealed early, status %q (%s)", res.Manifest.Status, res.Manifest.Reason)}
 		}
+		return res, nil
 	case machineError(err):
 		return res, err
 	case errors.As(err, new(*handlerError)):
 		return res, errors.Unwrap(err)
+	case err == nil:
+		res.FileSHA256 = hex.EncodeToString(d.fileSum.Sum(nil))
+		res.FileSize = d.split.off
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		res.Outcome = Incomplete
 		reason := "no seal: the file ends after a complete frame"
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			reason = "no seal: the file ends inside a frame or an entry"
 		}
-		res.Err = &IncompleteError{Records: res.Records, Offset: d.split.off, Reason: reason}
+		ie := &IncompleteError{Records: res.Records, Offset: d.split.off, Reason: reason}
+		if !v.faults.any() {
+			res.Outcome, res.Err = Incomplete, ie
+			v.noSignature("the file ends before the seal")
+			return res, nil
+		}
+		// Faults before a cut: tampered, and the cut is one more fact.
+		v.faults.add(Fault{Kind: FaultStream, Seq: v.expectSeq(), Path: v.cur, Err: ie})
 	default:
-		res.Outcome = Tampered
-		res.Err = err
 		var fe *FrameError
 		var se *StreamError
 		if (errors.As(err, &fe) || errors.As(err, &se)) && v.cur != "" {
-			res.Err = &WhereError{Entry: v.cur, Seq: res.Records + 1, Err: err}
+			err = &WhereError{Entry: v.cur, Seq: v.expectSeq(), Err: err, Between: v.between}
 		}
+		v.faults.add(Fault{Kind: FaultStream, Seq: v.expectSeq(), Path: v.cur, Err: err,
+			Reason: "the walk stopped here: " + clip(err.Error())})
+		v.noSignature("verification stopped before the signature: " + clip(err.Error()))
+	}
+	res.Outcome = Tampered
+	res.Faults, res.MoreFaults, res.Err = v.faults.result()
+	res.Repacked = v.faults.repacked()
+	if res.Err == nil { // a fault without an error cannot be; be safe
+		res.Err = manifest.ErrTampered
 	}
 	return res, nil
+}
+
+// noSignature says why the signature was not checked, if it was not.
+func (v *verifier) noSignature(why string) {
+	if !v.res.SignatureChecked && v.res.SignatureNote == "" {
+		v.res.SignatureNote = why
+	}
 }
 
 // handlerError carries an error of the Handler or Meta callback, which is
@@ -212,9 +252,15 @@ type WhereError struct {
 	Entry string // the last entry whose header was read
 	Seq   int64  // the record that entry belongs to
 	Err   error
+	// Between: the error came after Entry ended, where the next entry
+	// (or the seal) begins.
+	Between bool
 }
 
 func (e *WhereError) Error() string {
+	if e.Between {
+		return fmt.Sprintf("after %s, where the next entry or the seal begins: %v", e.Entry, e.Err)
+	}
 	return fmt.Sprintf("at record %d (%s): %v", e.Seq, e.Entry, e.Err)
 }
 
@@ -236,9 +282,38 @@ type verifier struct {
 	hashes *spool
 
 	cur        string // name of the last entry whose header was read
+	between    bool   // reading a header: cur has ended
 	pendingPad int64  // padding bytes after the last entry's data
 	rawHdr     []byte // exact bytes of the last tar header read
 	hdrStart   int64  // its position in the tar stream
+
+	faults faultList
+	// broken: the chain broke (a record missing, out of order, edited);
+	// the records after it are checked against their own data and the
+	// record before them (lastSeq, lastHash), and the chain's totals are
+	// not compared with the manifest's.
+	broken   bool
+	lastSeq  int64
+	lastHash string
+}
+
+// ok: nothing was found wrong so far. The Handler and Meta see content
+// only while ok: what follows a fault is checked and listed, not shown.
+func (v *verifier) ok() bool { return !v.faults.any() }
+
+// fault notes f and goes on.
+func (v *verifier) fault(f Fault) { v.faults.add(f) }
+
+// expectSeq is the seq the next record must carry.
+func (v *verifier) expectSeq() int64 {
+	switch {
+	case v.broken:
+		return v.lastSeq + 1
+	case v.chain != nil:
+		seq, _ := v.chain.Next()
+		return seq
+	}
+	return 1
 }
 
 // next reads the next tar header. It keeps the header's exact bytes, so
@@ -249,21 +324,26 @@ func (v *verifier) next() (*tar.Header, error) {
 	var raw []byte
 	start := v.d.upos
 	v.d.capture = &raw
+	v.between = true
 	h, err := v.tr.Next()
+	v.between = err != nil && len(raw) <= int(v.pendingPad)
 	v.d.capture = nil
 	pad := min(v.pendingPad, int64(len(raw)))
 	v.pendingPad = 0
 	for i, b := range raw[:pad] {
 		if b != 0 {
-			return nil, &StreamError{Offset: start + int64(i), Reason: "non-zero byte in tar padding"}
+			v.fault(Fault{Kind: FaultStream, Seq: v.expectSeq(), Path: v.cur,
+				Err: &StreamError{Offset: start + int64(i), Reason: fmt.Sprintf("non-zero byte in tar padding after %s", v.cur)}})
+			break
 		}
 	}
 	v.rawHdr, v.hdrStart = raw[pad:], start+pad
 	if err != nil {
 		var fe *FrameError
 		var se *StreamError
+		var nb *NotBundleError
 		switch {
-		case err == io.EOF, err == io.ErrUnexpectedEOF, errors.As(err, &fe), errors.As(err, &se), machineError(err):
+		case err == io.EOF, err == io.ErrUnexpectedEOF, errors.As(err, &fe), errors.As(err, &se), errors.As(err, &nb), machineError(err):
 			return nil, err
 		default:
 			return nil, &StreamError{Offset: v.hdrStart, Reason: err.Error()}
@@ -275,17 +355,22 @@ func (v *verifier) next() (*tar.Header, error) {
 }
 
 // checkHeader demands that the last header's bytes are exactly those the
-// writer makes for want.
+// writer makes for want. It counts the headers checked and differing: a
+// bundle whose every header differs was re-packed.
 func (v *verifier) checkHeader(want *tar.Header, what string) error {
+	v.faults.hdrChecked++
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
-	if err := tw.WriteHeader(want); err != nil {
-		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s: %v", what, err)}
+	err := tw.WriteHeader(want)
+	if err != nil {
+		err = &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s: %v", what, err)}
+	} else if !bytes.Equal(b.Bytes(), v.rawHdr) {
+		err = &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s: tar header differs from the one its record implies", what)}
 	}
-	if !bytes.Equal(b.Bytes(), v.rawHdr) {
-		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("%s: tar header differs from the one its record implies", what)}
+	if err != nil {
+		v.faults.hdrDiffer++
 	}
-	return nil
+	return err
 }
 
 // tooLarge says when one of hozen's own entries is larger than any bundle
@@ -309,14 +394,34 @@ func (v *verifier) readAll(h *tar.Header, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func (v *verifier) walk() error {
-	// 1. bundle.json
+// first reads the first entry's header; what stops it there decides
+// whether the file is a damaged bundle or no bundle at all. A file that
+// starts with zstd's magic and whose first frame does not decode, or is
+// cut, is a damaged (or cut) bundle; a first frame that decodes to no tar
+// header, or to another first entry than bundle.json, is not a bundle:
+// hozen's first frame holds bundle.json whole, under its checksum.
+func (v *verifier) first() (*tar.Header, error) {
 	h, err := v.next()
 	if err != nil {
-		return err
+		if v.d.frames() == 0 || machineError(err) {
+			return nil, err
+		}
+		if err == io.EOF {
+			return nil, &NotBundleError{"a zstd stream of an empty tar archive"}
+		}
+		return nil, &NotBundleError{"a zstd stream, but not of a tar archive (" + clip(err.Error()) + ")"}
 	}
 	if h.Name != manifest.HeaderPath || h.Typeflag != tar.TypeReg {
-		return &StreamError{Offset: 0, Reason: fmt.Sprintf("first entry is %q, not %s: not a hozen bundle", h.Name, manifest.HeaderPath)}
+		return nil, &NotBundleError{fmt.Sprintf("a tar.zst whose first entry is %q, not %s", h.Name, manifest.HeaderPath)}
+	}
+	return h, nil
+}
+
+func (v *verifier) walk() error {
+	// 1. bundle.json
+	h, err := v.first()
+	if err != nil {
+		return err
 	}
 	raw, err := v.readAll(h, manifest.MaxHeaderSize)
 	if err != nil {
@@ -326,24 +431,26 @@ func (v *verifier) walk() error {
 	if err != nil {
 		return &manifest.ManifestError{Field: "bundle.json", Reason: clip(err.Error())}
 	}
-	if err := v.checkHeader(fixedHeader(manifest.HeaderPath, h.Size, hdr.StartedAt), manifest.HeaderPath); err != nil {
-		return err
-	}
 	v.hdr, v.res.Header = hdr, hdr
 	if hdr.Signer != nil {
 		v.res.Signer = hdr.Signer.Fingerprint
+	}
+	if err := v.checkHeader(fixedHeader(manifest.HeaderPath, h.Size, hdr.StartedAt), manifest.HeaderPath); err != nil {
+		v.faults.firstHdrDiffers = true
+		v.fault(Fault{Kind: FaultHeader, Path: manifest.HeaderPath, Err: err})
 	}
 	v.hashes = newVerifySpool("record hashes")
 	v.chain = manifest.NewChainOn(raw, v.hashes)
 	if err := v.addSumOf(manifest.HeaderPath, raw, v.chain.HeaderSHA256()); err != nil {
 		return err
 	}
-	if v.opts.Handler != nil {
+	if v.opts.Handler != nil && v.ok() {
 		if err := v.opts.Handler.Header(hdr); err != nil {
 			return wrapHandler(err)
 		}
 	}
 	// 2. artifacts and records
+	var pending *dataEntry // a data entry waiting for its record
 	for {
 		h, err := v.next()
 		if err != nil {
@@ -351,17 +458,29 @@ func (v *verifier) walk() error {
 		}
 		switch {
 		case h.Name == manifest.ManifestPath:
+			v.unclaimed(pending, h.Name)
 			return v.seal(h)
 		case strings.HasPrefix(h.Name, manifest.RecordsDir):
-			if err := v.record(h, nil); err != nil {
+			if err := v.record(h, pending); err != nil {
 				return err
 			}
+			pending = nil
 		default:
-			if err := v.artifact(h); err != nil {
+			v.unclaimed(pending, h.Name)
+			if pending, err = v.artifact(h); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// unclaimed notes a data entry that no record followed.
+func (v *verifier) unclaimed(de *dataEntry, next string) {
+	if de == nil {
+		return
+	}
+	v.fault(Fault{Kind: FaultExtra, Seq: de.seq, Path: de.hdr.Name,
+		Err: &manifest.RecordError{Seq: de.seq, Path: de.hdr.Name, Reason: fmt.Sprintf("no record follows the data; next entry is %q", next)}})
 }
 
 // dataEntry is a data entry read but not yet vouched for.
@@ -369,20 +488,26 @@ type dataEntry struct {
 	hdr    *tar.Header
 	rawHdr []byte
 	start  int64
+	seq    int64 // the record it should belong to
 	sha256 string
 	md5    string
 	sha1   string
 }
 
-func (v *verifier) artifact(h *tar.Header) error {
-	seq, _ := v.chain.Next()
-	if err := checkArtifactPath(h.Name); err != nil {
-		return &manifest.RecordError{Seq: seq, Path: h.Name, Reason: err.Error()}
+// artifact reads a data entry. It returns nil (and notes the fault) for an
+// entry no hozen bundle holds.
+func (v *verifier) artifact(h *tar.Header) (*dataEntry, error) {
+	seq := v.expectSeq()
+	bad := checkArtifactPath(h.Name)
+	if bad == nil && h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeSymlink {
+		bad = fmt.Errorf("tar entry type %q is not one hozen writes", h.Typeflag)
 	}
-	if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeSymlink {
-		return &manifest.RecordError{Seq: seq, Path: h.Name, Reason: fmt.Sprintf("tar entry type %q is not one hozen writes", h.Typeflag)}
+	if bad != nil {
+		v.fault(Fault{Kind: FaultExtra, Seq: seq, Path: h.Name, Err: &manifest.RecordError{Seq: seq, Path: h.Name, Reason: bad.Error()}})
+		_, err := io.Copy(io.Discard, v.tr)
+		return nil, err
 	}
-	de := &dataEntry{hdr: h, rawHdr: v.rawHdr, start: v.hdrStart}
+	de := &dataEntry{hdr: h, rawHdr: v.rawHdr, start: v.hdrStart, seq: seq}
 	sha := sha256.New()
 	hs := []io.Writer{sha}
 	var md, s1 hash.Hash
@@ -397,20 +522,20 @@ func (v *verifier) artifact(h *tar.Header) error {
 		}
 	}
 	body := io.TeeReader(v.tr, io.MultiWriter(hs...))
-	if v.opts.Handler != nil {
+	if v.opts.Handler != nil && v.ok() {
 		if err := v.opts.Handler.Data(h, body); err != nil {
 			if machineError(err) {
-				return err
+				return nil, err
 			}
 			// A read of body that failed is the bundle's fault: the
 			// drain below meets the same error again.
 			if !isContentError(err) {
-				return wrapHandler(err)
+				return nil, wrapHandler(err)
 			}
 		}
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
-		return err
+		return nil, err
 	}
 	de.sha256 = hex.EncodeToString(sha.Sum(nil))
 	if md != nil {
@@ -419,90 +544,132 @@ func (v *verifier) artifact(h *tar.Header) error {
 	if s1 != nil {
 		de.sha1 = hex.EncodeToString(s1.Sum(nil))
 	}
-	rh, err := v.next()
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(rh.Name, manifest.RecordsDir) {
-		return &manifest.RecordError{Seq: seq, Path: h.Name, Reason: fmt.Sprintf("no record follows the data; next entry is %q", rh.Name)}
-	}
-	return v.record(rh, de)
+	return de, nil
 }
 
 // record reads and checks the record entry h; de is the data entry it
-// must vouch for (nil for a metadata-only record).
+// must vouch for (nil for a metadata-only record). What is wrong is noted
+// as faults; only an error that ends the walk is returned.
 func (v *verifier) record(h *tar.Header, de *dataEntry) error {
-	seq, _ := v.chain.Next()
+	seq := v.expectSeq()
 	if seq > v.maxRecords {
 		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("record %d: more records than a manifest of at most %d bytes can list (%d): not a hozen bundle", seq, manifest.MaxManifestSize, v.maxRecords)}
-	}
-	if h.Name != manifest.RecordPath(seq) {
-		e := &manifest.RecordError{Seq: seq, Reason: fmt.Sprintf("entry %q found where %s belongs: records are missing or out of order", h.Name, manifest.RecordPath(seq))}
-		if de != nil {
-			e.Path = de.hdr.Name
-		}
-		return e
 	}
 	raw, err := v.readAll(h, manifest.MaxRecordSize)
 	if err != nil {
 		return err
 	}
-	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
-		return err
+	hdrErr := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name)
+	dataPath := ""
+	if de != nil {
+		dataPath = de.hdr.Name
 	}
 	rec, err := manifest.ParseRecord(raw)
 	if err != nil {
-		return &manifest.RecordError{Seq: seq, Reason: clip(err.Error())}
+		v.fault(Fault{Kind: FaultRecord, Seq: seq, Path: dataPath, Err: &manifest.RecordError{Seq: seq, Reason: clip(err.Error())}})
+		v.breakChain(seq, raw)
+		return nil
 	}
 	path := string(rec.Path)
-	fail := func(format string, args ...any) error {
-		return &manifest.RecordError{Seq: seq, Path: path, Reason: fmt.Sprintf(format, args...)}
+	inOrder := h.Name == manifest.RecordPath(seq)
+	if !inOrder {
+		e := &manifest.RecordError{Seq: seq, Path: dataPath, Reason: fmt.Sprintf("entry %q found where %s belongs: records are missing or out of order", h.Name, manifest.RecordPath(seq))}
+		f := Fault{Kind: FaultOrder, Seq: seq, Path: path, Err: e}
+		if rec.Seq > seq && h.Name == manifest.RecordPath(rec.Seq) {
+			f.Kind, f.Path = FaultMissing, ""
+			f.Reason = fmt.Sprintf("records %d to %d are missing (the next one found is %s, %s)", seq, rec.Seq-1, manifest.RecordPath(rec.Seq), path)
+			if rec.Seq == seq+1 {
+				f.Reason = fmt.Sprintf("record %d is missing (the next one found is %s, %s)", seq, manifest.RecordPath(rec.Seq), path)
+			}
+		}
+		v.fault(f)
+		seq = rec.Seq
+	}
+	fail := func(kind FaultKind, p string, format string, args ...any) {
+		v.fault(Fault{Kind: kind, Seq: seq, Path: p, Err: &manifest.RecordError{Seq: seq, Path: path, Reason: fmt.Sprintf(format, args...)}})
 	}
 	if err := checkArtifactPath(path); err != nil {
-		return fail("%v", err)
+		fail(FaultRecord, path, "%v", err)
 	}
+	dataDiffers := false
 	switch {
 	case de == nil && rec.Entry != manifest.EntryNone:
-		return fail("its %s entry is missing", rec.Entry)
+		fail(FaultMissing, path, "its %s entry is missing", rec.Entry)
 	case de != nil && rec.Entry == manifest.EntryNone:
-		return fail("a data entry %q precedes a metadata-only record", de.hdr.Name)
+		fail(FaultExtra, de.hdr.Name, "a data entry %q precedes a metadata-only record", de.hdr.Name)
 	case de != nil && de.hdr.Name != path:
-		return fail("the data entry before it is %q", de.hdr.Name)
-	}
-	if de != nil {
-		if rec.Entry == manifest.EntryFile && de.hdr.Typeflag != tar.TypeReg ||
-			rec.Entry == manifest.EntrySymlink && de.hdr.Typeflag != tar.TypeSymlink {
-			return fail("entry type differs from the record's %q", rec.Entry)
-		}
-		if rec.Entry == manifest.EntryFile {
-			if de.sha256 != rec.SHA256 {
-				return fail("data hashes to sha256 %s, the record says %s", de.sha256, rec.SHA256)
-			}
-			if de.md5 != rec.MD5 || de.sha1 != rec.SHA1 {
-				return fail("data's md5/sha1 differ from the record's")
-			}
+		fail(FaultMissing, path, "the data entry before it is %q", de.hdr.Name)
+	case de != nil:
+		switch {
+		case rec.Entry == manifest.EntryFile && de.hdr.Typeflag != tar.TypeReg ||
+			rec.Entry == manifest.EntrySymlink && de.hdr.Typeflag != tar.TypeSymlink:
+			fail(FaultData, path, "entry type differs from the record's %q", rec.Entry)
+			dataDiffers = true
+		case rec.Entry == manifest.EntryFile && de.sha256 != rec.SHA256:
+			fail(FaultData, path, "data hashes to sha256 %s, the record says %s", de.sha256, rec.SHA256)
+			dataDiffers = true
+		case rec.Entry == manifest.EntryFile && (de.md5 != rec.MD5 || de.sha1 != rec.SHA1):
+			fail(FaultData, path, "data's md5/sha1 differ from the record's")
+			dataDiffers = true
 		}
 		saved, savedStart := v.rawHdr, v.hdrStart
 		v.rawHdr, v.hdrStart = de.rawHdr, de.start
 		err := v.checkHeader(dataHeader(rec), path)
 		v.rawHdr, v.hdrStart = saved, savedStart
-		if err != nil {
-			return fail("%v", err)
+		// Data that differs is the fault to name; its header (the size,
+		// say) differing with it is no news.
+		if err != nil && !dataDiffers {
+			fail(FaultHeader, path, "%v", err)
 		}
 	}
-	if err := v.chain.Add(raw, rec); err != nil {
-		return err
+	if hdrErr != nil {
+		v.fault(Fault{Kind: FaultHeader, Seq: seq, Path: h.Name, Err: &manifest.RecordError{Seq: seq, Path: path, Reason: hdrErr.Error()}})
+	}
+	sum := manifest.SHA256Hex(raw)
+	switch {
+	case !inOrder:
+		v.breakChain(seq, raw)
+	case v.broken:
+		if rec.Seq != seq {
+			fail(FaultOrder, path, "out of order: carries seq %d", rec.Seq)
+		} else if rec.Prev != v.lastHash {
+			fail(FaultRecord, path, "broken link: prev is %s, but the record before it hashes to %s", rec.Prev, v.lastHash)
+		}
+		v.breakChain(seq, raw)
+	default:
+		if err := v.chain.Add(raw, rec); err != nil {
+			if !isContentError(err) && !errors.Is(err, manifest.ErrTampered) {
+				return err // a spool that cannot be written
+			}
+			kind, p := FaultRecord, path
+			var re *manifest.RecordError
+			if errors.As(err, &re) {
+				p = re.Path
+				if strings.Contains(re.Reason, "out of order") {
+					kind = FaultOrder
+				}
+			}
+			v.fault(Fault{Kind: kind, Seq: seq, Path: p, Err: err})
+			v.breakChain(seq, raw)
+		}
 	}
 	if rec.Entry == manifest.EntryFile {
 		v.sums.add(rec.SHA256, path)
 	}
-	if err := v.addSumOf(h.Name, raw, v.chain.Head()); err != nil {
+	if err := v.addSumOf(h.Name, raw, sum); err != nil {
 		return err
 	}
-	if v.opts.Handler != nil {
+	if v.opts.Handler != nil && v.ok() {
 		return wrapHandler(v.opts.Handler.Record(rec))
 	}
 	return nil
+}
+
+// breakChain notes that the chain broke: from here on each record is
+// checked against the one before it only.
+func (v *verifier) breakChain(seq int64, raw []byte) {
+	v.broken = true
+	v.lastSeq, v.lastHash = seq, manifest.SHA256Hex(raw)
 }
 
 func (v *verifier) addSum(name string, b []byte) error {
@@ -518,7 +685,7 @@ func (v *verifier) addSumOf(name string, b []byte, sum string) error {
 
 // meta hands r to Meta, if set.
 func (v *verifier) meta(name string, r io.Reader) error {
-	if v.opts.Meta == nil {
+	if v.opts.Meta == nil || !v.ok() {
 		return nil
 	}
 	return wrapHandler(v.opts.Meta(name, r))
@@ -613,16 +780,19 @@ func checkArtifactPath(p string) error {
 	return nil
 }
 
-// seal checks the manifest, the signature, SHA256SUMS and the end.
+// seal checks the manifest, the signature, SHA256SUMS and the end. What
+// is wrong is noted as a fault and the walk goes on to the end, so that
+// the signature is checked whenever the manifest and it can be read.
 func (v *verifier) seal(h *tar.Header) error {
 	manifestStart := v.hdrStart
+	sealFault := func(err error) { v.fault(Fault{Kind: FaultSeal, Path: v.cur, Err: err}) }
 	// The frames read so far: the indexed ones and the manifest's first.
 	nframes, lastStart := v.d.frames(), v.d.lastUOffset
 	if err := v.tooLarge(h, manifest.MaxManifestSize); err != nil {
 		return err
 	}
 	if err := v.checkHeader(fixedHeader(manifest.ManifestPath, h.Size, v.hdr.StartedAt), manifest.ManifestPath); err != nil {
-		return err
+		v.fault(Fault{Kind: FaultHeader, Path: manifest.ManifestPath, Err: err})
 	}
 	// The manifest streams by once: hashed for SHA256SUMS, and parsed with
 	// its lists compared to the records' hashes and the frames read, entry
@@ -632,6 +802,9 @@ func (v *verifier) seal(h *tar.Header) error {
 	// $TMPDIR. The frames read so far are the indexed ones and the
 	// manifest's first, whose tar header must be the first thing in it.
 	ownFrame := nframes > 0 && lastStart == manifestStart
+	if ownFrame {
+		v.d.startSeal()
+	}
 	digest := sha256.New()
 	keep := io.Writer(digest)
 	var raw *spool // nil: not kept
@@ -644,8 +817,8 @@ func (v *verifier) seal(h *tar.Header) error {
 	body := io.TeeReader(src, keep)
 	want := manifest.Lists{Records: v.hashes, NRecords: v.chain.Len(), Frames: v.d.index, NFrames: max(nframes-1, 0)}
 	m, mis, err := manifest.ReadManifest(body, want)
-	if err == nil {
-		_, err = io.Copy(io.Discard, body)
+	if _, cerr := io.Copy(io.Discard, body); err == nil {
+		err = cerr
 	}
 	if src.err != nil {
 		return src.err
@@ -654,23 +827,29 @@ func (v *verifier) seal(h *tar.Header) error {
 		if machineError(err) {
 			return err
 		}
-		return &manifest.ManifestError{Field: "manifest.json", Reason: clip(err.Error())}
+		sealFault(&manifest.ManifestError{Field: "manifest.json", Reason: clip(err.Error())})
+		m = nil
 	}
-	if m.BundleID != v.hdr.BundleID {
-		return &manifest.ManifestError{Field: "bundle_id", Reason: fmt.Sprintf("%q, the header says %q", m.BundleID, v.hdr.BundleID)}
+	if m != nil {
+		if m.BundleID != v.hdr.BundleID {
+			sealFault(&manifest.ManifestError{Field: "bundle_id", Reason: fmt.Sprintf("%q, the header says %q", m.BundleID, v.hdr.BundleID)})
+		}
+		if !m.StartedAt.Equal(v.hdr.StartedAt) {
+			sealFault(&manifest.ManifestError{Field: "started_at", Reason: "differs from the header's"})
+		}
+		// With the chain broken, its totals cannot match: the faults
+		// before say why.
+		if !v.broken {
+			if mis.Records != nil {
+				sealFault(mis.Records)
+			} else if err := v.chain.CheckFields(m); err != nil {
+				sealFault(err)
+			}
+		}
+		v.res.Manifest = m
 	}
-	if !m.StartedAt.Equal(v.hdr.StartedAt) {
-		return &manifest.ManifestError{Field: "started_at", Reason: "differs from the header's"}
-	}
-	if mis.Records != nil {
-		return mis.Records
-	}
-	if err := v.chain.CheckFields(m); err != nil {
-		return err
-	}
-	v.res.Manifest = m
 	v.sums.add(hex.EncodeToString(digest.Sum(nil)), manifest.ManifestPath)
-	if v.opts.Meta != nil {
+	if v.opts.Meta != nil && v.ok() {
 		r, err := raw.Open(raw.Len())
 		if err != nil {
 			return err
@@ -682,37 +861,38 @@ func (v *verifier) seal(h *tar.Header) error {
 
 	h, err = v.next()
 	if err != nil {
+		v.noSignature("verification stopped before the signature: " + clip(err.Error()))
 		return err
 	}
 	var sig []byte
 	if h.Name == manifest.SignaturePath {
 		if sig, err = v.readAll(h, 64<<10); err != nil {
+			v.noSignature("its entry does not read: " + clip(err.Error()))
 			return err
 		}
 		if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
-			return err
+			v.fault(Fault{Kind: FaultHeader, Path: h.Name, Err: err})
 		}
 		if err := v.addSum(manifest.SignaturePath, sig); err != nil {
 			return err
 		}
 		if h, err = v.next(); err != nil {
+			v.checkSignatureFault(raw, sig)
 			return err
 		}
 	}
-	if err := v.checkSignature(raw, sig); err != nil {
+	if err := v.checkSignatureFault(raw, sig); err != nil {
 		return err
 	}
 	if !ownFrame {
-		return &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was repacked"}
-	}
-	if mis.Frames != nil {
-		return mis.Frames
+		v.fault(Fault{Kind: FaultSeal, Path: manifest.ManifestPath, Err: &manifest.ManifestError{Field: "frames", Reason: "the manifest does not start a frame of its own: the file was re-packed"}})
+	} else if m != nil && mis.Frames != nil {
+		sealFault(mis.Frames)
 	}
 	if h.Name != manifest.SumsPath {
-		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q where %s belongs", h.Name, manifest.SumsPath)}
-	}
-	if h.Size != v.sums.n {
-		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: fmt.Sprintf("is %d bytes; listing exactly the bundle's entries and digests takes %d", h.Size, v.sums.n)}
+		sealFault(&StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q where %s belongs", h.Name, manifest.SumsPath)})
+	} else if h.Size != v.sums.n && !v.broken {
+		sealFault(&manifest.ManifestError{Field: "SHA256SUMS", Reason: fmt.Sprintf("is %d bytes; listing exactly the bundle's entries and digests takes %d", h.Size, v.sums.n)})
 	}
 	// Read it streaming, and hand it to Meta as it is read.
 	got := sha256.New()
@@ -720,28 +900,53 @@ func (v *verifier) seal(h *tar.Header) error {
 	// io.ErrUnexpectedEOF where the stream ends before it.
 	src = &stickyReader{r: v.tr}
 	body = io.TeeReader(src, got)
-	if err := v.meta(manifest.SumsPath, body); err != nil && src.err == nil {
-		return err
+	if h.Name == manifest.SumsPath {
+		if err := v.meta(manifest.SumsPath, body); err != nil && src.err == nil {
+			return err
+		}
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		return err
 	}
-	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
-		return err
+	if h.Name == manifest.SumsPath {
+		if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
+			v.fault(Fault{Kind: FaultHeader, Path: h.Name, Err: err})
+		}
+		if !v.broken && h.Size == v.sums.n && !bytes.Equal(got.Sum(nil), v.sums.h.Sum(nil)) {
+			sealFault(&manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"})
+		}
 	}
-	if !bytes.Equal(got.Sum(nil), v.sums.h.Sum(nil)) {
-		return &manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"}
-	}
-	if _, err := v.next(); err != io.EOF {
+	if h, err := v.next(); err != io.EOF {
 		if err == nil {
-			return &StreamError{Offset: v.hdrStart, Reason: "entries after SHA256SUMS"}
+			v.fault(Fault{Kind: FaultExtra, Path: h.Name, Err: &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q after SHA256SUMS", h.Name)}})
+			return nil
 		}
 		return err
 	}
 	if !bytes.Equal(v.rawHdr, make([]byte, 1024)) {
-		return &StreamError{Offset: v.hdrStart, Reason: "malformed end of archive"}
+		sealFault(&StreamError{Offset: v.hdrStart, Reason: "malformed end of archive"})
 	}
-	return v.d.drainEnd()
+	if err := v.d.drainEnd(); err != nil {
+		if machineError(err) {
+			return err
+		}
+		sealFault(err)
+	}
+	if v.d.sealErr != nil {
+		sealFault(v.d.sealErr)
+	}
+	return nil
+}
+
+// checkSignatureFault checks the signature, notes what it found, and
+// returns only an error that ends the walk.
+func (v *verifier) checkSignatureFault(msg *spool, sig []byte) error {
+	err := v.checkSignature(msg, sig)
+	if err == nil || machineError(err) {
+		return err
+	}
+	v.fault(Fault{Kind: FaultSignature, Path: manifest.SignaturePath, Err: err})
+	return nil
 }
 
 // checkSignature checks the manifest's signature against the header's
@@ -749,6 +954,7 @@ func (v *verifier) seal(h *tar.Header) error {
 // msg is the manifest's spool, nil when the header names no signer.
 func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 	signer := v.hdr.Signer
+	v.res.SignatureChecked = true
 	switch {
 	case signer == nil && sig != nil:
 		return &manifest.ManifestError{Field: "signature", Reason: "present, but the header names no signer"}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,10 @@ func newVerifyCmd(a *app) *cobra.Command {
 		Short: "check that bundles are intact: every hash, link, the seal and the signature",
 		Long: `verify reads each bundle to its end and checks every frame, tar header,
 artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
-the signature. It names the first artifact that fails and why.
+the signature. It goes on past a fault wherever the stream still parses
+and lists every faulty artifact (up to 100) with the kind of fault, and
+says whether the signature holds, or why it was not checked.
+A file that is not a hozen bundle at all is an error (exit 2).
 
 Without --pubkey or --allowed-signers it can only show that a bundle is
 consistent with itself: anyone could build a consistent bundle. With a
@@ -40,8 +44,8 @@ the time (valid-after=, valid-before=; now, or --verify-time), and with
 --principal NAME (ssh-keygen's -I) list NAME; without --principal any such
 line will do. A line that cannot be read is skipped with a warning.
 
-Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error,
-3 incomplete (not sealed, cut short, or interrupted). With several bundles
+Exit codes: 0 intact, 1 tampered or untrusted, 2 usage or I/O error or
+not a bundle, 3 incomplete (not sealed, cut short, or interrupted). With several bundles
 the worst wins: 1 over 2 over 3 over 0.
 
 An encrypted bundle (.tar.zst.age) is read with --identity; without one,
@@ -86,6 +90,15 @@ type verifyReport struct {
 	StreamSHA256 string       `json:"decrypted_sha256,omitempty"`
 	Ledger       *ledgerCheck `json:"ledger,omitempty"`
 	Code         int          `json:"exit_code"`
+	// Signature is good, bad (a fault says why), none (unsigned) or
+	// "not checked" (SignatureNote says why).
+	Signature     string `json:"signature,omitempty"`
+	SignatureNote string `json:"signature_note,omitempty"`
+	// Faults lists what is wrong, in the order found (at most
+	// bundle.MaxFaults; MoreFaults counts the rest).
+	Faults     []bundle.Fault `json:"faults,omitempty"`
+	MoreFaults int64          `json:"more_faults,omitempty"`
+	Repacked   bool           `json:"repacked,omitempty"`
 }
 
 func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) error {
@@ -152,6 +165,10 @@ func verifyOne(a *app, path string, trust manifest.Trust, ids identityFlags) (*v
 	}
 	defer bf.Close()
 	res, err := bf.verify(bundle.VerifyOptions{Trust: trust})
+	if errors.Is(err, bundle.ErrNotBundle) {
+		rep.Outcome, rep.Reason, rep.Code = "not-a-bundle", err.Error(), exitUsage
+		return rep, nil
+	}
 	if err != nil {
 		rep.Outcome, rep.Reason, rep.Code = "error", err.Error(), exitUsage
 		return rep, nil
@@ -208,6 +225,17 @@ func fillReport(rep *verifyReport, res *bundle.Result) {
 	rep.Records, rep.Counts, rep.Head = res.Records, res.Counts, res.Head
 	rep.Signer, rep.Signed, rep.Trusted, rep.Principal = res.Signer, res.Signed, res.Trusted, res.Principal
 	rep.SHA256, rep.Size = res.FileSHA256, res.FileSize
+	rep.Faults, rep.MoreFaults, rep.Repacked = res.Faults, res.MoreFaults, res.Repacked
+	switch {
+	case !res.SignatureChecked:
+		rep.Signature, rep.SignatureNote = "not checked", res.SignatureNote
+	case res.Signed:
+		rep.Signature = "good"
+	case res.Signer == "":
+		rep.Signature = "none"
+	default:
+		rep.Signature = "bad"
+	}
 	switch res.Outcome {
 	case bundle.Intact:
 		rep.Code = exitOK
@@ -239,6 +267,10 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 			a.hintf("check the path; a bundle is a .tar.zst or .tar.zst.age (or .partial) file that 'hozen collect' wrote")
 		}
 		return
+	case "not-a-bundle":
+		a.errorf("%s: %s", r.Bundle, r.Reason)
+		a.hintf("a bundle is a .tar.zst or .tar.zst.age (or .partial) file that 'hozen collect' wrote; this file holds none")
+		return
 	case "intact":
 		fmt.Fprintf(w, "%s: intact\n", r.Bundle)
 	default:
@@ -267,16 +299,8 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 			fmt.Fprintf(w, "  decrypted .tar.zst sha256 %s\n", r.StreamSHA256)
 		}
 	}
-	switch {
-	case r.Signer == "":
-		fmt.Fprintf(w, "  signer: none (unsigned bundle)\n")
-	case r.Trusted:
-		fmt.Fprintf(w, "  signer: %s, trusted (principal %s)\n", r.Signer, r.Principal)
-	case r.Signed:
-		fmt.Fprintf(w, "  signer: %s, signature good, key not checked against a trusted one\n", r.Signer)
-	default:
-		fmt.Fprintf(w, "  signer: %s (signature not verified)\n", r.Signer)
-	}
+	printSigner(w, r, trusted)
+	printFaults(w, r)
 	if !trusted && r.Outcome == "intact" {
 		who := "no signer"
 		if r.Signer != "" {
@@ -294,5 +318,50 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 	}
 	if r.Outcome == "incomplete" && strings.HasPrefix(r.Reason, "no seal") {
 		a.hintf("every record before the cut verified; 'hozen extract' recovers them")
+	}
+}
+
+// printSigner prints the signature line: what was checked and found, or
+// why it was not checked.
+func printSigner(w io.Writer, r *verifyReport, trusted bool) {
+	switch {
+	case r.Signature == "not checked" && r.Signer == "" && r.BundleID == "":
+		fmt.Fprintf(w, "  signer: not checked: %s\n", r.SignatureNote)
+	case r.Signature == "not checked" && r.Signer == "":
+		fmt.Fprintf(w, "  signer: none named in bundle.json; signature not checked: %s\n", r.SignatureNote)
+	case r.Signature == "not checked":
+		fmt.Fprintf(w, "  signer: %s, signature not checked: %s\n", r.Signer, r.SignatureNote)
+	case r.Signer == "":
+		fmt.Fprintf(w, "  signer: none (unsigned bundle)\n")
+	case r.Trusted:
+		fmt.Fprintf(w, "  signer: %s, signature good, trusted (principal %s)\n", r.Signer, r.Principal)
+	case r.Signed && trusted:
+		fmt.Fprintf(w, "  signer: %s, signature good, but the key is not among the trusted ones\n", r.Signer)
+	case r.Signed:
+		fmt.Fprintf(w, "  signer: %s, signature good, key not checked against a trusted one\n", r.Signer)
+	default:
+		fmt.Fprintf(w, "  signer: %s, signature bad or missing (see the faults)\n", r.Signer)
+	}
+}
+
+// printFaults lists what verify found wrong, one line each.
+func printFaults(w io.Writer, r *verifyReport) {
+	if len(r.Faults) == 0 {
+		return
+	}
+	n := int64(len(r.Faults)) + r.MoreFaults
+	fmt.Fprintf(w, "  faults: %d\n", n)
+	for _, f := range r.Faults {
+		where := ""
+		if f.Seq > 0 {
+			where = fmt.Sprintf("record %d ", f.Seq)
+		}
+		if f.Path != "" {
+			where += f.Path + " "
+		}
+		fmt.Fprintf(w, "    %s: %s(%s)\n", f.Kind, where, f.Reason)
+	}
+	if r.MoreFaults > 0 {
+		fmt.Fprintf(w, "    ... and %d more faults not listed\n", r.MoreFaults)
 	}
 }
