@@ -77,12 +77,8 @@ type linker struct {
 
 // place decides l and creates it if it passes.
 func (k *linker) place(l *link) {
-	switch l.state {
-	case linkCreated, linkRefused:
-		return
-	case linkDeciding:
-		l.state, l.reason = linkRefused, "it is part of a loop of links"
-		return
+	if l.state != linkPending {
+		return // decided, or being decided further up: a loop
 	}
 	l.state = linkDeciding
 	if err := k.check(l); err != nil {
@@ -190,6 +186,9 @@ func (k *linker) walk(at []string, target string, full bool, hops *int) ([]strin
 		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+			if l := k.byPath[name]; l != nil && l.state == linkDeciding {
+				return nil, fmt.Errorf("it is part of a loop of links, through %s", name)
+			}
 			if l := k.byPath[name]; l != nil {
 				return nil, fmt.Errorf("it passes through the link %s, which is not created", name)
 			}
@@ -207,6 +206,9 @@ func (k *linker) walk(at []string, target string, full bool, hops *int) ([]strin
 				return nil, err
 			}
 			if at, err = k.walk(at, t, true, hops); err != nil {
+				if strings.HasPrefix(err.Error(), "through the link ") {
+					return nil, err // named at the innermost link already
+				}
 				return nil, fmt.Errorf("through the link %s, %w", name, err)
 			}
 			via = name
