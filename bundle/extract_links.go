@@ -192,7 +192,7 @@ func (k *linker) walk(at []string, target string, full bool, hops *int) ([]strin
 			if l := k.byPath[name]; l != nil {
 				return nil, fmt.Errorf("it passes through the link %s, which is not created", name)
 			}
-			return nil, fmt.Errorf("it passes through %s, which is not in the bundle", name)
+			return nil, fmt.Errorf("it passes through %s, which is not extracted", name)
 		case err != nil:
 			return nil, err
 		case fi.Mode()&fs.ModeSymlink != 0:

@@ -143,7 +143,7 @@ func TestExtractLinks(t *testing.T) {
 			why:  map[string]string{"files/l1": "passes through the link files/l2, which is not created", "files/l2": "loop of links, through files/l1"}},
 		{name: "through missing directories",
 			arts: []artifact{linkArt("files/m", "nowhere/../../x"), linkArt("files/n", "nowhere/x")},
-			why:  map[string]string{"files/m": "which is not in the bundle", "files/n": "which is not in the bundle"}},
+			why:  map[string]string{"files/m": "which is not extracted", "files/n": "which is not extracted"}},
 		{name: "inside, through links",
 			arts: []artifact{fileArt("files/d/f", "x"), linkArt("files/s", "d"), linkArt("files/g", "s/f"), linkArt("files/h", "s/../d/f"),
 				linkArt("files/top", ".."), linkArt("files/k", "top/files/d/f"), linkArt("files/dangling", "d/nothing")},
@@ -151,7 +151,7 @@ func TestExtractLinks(t *testing.T) {
 		{name: "too many hops", arts: hops, why: map[string]string{"files/c4": "too many links", "files/c0": "passes through the link files/c1, which is not created"}},
 		{name: "a link planted in DIR at a target",
 			arts: []artifact{linkArt("files/p", "planted"), linkArt("files/p2", "planted/x")}, plant: true,
-			why: map[string]string{"files/p": "already holds a link at files/planted", "files/p2": "which is not in the bundle"}},
+			why: map[string]string{"files/p": "already holds a link at files/planted", "files/p2": "which is not extracted"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := writeBundle(t, t.TempDir(), testSigner(t, 1), tc.arts)
