@@ -45,6 +45,7 @@ func TestScript(t *testing.T) {
 		"mkdeep":    cmdMkdeep,
 	}
 	maps.Copy(cmds, protectCmds)
+	maps.Copy(cmds, extractCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
