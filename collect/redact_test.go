@@ -281,3 +281,23 @@ func TestRedactorShort(t *testing.T) {
 		t.Fatalf("%q %d", s, n)
 	}
 }
+
+// BenchmarkRedactReader: the cost of the redactor on an artifact with no
+// secret in it (the common case), against a plain copy.
+func BenchmarkRedactReader(b *testing.B) {
+	data := bytes.Repeat([]byte("Dec  2 04:40:23 host sshd[812]: Accepted publickey for root from 10.0.0.7 port 51122\n"), 1<<14)
+	r := NewRedactor([]Secret{{Name: "HOZEN_PASSPHRASE", Value: []byte("pass-Rt5-e2e-phrase")},
+		{Name: "key", Value: bytes.Repeat([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0\n"), 5)}}, nil)
+	b.Run("copy", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			io.Copy(io.Discard, bytes.NewReader(data))
+		}
+	})
+	b.Run("redact", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			io.Copy(io.Discard, newRedactReader(r, bytes.NewReader(data)))
+		}
+	})
+}
