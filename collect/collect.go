@@ -67,6 +67,9 @@ type Env struct {
 	Progress Progress
 	// Budget bounds the bytes all collectors store together; nil for none.
 	Budget *Budget
+	// Redactor, when not nil, keeps hozen's own secrets out of every
+	// artifact [Run] stores (see [Redactor]).
+	Redactor *Redactor
 }
 
 // Progress hears about collection as it goes. Library code never prints.

@@ -112,9 +112,13 @@ type Process struct {
 	// Environ is nil when skipped (EnvironSkipped) or unreadable.
 	Environ        []manifest.BString `json:"environ,omitempty"`
 	EnvironSkipped bool               `json:"environ_skipped,omitempty"`
-	FDs            []FD               `json:"fds,omitempty"`
-	FDCount        int                `json:"fd_count"`
-	FDsTruncated   bool               `json:"fds_truncated,omitempty"`
+	// Redacted says what hozen replaced in this process's fields to keep
+	// its own secrets out (see [Redactor]): the value of HOZEN_PASSPHRASE
+	// in the environment, a passphrase in the command line.
+	Redacted     []string `json:"redacted,omitempty"`
+	FDs          []FD     `json:"fds,omitempty"`
+	FDCount      int      `json:"fd_count"`
+	FDsTruncated bool     `json:"fds_truncated,omitempty"`
 	// Namespaces maps a namespace kind (net, pid, mnt, ...) to its inode.
 	Namespaces map[string]uint64 `json:"namespaces,omitempty"`
 	// NSpid is the pid in each nested pid namespace, outermost first.

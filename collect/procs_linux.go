@@ -77,7 +77,8 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	}
 	table.Processes = procs
 	table.Count = len(procs)
-	if err := PutJSON(sink, "volatile/processes/processes.json", p.Name(), table); err != nil {
+	redacted := redactTable(env, &table)
+	if err := putJSONRedacted(sink, "volatile/processes/processes.json", p.Name(), table, redacted); err != nil {
 		return err
 	}
 	return PutJSON(sink, "volatile/findings/hidden_pids.json", p.Name(), hidden)
@@ -205,7 +206,6 @@ func (r *procReader) read(ctx context.Context, pid int) Process {
 			for _, e := range procfs.SplitNUL(raw) {
 				pr.Environ = append(pr.Environ, manifest.BString(e))
 			}
-			pr.Environ = redactOwnEnviron(r.env, pid, pr.Environ)
 		}
 		r.readLinks(ctx, base, &pr, fail)
 	}

@@ -50,7 +50,8 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	}
 	table.Count = len(table.Processes)
 	hidden.Listed = table.Count
-	if err := PutJSON(sink, "volatile/processes/processes.json", p.Name(), table); err != nil {
+	redacted := redactTable(env, &table)
+	if err := putJSONRedacted(sink, "volatile/processes/processes.json", p.Name(), table, redacted); err != nil {
 		return err
 	}
 	return PutJSON(sink, "volatile/findings/hidden_pids.json", p.Name(), hidden)
@@ -111,7 +112,6 @@ func (p *Processes) gopsProcess(ctx context.Context, gp *process.Process, hashes
 		for _, e := range env {
 			pr.Environ = append(pr.Environ, manifest.BString(e))
 		}
-		pr.Environ = redactOwnEnviron(nil, pr.PID, pr.Environ)
 	} else {
 		fail("environ", err)
 	}

@@ -21,7 +21,11 @@ type Stats struct {
 // profile gives them in order of volatility), and returns what each
 // stored. It stops at the first sink error, or when ctx is cancelled
 // (the caller then seals what was stored).
+//
+// With env.Redactor set, every artifact reaches sink through it: no
+// collector can store a secret of hozen's own, whatever it reads.
 func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]Stats, error) {
+	sink = env.Redactor.Sink(sink)
 	var all []Stats
 	for _, c := range collectors {
 		if err := ctx.Err(); err != nil {

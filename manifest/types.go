@@ -127,6 +127,12 @@ const (
 	OutcomeChanged  = "changed"  // changed while read; hashed as read
 	OutcomeSpecial  = "special"  // FIFO, device or socket: metadata only
 	OutcomeError    = "error"    // any other failure; see Errors
+	// OutcomeRedacted: read whole, but occurrences of a secret of hozen's
+	// own were masked (see Warnings): not a byte-for-byte copy.
+	OutcomeRedacted = "redacted"
+	// OutcomeSkipped: deliberately not read (hozen's own key or
+	// passphrase file); metadata only.
+	OutcomeSkipped = "skipped"
 )
 
 // Record describes one artifact. Its exact bytes are hashed into the chain.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,6 +109,62 @@ type collectSummary struct {
 	LedgerHead   string          `json:"ledger_head"`
 	Duration     float64         `json:"duration_seconds"`
 	Collectors   []collect.Stats `json:"collectors"`
+	// Redacted says what was kept out of the evidence: hozen's secrets
+	// masked, its own key and passphrase files skipped.
+	Redacted *collect.RedactStats `json:"redacted,omitempty"`
+}
+
+// newCollectRedactor keeps secrets (the passphrases hozen holds, the
+// private key's bytes) and hozen's own key and passphrase files out of the
+// bundle.
+func newCollectRedactor(o *collectOptions, secrets []collect.Secret) (*collect.Redactor, error) {
+	var files []collect.ProtectedFile
+	protect := func(path, why string) error {
+		if path == "" {
+			return nil
+		}
+		f, err := collect.ProtectFile(path, why)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", why, path, err)
+		}
+		files = append(files, f)
+		return nil
+	}
+	if err := protect(o.key, "hozen's signing key (--key)"); err != nil {
+		return nil, err
+	}
+	if err := protect(o.passFile, "hozen's passphrase file (--passphrase-file)"); err != nil {
+		return nil, err
+	}
+	if o.key != "" {
+		// A copy of an unencrypted private key elsewhere is masked whole.
+		if b, err := os.ReadFile(o.key); err == nil && bytes.Contains(b, []byte("PRIVATE KEY")) {
+			secrets = append(secrets, collect.Secret{Name: "the --key file's contents", Value: b})
+		}
+	}
+	return collect.NewRedactor(secrets, files), nil
+}
+
+// redactArgs masks hozen's secrets in its own argv for the footprint
+// (a passphrase never belongs there, but a careless command line may hold one).
+func redactArgs(r *collect.Redactor, args []string) []string {
+	out := make([]string, len(args))
+	for i, s := range args {
+		out[i], _ = r.String(s)
+	}
+	return out
+}
+
+// redactionNote is what the sealed event and the summary say of redaction.
+func redactionNote(s collect.RedactStats) string {
+	var parts []string
+	if s.Artifacts > 0 {
+		parts = append(parts, fmt.Sprintf("%d occurrence(s) of hozen's own secrets redacted in %d artifact(s) (outcome redacted: not byte-for-byte copies; see their records)", s.Occurrences, s.Artifacts))
+	}
+	if s.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d of hozen's own key or passphrase files not collected (outcome skipped)", s.Skipped))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func runCollect(ctx context.Context, a *app, o *collectOptions) error {
@@ -149,9 +206,16 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if err != nil {
 		return usageError{cmd: "collect", err: err}
 	}
+	// Every secret hozen holds, and its own secret files, stay out of
+	// what it writes (collect.Redactor).
+	var secrets []collect.Secret
+	if v := os.Getenv(passphraseEnv); v != "" {
+		secrets = append(secrets, collect.Secret{Name: passphraseEnv, Value: []byte(v)})
+	}
+	seen := func(name string, v []byte) { secrets = append(secrets, collect.Secret{Name: name, Value: v}) }
 	var signer ssh.Signer
 	if o.key != "" {
-		if signer, err = loadSigner(a, o.key, passphraseSource{file: o.passFile}); err != nil {
+		if signer, err = loadSigner(a, o.key, passphraseSource{file: o.passFile, seen: seen}); err != nil {
 			return err
 		}
 	} else {
@@ -177,7 +241,11 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		return fmt.Errorf("custody ledger %s: %w; give another with --ledger", ledgerPath, err)
 	}
 	defer led.Close()
-	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal)}
+	red, err := newCollectRedactor(o, secrets)
+	if err != nil {
+		return err
+	}
+	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal), Redactor: red}
 	prog := newProgress(a.stderr, false)
 	if prog != nil {
 		env.Progress = prog
@@ -204,7 +272,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	outAbs, _ := filepath.Abs(filepath.Join(o.out, name))
 	ledgerAbs, _ := filepath.Abs(ledgerPath)
-	hdr.Footprint = &manifest.Footprint{PID: os.Getpid(), Args: bstrings(os.Args), Output: manifest.BString(outAbs), Ledger: manifest.BString(ledgerAbs)}
+	hdr.Footprint = &manifest.Footprint{PID: os.Getpid(), Args: bstrings(redactArgs(red, os.Args)), Output: manifest.BString(outAbs), Ledger: manifest.BString(ledgerAbs)}
 	prev, err := led.LastSealed(lctx, o.caseID)
 	if err != nil {
 		return fmt.Errorf("custody ledger %s: %w", ledgerPath, err)
@@ -268,6 +336,10 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	sev.BundleSHA256, sev.BundleHead, sev.BundleMerkleRoot = sealed.SHA256, sealed.Manifest.Head, sealed.Manifest.MerkleRoot
 	sev.Outcome = status
 	sev.Reason = reason
+	rst := red.Stats()
+	if rst.Artifacts > 0 || rst.Skipped > 0 {
+		sev.Reason = strings.TrimPrefix(reason+"; "+redactionNote(rst), "; ")
+	}
 	if sealed.Encrypted {
 		enc := fmt.Sprintf("encrypted with age to %s; the decrypted .tar.zst has sha256 %s", strings.Join(recipDesc, ", "), sealed.StreamSHA256)
 		sev.Reason = strings.TrimPrefix(reason+"; "+enc, "; ")
@@ -291,6 +363,12 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	if sealed.Encrypted {
 		sum.Encrypted, sum.Recipients, sum.StreamSHA256 = true, recipDesc, sealed.StreamSHA256
+	}
+	if rst.Artifacts > 0 || rst.Skipped > 0 || len(rst.Short) > 0 {
+		sum.Redacted = &rst
+	}
+	for _, name := range rst.Short {
+		a.warnf("the secret from %s is shorter than %d bytes: it was masked wherever it occurs in the evidence, so unrelated bytes that happen to match it were masked too (see the records' warnings); use a longer passphrase", name, collect.ShortSecret)
 	}
 	sum.Ledger, sum.LedgerHead = ledgerPath, head.Text
 	printCollectSummary(a, &sum)
@@ -338,6 +416,9 @@ func printCollectSummary(a *app, s *collectSummary) {
 	}
 	if s.Encrypted {
 		fmt.Fprintf(w, "  encrypted (age) to %s\n", strings.Join(s.Recipients, ", "))
+	}
+	if s.Redacted != nil && (s.Redacted.Artifacts > 0 || s.Redacted.Skipped > 0) {
+		fmt.Fprintf(w, "  redacted: %s\n", redactionNote(*s.Redacted))
 	}
 	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
 }

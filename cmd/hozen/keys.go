@@ -25,41 +25,52 @@ const passphraseEnv = "HOZEN_PASSPHRASE"
 // prompt on the terminal, in that order.
 type passphraseSource struct {
 	file string // --passphrase-file
+	// seen, when not nil, hears every passphrase found and where it came
+	// from, so that collect can keep it out of the evidence.
+	seen func(name string, value []byte)
 }
 
 func (p passphraseSource) get(a *app, prompt string, confirm bool) ([]byte, error) {
+	pw, name, err := p.find(a, prompt, confirm)
+	if err == nil && p.seen != nil {
+		p.seen(name, pw)
+	}
+	return pw, err
+}
+
+func (p passphraseSource) find(a *app, prompt string, confirm bool) ([]byte, string, error) {
 	if p.file != "" {
 		b, err := os.ReadFile(p.file)
 		if err != nil {
-			return nil, fmt.Errorf("passphrase file: %w", err)
+			return nil, "", fmt.Errorf("passphrase file: %w", err)
 		}
-		return bytes.TrimRight(b, "\r\n"), nil
+		return bytes.TrimRight(b, "\r\n"), "--passphrase-file", nil
 	}
 	if v := os.Getenv(passphraseEnv); v != "" {
-		return []byte(v), nil
+		return []byte(v), passphraseEnv, nil
 	}
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
-		return nil, fmt.Errorf("a passphrase is needed and there is no terminal to ask on; set %s or use --passphrase-file", passphraseEnv)
+		return nil, "", fmt.Errorf("a passphrase is needed and there is no terminal to ask on; set %s or use --passphrase-file", passphraseEnv)
 	}
 	fmt.Fprint(a.stderr, prompt)
 	pw, err := term.ReadPassword(fd)
 	fmt.Fprintln(a.stderr)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if confirm {
 		fmt.Fprint(a.stderr, "hozen: same passphrase again: ")
 		again, err := term.ReadPassword(fd)
 		fmt.Fprintln(a.stderr)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if !bytes.Equal(pw, again) {
-			return nil, errors.New("the passphrases differ")
+			return nil, "", errors.New("the passphrases differ")
 		}
 	}
-	return pw, nil
+	return pw, "the passphrase typed at the prompt", nil
 }
 
 // loadSigner opens the signing key named by --key: an OpenSSH private key
