@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -92,7 +91,7 @@ func (l *Ledger) Verify(ctx context.Context, head string) (*Report, error) {
 	case len(diffs) > 0 && err != nil:
 		// Both: the event's failure first (it names what changed), then
 		// every schema difference.
-		return nil, errors.Join(err, &SchemaError{Diffs: diffs})
+		return nil, bothErrors{err, &SchemaError{Diffs: diffs}}
 	case len(diffs) > 0:
 		return nil, &SchemaError{Diffs: diffs}
 	case err != nil:
@@ -101,6 +100,14 @@ func (l *Ledger) Verify(ctx context.Context, head string) (*Report, error) {
 	rep.Warnings = append(warnings, rep.Warnings...)
 	return rep, nil
 }
+
+// bothErrors is an event's failure and the schema's, on one line (a
+// message prints as one "hozen: error:" line); errors.Is and errors.As
+// see both.
+type bothErrors [2]error
+
+func (e bothErrors) Error() string   { return e[0].Error() + "; and " + e[1].Error() }
+func (e bothErrors) Unwrap() []error { return e[:] }
 
 // verifyEvents is Verify's walk over the events, the tree and the head.
 func (l *Ledger) verifyEvents(ctx context.Context, want *Checkpoint) (*Report, error) {
