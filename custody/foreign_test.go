@@ -286,3 +286,37 @@ func TestAnalyzeWarns(t *testing.T) {
 		t.Errorf("warnings %q do not name sqlite_stat1", rep.Warnings)
 	}
 }
+
+// TestNormalizeSQL: white space and line endings do not matter; what a
+// comment holds, and where it ends, does.
+func TestNormalizeSQL(t *testing.T) {
+	ref, err := referenceSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := ref["events"].SQL.String
+	same := []string{
+		strings.ReplaceAll(events, "\n", "\r\n"),
+		strings.ReplaceAll(events, "    ", "\t") + "  ",
+	}
+	for _, s := range same {
+		if normalizeSQL(s) != normalizeSQL(events) {
+			t.Errorf("%q and hozen's differ only in white space, but compare unequal", s)
+		}
+	}
+	differ := []string{
+		// Joining a line into the comment before it drops a column.
+		strings.Replace(events, "-- who acted (examiner, courier, custodian)\n", "-- who acted (examiner, courier, custodian) ", 1),
+		strings.Replace(events, "-- who acted", "-- who forged", 1),
+		strings.Replace(events, "DEFAULT 0", "DEFAULT 1", 1),
+		strings.Replace(events, "DEFAULT ''", "DEFAULT ' '", 1),
+	}
+	for i, s := range differ {
+		if s == events {
+			t.Fatalf("case %d changes nothing", i)
+		}
+		if normalizeSQL(s) == normalizeSQL(events) {
+			t.Errorf("case %d: a change that matters compares equal: %q", i, s)
+		}
+	}
+}

@@ -104,7 +104,7 @@ func (l *Ledger) schemaCheck(ctx context.Context, q rowsQueryer) (diffs, warning
 			diffs = append(diffs, fmt.Sprintf("%s %s appears more than once in sqlite_schema (schema edited by hand)", o.Type, o.Name))
 		case o.Type != want.Type || o.TblName != want.TblName:
 			diffs = append(diffs, fmt.Sprintf("%s %s (on %s) should be hozen's %s %s on %s: %s", o.Type, o.Name, o.TblName, want.Type, want.Name, want.TblName, describeSQL(o)))
-		case o.SQL.Valid != want.SQL.Valid || normalizeSQL(o.SQL.String) != normalizeSQL(want.SQL.String):
+		case o.SQL != want.SQL && (o.SQL.Valid != want.SQL.Valid || normalizeSQL(o.SQL.String) != normalizeSQL(want.SQL.String)):
 			diffs = append(diffs, fmt.Sprintf("%s %s is not hozen's definition (changed with another tool): %s", o.Type, o.Name, describeSQL(o)))
 		}
 	}
