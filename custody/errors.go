@@ -3,6 +3,7 @@ package custody
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. The typed errors below wrap one of them, so callers test
@@ -83,3 +84,34 @@ func (e *ChainError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrTampered) hold.
 func (e *ChainError) Unwrap() error { return ErrTampered }
+
+// SchemaError says that the ledger's schema objects (tables, columns,
+// indexes, triggers, views) or its meta values are not those hozen
+// creates: the file was changed with another tool. Each difference is one
+// line of Diffs. It wraps ErrTampered.
+type SchemaError struct {
+	Diffs []string
+}
+
+func (e *SchemaError) Error() string {
+	return "schema is not hozen's: " + strings.Join(e.Diffs, "; ")
+}
+
+// Unwrap lets errors.Is(err, ErrTampered) hold.
+func (e *SchemaError) Unwrap() error { return ErrTampered }
+
+// WriteError says that an append did not leave the ledger holding exactly
+// the row hozen wrote: a row was dropped, changed or added under it (by a
+// trigger, or anything else in the file). Nothing was recorded. It wraps
+// ErrTampered.
+type WriteError struct {
+	Seq    int64 // the event that was being written
+	Reason string
+}
+
+func (e *WriteError) Error() string {
+	return fmt.Sprintf("event %d was not recorded: %s", e.Seq, e.Reason)
+}
+
+// Unwrap lets errors.Is(err, ErrTampered) hold.
+func (e *WriteError) Unwrap() error { return ErrTampered }

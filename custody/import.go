@@ -46,7 +46,7 @@ func (l *Ledger) Import(ctx context.Context, other *Ledger, e Event) (*ImportRes
 		return nil, err
 	}
 	res := &ImportResult{Chains: len(theirs)}
-	err = l.withTx(ctx, func(conn *sql.Conn) error {
+	err = l.writeTx(ctx, func(conn *sql.Conn) error {
 		for _, ch := range theirs {
 			ours, err := chainHashes(ctx, conn, ch.id)
 			if err != nil {

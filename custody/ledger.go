@@ -201,15 +201,18 @@ func (l *Ledger) migrate(ctx context.Context) error {
 				return fmt.Errorf("schema %d: %w", i+1, err)
 			}
 			if i == 0 {
-				u, err := uuid.NewV7()
+				// The ledger id is a UUIDv7 of the creation time, so that
+				// created_at, which no event's hash covers, is bound to the
+				// id, which every event's hash covers.
+				created := l.now()
+				id, err = newLedgerID(created)
 				if err != nil {
 					return err
 				}
-				id = u.String()
 				_, err = conn.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES
 					('format', ?), ('schema_version', '0'), ('ledger_id', ?), ('created_at', ?),
 					('description', ?), ('hash_rule', ?)`,
-					Format, id, FormatTime(l.now()), description, hashRule)
+					Format, id, FormatTime(created), description, hashRule)
 				if err != nil {
 					return err
 				}
@@ -287,6 +290,24 @@ func (l *Ledger) withTx(ctx context.Context, fn func(*sql.Conn) error) error {
 	return nil
 }
 
+// writeTx is withTx for the writes to a ledger that exists: it first
+// checks, under the write lock, that the schema and meta are exactly
+// hozen's, and writes nothing if they are not. A trigger, view or other
+// object another tool added could drop, change or add rows under hozen's
+// inserts; hozen refuses to write through it.
+func (l *Ledger) writeTx(ctx context.Context, fn func(*sql.Conn) error) error {
+	return l.withTx(ctx, func(conn *sql.Conn) error {
+		diffs, _, err := l.schemaCheck(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if len(diffs) > 0 {
+			return fmt.Errorf("nothing written: %w", &SchemaError{Diffs: diffs})
+		}
+		return fn(conn)
+	})
+}
+
 // Close closes the ledger. The last process to close a ledger folds its
 // write-ahead log back into the file.
 func (l *Ledger) Close() error { return l.db.Close() }
@@ -307,7 +328,7 @@ func (l *Ledger) Append(ctx context.Context, e *Event) error {
 		return err
 	}
 	var done Event
-	err := l.withTx(ctx, func(conn *sql.Conn) error {
+	err := l.writeTx(ctx, func(conn *sql.Conn) error {
 		var err error
 		done, err = l.appendConn(ctx, conn, *e)
 		return err
@@ -345,18 +366,68 @@ func (l *Ledger) appendConn(ctx context.Context, conn *sql.Conn, e Event) (Event
 	return e, insert(ctx, conn, &e)
 }
 
-// insert writes e with its record and hash; e.Hash is filled in.
+// insert writes e with its record and hash; e.Hash is filled in. It then
+// checks, in the same transaction, that the statement changed exactly one
+// row and nothing else, and that the row stored under e's ledger and seq,
+// and under e's id, is exactly e: a trigger or anything else in the file
+// that dropped, rewrote or added rows makes it fail with a [*WriteError].
 func insert(ctx context.Context, conn *sql.Conn, e *Event) error {
 	at := FormatTime(e.At)
 	rec := newEncoder().encode(e.toRecord(at))
 	e.Hash = hashHex(rec)
-	_, err := conn.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`, record)
+	var before, after int64
+	if err := conn.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before); err != nil {
+		return err
+	}
+	res, err := conn.ExecContext(ctx, `INSERT INTO main.events (`+eventColumns+`, record)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Ledger, e.Seq, e.ID, at, e.Actor, string(e.Action), e.CaseID,
 		e.BundleID, e.BundleFile, e.BundleSHA256, e.BundleHead, e.BundleMerkleRoot,
 		e.Host, e.Location, e.Recipient, e.Reason, e.Outcome,
 		e.SourceLedger, e.SourceSize, e.SourceRoot, e.Signature, e.Prev, e.Hash, string(rec))
-	return err
+	if err != nil {
+		return err
+	}
+	fail := func(format string, args ...any) error {
+		return &WriteError{Seq: e.Seq, Reason: fmt.Sprintf(format, args...)}
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fail("the insert added %d rows, not 1 (a trigger in the file drops or redirects events)", n)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after); err != nil {
+		return err
+	}
+	if after-before != 1 {
+		return fail("the insert changed %d rows, not 1 (a trigger in the file writes other rows)", after-before)
+	}
+	var got Event
+	var gotRec string
+	gotAt, err := scanEvent(conn.QueryRowContext(ctx, `SELECT `+eventColumns+`, record FROM main.events WHERE ledger = ? AND seq = ?`, e.Ledger, e.Seq), &got, &gotRec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fail("no row holds it after the insert")
+	}
+	if err != nil {
+		return fail("the row read back cannot be read as an event: %v", err)
+	}
+	want := *e
+	want.At, got.At = time.Time{}, time.Time{}
+	if gotAt != at || gotRec != string(rec) || got != want {
+		return fail("the row read back differs from the row written (a trigger in the file rewrote it)")
+	}
+	var rows int
+	var ledger string
+	var seq int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*), min(ledger), min(seq) FROM main.events WHERE id = ?`, e.ID).Scan(&rows, &ledger, &seq); err != nil {
+		return err
+	}
+	if rows != 1 || ledger != e.Ledger || seq != e.Seq {
+		return fail("%d rows hold its id %s", rows, e.ID)
+	}
+	return nil
 }
 
 // eventColumns are the columns scanEvent reads, in its order.

@@ -46,7 +46,9 @@ func fill(t testing.TB, l *Ledger, n int) []Event {
 }
 
 // tamper runs SQL on the ledger file through another connection after
-// dropping the triggers, as someone with the sqlite3 CLI could.
+// dropping the triggers, as someone with the sqlite3 CLI could, and then
+// puts hozen's triggers back as they were, as a careful forger would: only
+// the events can tell.
 func tamper(t *testing.T, path string, stmts ...string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
@@ -54,9 +56,15 @@ func tamper(t *testing.T, path string, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, s := range append([]string{
+	ref, err := referenceSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts = append([]string{
 		"DROP TRIGGER IF EXISTS events_no_update", "DROP TRIGGER IF EXISTS events_no_delete",
-	}, stmts...) {
+	}, stmts...)
+	stmts = append(stmts, ref["events_no_update"].SQL.String, ref["events_no_delete"].SQL.String)
+	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}

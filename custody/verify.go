@@ -63,9 +63,16 @@ type anchor struct {
 // checkpoint (an RFC 6962 consistency proof), which catches a cut tail or an
 // older copy of the file restored.
 //
+// Before the events it compares the ledger's schema objects (tables,
+// columns, indexes, triggers, views: each one's type, name, table and SQL),
+// PRAGMA user_version and every meta value with what hozen creates: an
+// object or value changed, added or removed with another tool is a
+// [*SchemaError] naming each difference. Statistics tables made by ANALYZE
+// are only named in a warning.
+//
 // It returns a report if all holds. Otherwise the error wraps ErrTampered
-// and is an [*EventError], [*ChainError] or [*HeadError] naming what
-// failed; a malformed head is ErrBadHead.
+// and is (or joins) an [*EventError], [*ChainError], [*HeadError] or
+// [*SchemaError] naming what failed; a malformed head is ErrBadHead.
 func (l *Ledger) Verify(ctx context.Context, head string) (*Report, error) {
 	var want *Checkpoint
 	if head != "" {
@@ -75,20 +82,41 @@ func (l *Ledger) Verify(ctx context.Context, head string) (*Report, error) {
 		}
 		want = &c
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT `+eventColumns+`, record FROM events ORDER BY ledger, seq`)
+	diffs, warnings, err := l.schemaCheck(ctx, l.db)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", l.path, err)
+	}
+	rep, err := l.verifyEvents(ctx, want)
+	switch {
+	case len(diffs) > 0 && err != nil:
+		// Both: the event's failure first (it names what changed), then
+		// every schema difference.
+		return nil, bothErrors{err, &SchemaError{Diffs: diffs}}
+	case len(diffs) > 0:
+		return nil, &SchemaError{Diffs: diffs}
+	case err != nil:
+		return nil, err
+	}
+	rep.Warnings = append(warnings, rep.Warnings...)
+	return rep, nil
+}
+
+// bothErrors is an event's failure and the schema's, on one line (a
+// message prints as one "hozen: error:" line); errors.Is and errors.As
+// see both.
+type bothErrors [2]error
+
+func (e bothErrors) Error() string   { return e[0].Error() + "; and " + e[1].Error() }
+func (e bothErrors) Unwrap() []error { return e[:] }
+
+// verifyEvents is Verify's walk over the events, the tree and the head.
+func (l *Ledger) verifyEvents(ctx context.Context, want *Checkpoint) (*Report, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+eventColumns+`, record FROM main.events ORDER BY ledger, seq`)
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", l.path, err)
 	}
 	defer rows.Close()
 	rep := &Report{Ledger: l.id}
-	var triggers int
-	if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
-		AND name IN ('events_no_update', 'events_no_delete')`).Scan(&triggers); err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	if triggers != 2 {
-		rep.Warnings = append(rep.Warnings, "the triggers that refuse changing or deleting events are missing: the file was changed with another tool")
-	}
 	chains := map[string]*chainState{}
 	var order []*chainState
 	var cur *chainState

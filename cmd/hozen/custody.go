@@ -324,6 +324,9 @@ events of the same file.`,
 				}
 			}
 			if err := l.Append(ctx, &e); err != nil {
+				if errors.Is(err, custody.ErrTampered) {
+					a.hintf("nothing was recorded; keep %s as it is, as evidence; 'hozen custody verify --ledger %s' names what another tool changed", *ledger, *ledger)
+				}
 				return custodyError(err)
 			}
 			cp, err := l.Checkpoint(ctx)
