@@ -144,10 +144,15 @@ func TestFilesRotatedOrVanished(t *testing.T) {
 	}
 	sink := &memSink{}
 	c := &fileCopier{f: &Files{}, env: &Env{Root: root, Now: time.Now}, sink: sink, seen: newPathSet()}
-	if err := c.put(context.Background(), "/rotated.log", rotFI); err != nil {
+	dir, _, err := openRootDir(root)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.put(context.Background(), "/gone.log", goneFI); err != nil {
+	defer dir.release()
+	if err := c.putIn(context.Background(), dir, "rotated.log", "/rotated.log", rotFI); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.putIn(context.Background(), dir, "gone.log", "/gone.log", goneFI); err != nil {
 		t.Fatal(err)
 	}
 	r := sink.find(t, "/rotated.log")

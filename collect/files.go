@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hozen-dfir/hozen/manifest"
@@ -136,16 +137,29 @@ func (c *fileCopier) excluded(hostPath string) bool {
 }
 
 // walk collects every path matching g. The literal base of the pattern is
-// checked one component at a time so that no symlink in it is followed.
+// opened one component at a time from the collection's root, each
+// relative to the one before and never through a symlink: a symlink on
+// the way is recorded as a link, with a warning that the include's path
+// crosses it, and not followed.
 func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 	base := g.Base()
 	parts := splitPath(base)
+	rootLocal := c.env.Path("/")
+	dir, rootInfo, err := openRootDir(rootLocal)
+	if err != nil {
+		return c.putError("/", err)
+	}
+	defer func() { dir.release() }()
+	fn := func(dir *dirRef, name, local string, d fs.DirEntry, err error) error {
+		return c.visit(ctx, g, dir, name, local, d, err)
+	}
+	if len(parts) == 0 {
+		return walkRoot(dir, rootLocal, rootInfo, fn)
+	}
 	cur := ""
-	var fi fs.FileInfo // of the last part: the walk's root
 	for i, p := range parts {
 		cur += "/" + p
-		var err error
-		fi, err = os.Lstat(c.env.Path(cur))
+		fi, err := dir.lstat(p)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil // nothing to collect here; not an error
@@ -155,80 +169,102 @@ func (c *fileCopier) walk(ctx context.Context, g Glob) error {
 			}
 			return nil
 		}
-		if fi.Mode()&fs.ModeSymlink != 0 && i < len(parts)-1 {
+		if i == len(parts)-1 {
+			return walkFrom(dir, p, c.env.Path(base), fi, fn)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
 			// A link on the way: record it as a link, do not follow it.
-			return c.put(ctx, cur, fi)
+			return c.putCrossing(ctx, dir, p, cur, base, fi)
 		}
-	}
-	root := c.env.Path(base)
-	return walkDirFrom(root, fi, func(local string, d fs.DirEntry, err error) error {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+		if !fi.IsDir() {
+			return c.putError(cur+"/"+parts[i+1], &fs.PathError{Op: "lstat", Path: c.env.Path(cur + "/" + parts[i+1]), Err: syscall.ENOTDIR})
 		}
-		hostPath := c.hostPath(local)
+		sub, err := dir.openDir(p, fi)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
-			if isNameTooLong(err) && d != nil {
-				// Longer than PATH_MAX: go on with *at calls from here.
-				if derr := c.walkDeep(ctx, g, local, hostPath, d.IsDir()); derr != errDeepUnsupported {
-					if derr == nil && d.IsDir() {
-						return fs.SkipDir
-					}
-					return derr
-				}
-			}
-			if g.Match(hostPath) || g.MayMatchBelow(hostPath) {
-				if perr := c.putError(hostPath, err); perr != nil {
-					return perr
-				}
-			}
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+			return c.putError(cur, err)
 		}
-		if c.excluded(hostPath) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if local != root && !g.MayMatchBelow(hostPath) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !g.Match(hostPath) || c.seen.has(hostPath) {
-			return nil // not matched, or stored by an earlier include
-		}
-		if openFirst && d.Type().IsRegular() && !isPseudoPath(hostPath) && len(local) < maxAheadPath {
-			// Listed as a regular file: a reader opens it and describes
-			// what it opened (one fstat and one statx on the descriptor,
-			// no lstat and statx by path first) and reads it if small;
-			// the walk stores it in turn. One that cannot be opened (gone,
-			// denied, now a link, a name too long) is then listed as
-			// below, which says why.
-			c.mark(hostPath)
-			return c.queueAhead(ctx, hostPath, local)
-		}
-		fi, err := d.Info()
-		if err != nil {
-			if isNameTooLong(err) {
-				if derr := c.walkDeep(ctx, g, local, hostPath, false); derr != errDeepUnsupported {
-					return derr
-				}
-			}
-			return c.putError(hostPath, err)
-		}
-		return c.put(ctx, hostPath, fi)
-	})
+		dir.release()
+		dir = sub
+	}
+	return nil
 }
 
-// errDeepUnsupported: walkDeep cannot go past PATH_MAX on this system.
-var errDeepUnsupported = errors.New("paths longer than PATH_MAX are not walked on this system")
+// putCrossing records the symlink name of dir, at hostPath, which the
+// literal base of an include crosses.
+func (c *fileCopier) putCrossing(ctx context.Context, dir *dirRef, name, hostPath, base string, fi fs.FileInfo) error {
+	if first, err := c.claim(ctx, hostPath); !first || err != nil {
+		return err
+	}
+	rec := c.record(hostPath)
+	rec.File = dir.meta(name, fi)
+	target, err := dir.readlink(name)
+	if err != nil {
+		rec.Entry = manifest.EntryNone
+		rec.Outcome = outcomeOf(err)
+		rec.Errors = []string{err.Error()}
+		return c.sink.Put(rec, nil)
+	}
+	t := manifest.BString(target)
+	rec.File.LinkTarget = &t
+	rec.Entry = manifest.EntrySymlink
+	rec.Warnings = []string{fmt.Sprintf("the path of include %q crosses a symlink at %s -> %q: not followed, nothing below it collected", base, hostPath, target)}
+	return c.sink.Put(rec, nil)
+}
+
+// visit is the walk's call for one entry of dir.
+func (c *fileCopier) visit(ctx context.Context, g Glob, dir *dirRef, name, local string, d fs.DirEntry, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	hostPath := c.hostPath(local)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		var rep *ReplacedError
+		if g.Match(hostPath) || g.MayMatchBelow(hostPath) || errors.As(err, &rep) {
+			if perr := c.putError(hostPath, err); perr != nil {
+				return perr
+			}
+		}
+		if d != nil && d.IsDir() {
+			return fs.SkipDir
+		}
+		return nil
+	}
+	if c.excluded(hostPath) {
+		if d.IsDir() {
+			return fs.SkipDir
+		}
+		return nil
+	}
+	if d.IsDir() {
+		if dir != nil && hostPath != g.Base() && !g.MayMatchBelow(hostPath) {
+			return fs.SkipDir
+		}
+		return nil
+	}
+	if !g.Match(hostPath) || c.seen.has(hostPath) {
+		return nil // not matched, or stored by an earlier include
+	}
+	if openFirst && d.Type().IsRegular() && !isPseudoPath(hostPath) {
+		// Listed as a regular file: a reader opens it and describes
+		// what it opened (one fstat and one statx on the descriptor,
+		// no lstat and statx first) and reads it if small; the walk
+		// stores it in turn. One that cannot be opened (gone, denied,
+		// now a link) is then listed as below, which says why.
+		c.mark(hostPath)
+		return c.queueAhead(ctx, dir, name, hostPath)
+	}
+	fi, err := d.Info()
+	if err != nil {
+		return c.putError(hostPath, err)
+	}
+	return c.putIn(ctx, dir, name, hostPath, fi)
+}
 
 // hostPath maps a local path under env.Root back to the host path.
 func (c *fileCopier) hostPath(local string) string {
@@ -306,24 +342,23 @@ func (c *fileCopier) putListError(hostPath string, err error) error {
 	return c.sink.Put(rec, nil)
 }
 
-// put stores one file, link or special file, after every file read ahead
-// before it.
-func (c *fileCopier) put(ctx context.Context, hostPath string, fi fs.FileInfo) error {
+// putIn stores the entry name of dir (a file, link or special file, at
+// hostPath, lstat'ed as fi) after every file read ahead before it.
+func (c *fileCopier) putIn(ctx context.Context, dir *dirRef, name, hostPath string, fi fs.FileInfo) error {
 	if first, err := c.claim(ctx, hostPath); !first || err != nil {
 		return err
 	}
-	return c.putListed(ctx, hostPath, fi)
+	return c.putListed(ctx, dir, name, hostPath, fi)
 }
 
-// putListed is put for a path already marked seen, with nothing read
+// putListed is putIn for a path already marked seen, with nothing read
 // ahead before it.
-func (c *fileCopier) putListed(ctx context.Context, hostPath string, fi fs.FileInfo) error {
-	local := c.env.Path(hostPath)
+func (c *fileCopier) putListed(ctx context.Context, dir *dirRef, name, hostPath string, fi fs.FileInfo) error {
 	rec := c.record(hostPath)
-	rec.File = fileMeta(local, fi)
+	rec.File = dir.meta(name, fi)
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
-		target, err := os.Readlink(local)
+		target, err := dir.readlink(name)
 		if err != nil {
 			rec.Entry = manifest.EntryNone
 			rec.Outcome = outcomeOf(err)
@@ -338,9 +373,9 @@ func (c *fileCopier) putListed(ctx context.Context, hostPath string, fi fs.FileI
 		return c.putSpecial(rec)
 	}
 	if isPseudoPath(hostPath) {
-		return c.putPseudo(ctx, local, fi, rec)
+		return c.putPseudo(ctx, dir, name, fi, rec)
 	}
-	return c.putRegular(ctx, hostPath, local, fi, rec)
+	return c.putRegular(ctx, dir, name, fi, rec)
 }
 
 // putSpecial records a FIFO, socket or device (rec.File describes it):
@@ -362,14 +397,18 @@ func isPseudoPath(hostPath string) bool {
 // putPseudo stores a /proc or /sys file read whole up to PseudoMaxBytes with
 // a deadline; one that claims to be larger than that (a memory image like
 // /proc/kcore) gets a metadata record and is never read.
-func (c *fileCopier) putPseudo(ctx context.Context, local string, fi fs.FileInfo, rec *manifest.Record) error {
+func (c *fileCopier) putPseudo(ctx context.Context, dir *dirRef, name string, fi fs.FileInfo, rec *manifest.Record) error {
 	if fi.Size() > PseudoMaxBytes {
 		rec.Entry = manifest.EntryNone
 		rec.Outcome = manifest.OutcomeSpecial
 		rec.Warnings = []string{fmt.Sprintf("kernel pseudo-file reporting %d bytes (a memory image); metadata only, not read", fi.Size())}
 		return c.sink.Put(rec, nil)
 	}
-	res := ReadPseudo(ctx, local, PseudoMaxBytes)
+	dir.acquire() // for the reader, which may outlive a timeout
+	res := readPseudo(ctx, dir.local(name), func() (*os.File, error) {
+		defer dir.release()
+		return dir.openFile(name)
+	}, PseudoMaxBytes)
 	if !res.describe(rec) {
 		return c.sink.Put(rec, nil)
 	}
@@ -381,14 +420,14 @@ func (c *fileCopier) putPseudo(ctx context.Context, local string, fi fs.FileInfo
 	return c.sink.Put(rec, bytesReader(res.Data[:rec.Size]))
 }
 
-func (c *fileCopier) putRegular(ctx context.Context, hostPath, local string, fi fs.FileInfo, rec *manifest.Record) error {
-	f, err := openNoFollow(local)
-	return c.putOpened(ctx, f, err, fi, rec, func(at fs.FileInfo) *manifest.FileMeta { return fileMeta(local, at) })
+func (c *fileCopier) putRegular(ctx context.Context, dir *dirRef, name string, fi fs.FileInfo, rec *manifest.Record) error {
+	f, err := dir.openFile(name)
+	return c.putOpened(ctx, f, err, fi, rec)
 }
 
 // putOpened stores the regular file f, listed as fi, opened with error
-// openErr; meta describes the file as opened.
-func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, fi fs.FileInfo, rec *manifest.Record, meta func(fs.FileInfo) *manifest.FileMeta) error {
+// openErr.
+func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, fi fs.FileInfo, rec *manifest.Record) error {
 	if openErr != nil {
 		rec.Entry = manifest.EntryNone
 		rec.Outcome = outcomeOf(openErr)
@@ -403,12 +442,12 @@ func (c *fileCopier) putOpened(ctx context.Context, f *os.File, openErr error, f
 		rec.Errors = []string{err.Error()}
 		return c.sink.Put(rec, nil)
 	}
-	if !at.Mode().IsRegular() || !os.SameFile(fi, at) {
+	if !at.Mode().IsRegular() || !sameFile(fi, at) {
 		// Replaced between listing and opening (a rotated log): describe
 		// what was opened, and say so.
 		rec.Outcome = manifest.OutcomeChanged
-		rec.Warnings = append(rec.Warnings, "replaced between listing and opening; metadata is of the file opened")
-		rec.File = meta(at)
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("replaced between listing and opening: listed %s, opened %s; metadata is of the file opened", fileID(fi), fileID(at)))
+		rec.File = fileMetaOpened(f, at)
 		if !at.Mode().IsRegular() {
 			rec.Entry = manifest.EntryNone
 			rec.Outcome = manifest.OutcomeSpecial

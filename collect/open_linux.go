@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -37,7 +36,7 @@ const openFirst = true
 
 // fileMetaOpened describes the open file f (fi from fstat) with statx(2)
 // on its descriptor: owner, the four times, inode and link count.
-func fileMetaOpened(f *os.File, path string, fi fs.FileInfo) *manifest.FileMeta {
+func fileMetaOpened(f *os.File, fi fs.FileInfo) *manifest.FileMeta {
 	m := baseMeta(fi)
 	done := false
 	if rc, err := f.SyscallConn(); err == nil {
@@ -50,7 +49,7 @@ func fileMetaOpened(f *os.File, path string, fi fs.FileInfo) *manifest.FileMeta 
 		})
 	}
 	if !done {
-		statMeta(path, fi, m) // by path, as for a file not opened first
+		fillStat(m, fi) // no statx(2): what fstat said
 	}
 	return m
 }
@@ -66,7 +65,7 @@ var useStatx = true
 // file is handed to the walk as an *os.File; so is every file where statx
 // fails (readOpened then describes it as the walk would).
 func (x *readAhead) openAndRead() {
-	fd, err := openatNoFollow(unix.AT_FDCWD, x.local)
+	fd, err := openatNoFollow(x.dir.fd, x.name)
 	if err != nil {
 		x.openErr = &fs.PathError{Op: "open", Path: x.local, Err: err}
 		return
@@ -77,7 +76,7 @@ func (x *readAhead) openAndRead() {
 		return
 	}
 	defer unix.Close(fd)
-	at := &statxInfo{name: filepath.Base(x.local), st: st}
+	at := &statxInfo{name: x.name, st: st}
 	x.at = at
 	x.meta = baseMeta(at)
 	fillStatx(x.meta, &st)
@@ -100,11 +99,7 @@ func (x *readAhead) openAndRead() {
 // openatNoFollow opens name (relative to dirfd) read-only as openNoFollow
 // does, and returns the raw descriptor.
 func openatNoFollow(dirfd int, name string) (int, error) {
-	fd, err := retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, noFollowFlags|unix.O_NOATIME, 0) })
-	if errors.Is(err, syscall.EPERM) {
-		fd, err = retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, noFollowFlags, 0) })
-	}
-	return fd, err
+	return openatNoAtime(dirfd, name, noFollowFlags)
 }
 
 func statxFd(fd int, st *unix.Statx_t) error { return statxAt(fd, "", unix.AT_EMPTY_PATH, st) }

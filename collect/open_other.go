@@ -20,13 +20,13 @@ func openNoFollow(path string) (*os.File, error) {
 const openFirst = false
 
 // fileMetaOpened describes the opened file at path (fi from fstat).
-func fileMetaOpened(_ *os.File, path string, fi fs.FileInfo) *manifest.FileMeta {
-	return fileMeta(path, fi)
+func fileMetaOpened(f *os.File, fi fs.FileInfo) *manifest.FileMeta {
+	return fileMeta(f.Name(), fi)
 }
 
 // openAndRead opens a file read ahead (unused while openFirst is false).
 func (x *readAhead) openAndRead() {
-	f, err := openNoFollow(x.local)
+	f, err := x.dir.openFile(x.name)
 	if err != nil {
 		x.openErr = err
 		return

@@ -28,9 +28,6 @@ const (
 	readAheadMax     = 1 << readAheadShift // 256 KiB
 	readAheadWindow  = 32
 	readAheadReaders = 4
-	// maxAheadPath: a longer path (near PATH_MAX) is walked with *at
-	// calls instead (deep_linux.go), never read ahead.
-	maxAheadPath = 3072
 )
 
 // aheadOpenedHook, when set (tests), runs after a file read ahead is opened
@@ -40,8 +37,12 @@ var aheadOpenedHook func(local string)
 // readAhead is one listed regular file, read or being read.
 type readAhead struct {
 	hostPath, local string
-	done            chan struct{}
-	state           atomic.Int32 // aheadReading, aheadDone or aheadAbandoned
+	// dir is the directory it was listed from, name its name there: it
+	// is opened relative to dir. The walk and the reader each hold dir.
+	dir   *dirRef
+	name  string
+	done  chan struct{}
+	state atomic.Int32 // aheadReading, aheadDone or aheadAbandoned
 
 	openErr error       // not opened (or fstat failed): the walk takes the listing path
 	f       *os.File    // opened but not read (large, sparse or special): the walk streams it
@@ -121,6 +122,7 @@ func (r *aheadReaders) stop() { close(r.jobs) }
 
 // read opens, describes and, when small, reads and hashes the file.
 func (x *readAhead) read(ctx context.Context) {
+	defer x.dir.release() // the reader's hold
 	defer func() {
 		if !x.state.CompareAndSwap(aheadReading, aheadDone) {
 			x.release() // the walk gave up waiting: nobody else will
@@ -152,7 +154,7 @@ func (x *readAhead) readOpened(f *os.File) {
 	// Never sparse enough to matter: readAheadMax is far below
 	// sparseMinHoles, so a small file is read whole.
 	defer f.Close()
-	x.meta = fileMetaOpened(f, x.local, at)
+	x.meta = fileMetaOpened(f, at)
 	x.readWhole(f.Read, int(at.Size()))
 	x.after, _ = f.Stat()
 }
@@ -271,13 +273,15 @@ func changedWarning(before, after fs.FileInfo) string {
 
 // queueAhead lists a regular file into the read-ahead window, storing the
 // oldest one first when the window is full.
-func (c *fileCopier) queueAhead(ctx context.Context, hostPath, local string) error {
+func (c *fileCopier) queueAhead(ctx context.Context, dir *dirRef, name, hostPath string) error {
 	if len(c.window) >= readAheadWindow {
 		if err := c.storeOldest(ctx); err != nil {
 			return err
 		}
 	}
-	x := &readAhead{hostPath: hostPath, local: local, done: make(chan struct{})}
+	x := &readAhead{hostPath: hostPath, local: dir.local(name), dir: dir, name: name, done: make(chan struct{})}
+	dir.acquire() // the walk's hold, until stored
+	dir.acquire() // the reader's
 	c.window = append(c.window, x)
 	c.readers.jobs <- x
 	return nil
@@ -298,6 +302,7 @@ func (c *fileCopier) drainAhead(ctx context.Context) error {
 // closed and pooled as they finish.
 func (c *fileCopier) dropAhead() {
 	for _, x := range c.window {
+		x.dir.release()
 		if !x.state.CompareAndSwap(aheadReading, aheadAbandoned) {
 			x.release()
 		}
@@ -315,6 +320,7 @@ func (c *fileCopier) storeOldest(ctx context.Context) error {
 	x := c.window[0]
 	c.window[0] = nil
 	c.window = c.window[1:]
+	defer x.dir.release() // the walk's hold
 	select {
 	case <-x.done: // read already: no timer to set
 		return c.storeAhead(ctx, x)
@@ -345,11 +351,11 @@ func (c *fileCopier) storeOldest(ctx context.Context) error {
 func (c *fileCopier) storeAhead(ctx context.Context, x *readAhead) error {
 	if x.openErr != nil {
 		// Not opened: list it as the walk would have, and say why.
-		fi, err := os.Lstat(x.local)
+		fi, err := x.dir.lstat(x.name)
 		if err != nil {
 			return c.putListError(x.hostPath, err)
 		}
-		return c.putListed(ctx, x.hostPath, fi)
+		return c.putListed(ctx, x.dir, x.name, x.hostPath, fi)
 	}
 	rec := c.record(x.hostPath)
 	if x.f != nil {
@@ -357,9 +363,8 @@ func (c *fileCopier) storeAhead(ctx context.Context, x *readAhead) error {
 		// it is, as a file listed by its fstat at open.
 		f := x.f
 		x.f = nil
-		meta := func(at fs.FileInfo) *manifest.FileMeta { return fileMetaOpened(f, x.local, at) }
-		rec.File = meta(x.at)
-		return c.putOpened(ctx, f, nil, x.at, rec, meta)
+		rec.File = fileMetaOpened(f, x.at)
+		return c.putOpened(ctx, f, nil, x.at, rec)
 	}
 	defer x.release()
 	rec.File = x.meta

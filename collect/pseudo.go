@@ -30,6 +30,11 @@ type PseudoResult struct {
 // the context's deadline (or PseudoDeadline). A read that blocks past the
 // deadline is abandoned: its goroutine ends when the kernel returns.
 func ReadPseudo(ctx context.Context, path string, max int64) PseudoResult {
+	return readPseudo(ctx, path, func() (*os.File, error) { return openNoFollow(path) }, max)
+}
+
+// readPseudo is ReadPseudo of the file open opens (path names it).
+func readPseudo(ctx context.Context, path string, open func() (*os.File, error), max int64) PseudoResult {
 	if max <= 0 {
 		max = PseudoMaxBytes
 	}
@@ -37,7 +42,7 @@ func ReadPseudo(ctx context.Context, path string, max int64) PseudoResult {
 	defer cancel()
 	done := make(chan PseudoResult, 1)
 	go func() {
-		f, err := openNoFollow(path)
+		f, err := open()
 		if err != nil {
 			done <- PseudoResult{Outcome: outcomeOf(err), Err: err}
 			return
@@ -72,6 +77,8 @@ func outcomeOf(err error) string {
 	switch {
 	case err == nil:
 		return manifest.OutcomeOK
+	case errors.As(err, new(*ReplacedError)):
+		return manifest.OutcomeChanged
 	case errors.Is(err, fs.ErrPermission):
 		return manifest.OutcomeDenied
 	case errors.Is(err, fs.ErrNotExist):

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -396,10 +395,11 @@ func defaultExaminer(flag string) string {
 			return s
 		}
 	}
-	if u, err := user.Current(); err == nil {
-		return u.Username
+	// Not os/user: it reads /etc/passwd without O_NOATIME.
+	if name := collect.UserName("/etc/passwd", os.Getuid()); name != "" {
+		return name
 	}
-	return "unknown"
+	return fmt.Sprintf("uid %d", os.Getuid())
 }
 
 // printCollectSummary writes the one-screen summary to stderr.
