@@ -33,8 +33,8 @@ bundle leaves nothing in DIR. From an incomplete bundle (cut short or
 interrupted) every record before the cut is extracted, with a warning.
 
 PATHs select artifacts or directories by their path in the bundle (see
-'hozen ls'). hozen/ metadata (bundle.json, records, manifest, signature,
-SHA256SUMS) comes along when no PATH is given, so 'sha256sum -c
+'hozen ls'). hozen/ metadata (bundle.json, records, manifest, SHA256SUMS
+and their signatures) comes along when no PATH is given, so 'sha256sum -c
 hozen/SHA256SUMS' works in DIR.
 
 extract never overwrites a file, never writes outside DIR, refuses
