@@ -45,6 +45,7 @@ func TestScript(t *testing.T) {
 		"mkdeep":    cmdMkdeep,
 	}
 	maps.Copy(cmds, protectCmds)
+	maps.Copy(cmds, recipeCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
