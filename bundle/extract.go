@@ -189,7 +189,7 @@ func Extract(opts ExtractOptions) (*Extracted, error) {
 		if errors.As(res.Err, &ie) {
 			where = fmt.Sprintf("the bundle ends at byte %d, before it was checked", ie.Offset)
 		}
-		for _, name := range []string{manifest.ManifestPath, manifest.SignaturePath, manifest.SumsPath} {
+		for _, name := range []string{manifest.ManifestPath, manifest.SignaturePath, manifest.SumsPath, manifest.SumsSigPath} {
 			if _, err := tree.Lstat(name); err == nil {
 				if err := tree.Remove(name); err != nil {
 					return x.out, err

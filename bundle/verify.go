@@ -13,6 +13,8 @@ import (
 	"io"
 	"strings"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -96,9 +98,10 @@ type VerifyOptions struct {
 	// Handler, if set, sees the content as it is verified.
 	Handler Handler
 	// Meta, if set, reads the exact bytes of each of hozen's own entries
-	// (bundle.json, records, manifest, signature, SHA256SUMS), in order, as
-	// they are verified. The manifest and SHA256SUMS grow with a bundle, so
-	// they come as streams; what Meta leaves unread is read for it.
+	// (bundle.json, records, manifest, signature, SHA256SUMS and its
+	// signature), in order, as they are verified. The manifest and
+	// SHA256SUMS grow with a bundle, so they come as streams; what Meta
+	// leaves unread is read for it.
 	Meta func(name string, r io.Reader) error
 }
 
@@ -139,8 +142,8 @@ type Result struct {
 
 // Verify reads a bundle from r to its end and checks everything: every
 // frame, every tar header byte and padding byte, every artifact's digest,
-// every record's link, the manifest, the frame index, the signature and
-// SHA256SUMS. The error is non-nil when reading r fails, and when r is not
+// every record's link, the manifest, the frame index, the signature,
+// SHA256SUMS and its signature. The error is non-nil when reading r fails, and when r is not
 // a hozen bundle at all (a *NotBundleError); what is wrong with a bundle's
 // content is in the Result: Outcome, Faults, and Err holding the first
 // fault (a *manifest.RecordError, *manifest.ManifestError, *FrameError,
@@ -280,6 +283,9 @@ type verifier struct {
 	sums sumsDigest
 	// hashes are the records' chain hashes, which the manifest must list.
 	hashes *spool
+	// signerKey is the header's signer, once the manifest's signature
+	// checked; SHA256SUMS.sig must be by it too.
+	signerKey ssh.PublicKey
 
 	cur        string // name of the last entry whose header was read
 	between    bool   // reading a header: cur has ended
@@ -780,9 +786,10 @@ func checkArtifactPath(p string) error {
 	return nil
 }
 
-// seal checks the manifest, the signature, SHA256SUMS and the end. What
-// is wrong is noted as a fault and the walk goes on to the end, so that
-// the signature is checked whenever the manifest and it can be read.
+// seal checks the manifest, the signature, SHA256SUMS, its signature and
+// the end. What is wrong is noted as a fault and the walk goes on to the
+// end, so that the signature is checked whenever the manifest and it can
+// be read.
 func (v *verifier) seal(h *tar.Header) error {
 	manifestStart := v.hdrStart
 	sealFault := func(err error) { v.fault(Fault{Kind: FaultSeal, Path: v.cur, Err: err}) }
@@ -836,6 +843,9 @@ func (v *verifier) seal(h *tar.Header) error {
 		}
 		if !m.StartedAt.Equal(v.hdr.StartedAt) {
 			sealFault(&manifest.ManifestError{Field: "started_at", Reason: "differs from the header's"})
+		}
+		if m.Format != v.hdr.Format {
+			sealFault(&manifest.ManifestError{Field: "format", Reason: fmt.Sprintf("%q, the header says %q", m.Format, v.hdr.Format)})
 		}
 		// With the chain broken, its totals cannot match: the faults
 		// before say why.
@@ -894,12 +904,20 @@ func (v *verifier) seal(h *tar.Header) error {
 	} else if h.Size != v.sums.n && !v.broken {
 		sealFault(&manifest.ManifestError{Field: "SHA256SUMS", Reason: fmt.Sprintf("is %d bytes; listing exactly the bundle's entries and digests takes %d", h.Size, v.sums.n)})
 	}
-	// Read it streaming, and hand it to Meta as it is read.
+	// Read it streaming, and hand it to Meta as it is read; kept (in a
+	// spool) only when its own signature follows, to check that.
 	got := sha256.New()
+	keep = got
+	var sums *spool
+	if v.signsSums() {
+		sums = newVerifySpool("SHA256SUMS")
+		defer sums.close()
+		keep = io.MultiWriter(got, sums)
+	}
 	// The tar reader ends the entry at h.Size, and fails (stickily) with
 	// io.ErrUnexpectedEOF where the stream ends before it.
 	src = &stickyReader{r: v.tr}
-	body = io.TeeReader(src, got)
+	body = io.TeeReader(src, keep)
 	if h.Name == manifest.SumsPath {
 		if err := v.meta(manifest.SumsPath, body); err != nil && src.err == nil {
 			return err
@@ -914,6 +932,14 @@ func (v *verifier) seal(h *tar.Header) error {
 		}
 		if !v.broken && h.Size == v.sums.n && !bytes.Equal(got.Sum(nil), v.sums.h.Sum(nil)) {
 			sealFault(&manifest.ManifestError{Field: "SHA256SUMS", Reason: "does not list exactly the bundle's entries and digests"})
+		}
+	}
+	if sums != nil && h.Name == manifest.SumsPath {
+		if err := v.sumsSig(sums); err != nil {
+			if machineError(err) {
+				return err
+			}
+			sealFault(err)
 		}
 	}
 	if h, err := v.next(); err != io.EOF {
@@ -949,6 +975,55 @@ func (v *verifier) checkSignatureFault(msg *spool, sig []byte) error {
 	return nil
 }
 
+// signsSums reports whether the bundle must end with a signature of
+// SHA256SUMS: a signed bundle of a format that has one.
+func (v *verifier) signsSums() bool {
+	return v.hdr.Signer != nil && manifest.SignsSums(v.hdr.Format)
+}
+
+// sumsSig reads hozen/SHA256SUMS.sig and checks it: a signature of the
+// SHA256SUMS just read (kept in sums) by the key that signed the manifest.
+// A bundle whose header names a signer and whose format signs SHA256SUMS
+// must have it: its absence is tampering, as the header and the format
+// are covered by the manifest's signature.
+func (v *verifier) sumsSig(sums *spool) error {
+	const field = "SHA256SUMS.sig"
+	h, err := v.next()
+	if err == io.EOF {
+		return &manifest.ManifestError{Field: field, Reason: fmt.Sprintf("missing; a signed %s bundle ends with it", v.hdr.Format)}
+	}
+	if err != nil {
+		return err
+	}
+	if h.Name != manifest.SumsSigPath {
+		return &StreamError{Offset: v.hdrStart, Reason: fmt.Sprintf("entry %q where %s belongs", h.Name, manifest.SumsSigPath)}
+	}
+	sig, err := v.readAll(h, 64<<10)
+	if err != nil {
+		return err
+	}
+	if err := v.checkHeader(fixedHeader(h.Name, h.Size, v.hdr.StartedAt), h.Name); err != nil {
+		return err
+	}
+	if err := v.meta(h.Name, bytes.NewReader(sig)); err != nil {
+		return err
+	}
+	if v.signerKey == nil {
+		return &manifest.ManifestError{Field: field, Reason: "not checked: the manifest's signature did not verify"}
+	}
+	r, err := sums.Open(sums.Len())
+	if err != nil {
+		return err
+	}
+	if err := manifest.VerifySignature(r, sig, v.signerKey); err != nil {
+		if me, ok := err.(*manifest.ManifestError); ok {
+			return &manifest.ManifestError{Field: field, Reason: me.Reason}
+		}
+		return err
+	}
+	return nil
+}
+
 // checkSignature checks the manifest's signature against the header's
 // signer, then the signer against the trusted keys.
 // msg is the manifest's spool, nil when the header names no signer.
@@ -980,6 +1055,7 @@ func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 	if err := manifest.VerifySignature(r, sig, pub); err != nil {
 		return err
 	}
+	v.signerKey = pub
 	v.res.Signed = true
 	if len(v.opts.Trust) > 0 {
 		tk, err := v.opts.Trust.Check(pub, manifest.SignatureNamespace)

@@ -36,7 +36,8 @@ type Options struct {
 	Workers int
 	// MD5 and SHA1 add those digests to every record (same read pass).
 	MD5, SHA1 bool
-	// Signer signs the manifest; nil writes an unsigned bundle.
+	// Signer signs the manifest and SHA256SUMS (an ssh-agent is asked twice);
+	// nil writes an unsigned bundle.
 	Signer ssh.Signer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -450,8 +451,8 @@ type Sealed struct {
 	Manifest *manifest.Manifest
 }
 
-// Seal writes the manifest, its signature and SHA256SUMS, ends the tar
-// stream, syncs the file and only then renames it to its final name.
+// Seal writes the manifest, its signature, SHA256SUMS and its signature,
+// ends the tar stream, syncs the file and only then renames it to its final name.
 // status is manifest.StatusSealed, or StatusInterrupted with a reason.
 func (w *Writer) Seal(status, reason string, ledger *manifest.Checkpoint) (*Sealed, error) {
 	w.mu.Lock()
@@ -515,6 +516,9 @@ func (w *Writer) seal(status, reason string, ledger *manifest.Checkpoint) (*Seal
 		return nil, err
 	}
 	if _, err := io.Copy(w.tw, sums); err != nil {
+		return nil, err
+	}
+	if err := w.writeSumsSig(n); err != nil {
 		return nil, err
 	}
 	if err := w.tw.Close(); err != nil {
@@ -603,6 +607,31 @@ func (w *Writer) writeManifest(m *manifest.Manifest, lists manifest.Lists) error
 		return w.writeFixed(manifest.SignaturePath, sig)
 	}
 	return nil
+}
+
+// writeSumsSig writes hozen/SHA256SUMS.sig, the signature of the n bytes
+// of SHA256SUMS, when the bundle is signed. SHA256SUMS lists every other
+// entry, the manifest and its signature included, so with this signature
+// `sha256sum -c` binds each file to the signer, with no hozen at hand:
+// without it, whoever edits a file can rewrite its line. An unsigned
+// bundle gets none: it has nothing to bind to.
+func (w *Writer) writeSumsSig(n int64) error {
+	if w.opts.Signer == nil {
+		return nil
+	}
+	sums, err := w.sums.Open(n)
+	if err != nil {
+		return err
+	}
+	sig, err := manifest.Sign(sums, w.opts.Signer)
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest.SumsPath, err)
+	}
+	if err := w.startFixed(manifest.SumsSigPath, int64(len(sig))); err != nil {
+		return err
+	}
+	_, err = w.tw.Write(sig)
+	return err
 }
 
 func (w *Writer) closeSpools() {

@@ -4,6 +4,6 @@ package collect
 
 import "io/fs"
 
-// fileID: records carry no device and inode on this OS; protected files
+// fileDevIno: records carry no device and inode on this OS; protected files
 // are matched by their resolved path instead.
-func fileID(fi fs.FileInfo) (dev, ino uint64, ok bool) { return 0, 0, false }
+func fileDevIno(fi fs.FileInfo) (dev, ino uint64, ok bool) { return 0, 0, false }

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !linux
 
 package collect
 
@@ -7,8 +7,8 @@ import (
 	"syscall"
 )
 
-// fileID is the device and inode of fi, as records give them.
-func fileID(fi fs.FileInfo) (dev, ino uint64, ok bool) {
+// fileDevIno is the device and inode of fi, as records give them.
+func fileDevIno(fi fs.FileInfo) (dev, ino uint64, ok bool) {
 	s, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, 0, false

@@ -83,7 +83,7 @@ func ProtectFile(path, why string) (ProtectedFile, error) {
 		return ProtectedFile{}, err
 	}
 	p := ProtectedFile{Path: path, Why: why}
-	p.dev, p.ino, p.hasID = fileID(fi)
+	p.dev, p.ino, p.hasID = fileDevIno(fi)
 	if abs, err := filepath.Abs(path); err == nil {
 		if real, err := filepath.EvalSymlinks(abs); err == nil {
 			abs = real

@@ -249,8 +249,8 @@ func ParseHeader(b []byte) (*Header, error) {
 	if err := strictUnmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("bundle.json: %w", err)
 	}
-	if h.Format != Format {
-		return nil, fmt.Errorf("bundle.json: format %q, want %q", h.Format, Format)
+	if !KnownFormat(h.Format) {
+		return nil, fmt.Errorf("bundle.json: format %q, want %q or %q", h.Format, Format, FormatV1)
 	}
 	if h.BundleID == "" {
 		return nil, errors.New("bundle.json: no bundle_id")
@@ -264,8 +264,8 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	if err := strictUnmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("manifest.json: format %q, want %q", m.Format, Format)
+	if !KnownFormat(m.Format) {
+		return nil, fmt.Errorf("manifest.json: format %q, want %q or %q", m.Format, Format, FormatV1)
 	}
 	switch m.Status {
 	case StatusSealed, StatusInterrupted:

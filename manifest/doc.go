@@ -1,5 +1,5 @@
 // Package manifest defines the records of a hozen evidence bundle (format
-// hozen-bundle/1) and the pure checks over them.
+// hozen-bundle/2; hozen-bundle/1 is still read) and the pure checks over them.
 //
 // # What it holds
 //

@@ -143,7 +143,7 @@ func TestReadManifest(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"unknown key":         bytes.Replace(good, []byte(`{"format"`), []byte(`{"extra":1,"format"`), 1),
 		"unknown in frame":    bytes.Replace(good, []byte(`{"offset"`), []byte(`{"x":1,"offset"`), 1),
-		"duplicate key":       bytes.Replace(good, []byte(`{"format":"hozen-bundle/1"`), []byte(`{"format":"hozen-bundle/1","format":"hozen-bundle/1"`), 1),
+		"duplicate key":       bytes.Replace(good, []byte(`{"format":"`+Format+`"`), []byte(`{"format":"`+Format+`","format":"`+Format+`"`), 1),
 		"key spelled Records": bytes.Replace(good, []byte(`"records":[`), []byte(`"Records":[`), 1),
 		"trailing data":       append(append([]byte(nil), good...), "{}"...),
 		"no frames":           withoutList(good, "frames"),

@@ -8,8 +8,21 @@ import (
 	"time"
 )
 
-// Format is the bundle format this package reads and writes.
-const Format = "hozen-bundle/1"
+// Format is the bundle format this package writes. hozen-bundle/2 is
+// hozen-bundle/1 plus hozen/SHA256SUMS.sig, a signature of SHA256SUMS by
+// the manifest's signer, in every signed bundle: with it SHA256SUMS binds
+// every file to the signer for `sha256sum -c` too.
+const Format = "hozen-bundle/2"
+
+// FormatV1 is the format before SHA256SUMS was signed. Its bundles are
+// still read and verified as they always were.
+const FormatV1 = "hozen-bundle/1"
+
+// KnownFormat reports whether this package reads bundles of format f.
+func KnownFormat(f string) bool { return f == Format || f == FormatV1 }
+
+// SignsSums reports whether a signed bundle of format f signs SHA256SUMS.
+func SignsSums(f string) bool { return f != FormatV1 }
 
 // Names of the fixed entries of a bundle.
 const (
@@ -17,6 +30,7 @@ const (
 	ManifestPath  = "hozen/manifest.json"
 	SignaturePath = "hozen/manifest.json.sig"
 	SumsPath      = "hozen/SHA256SUMS"
+	SumsSigPath   = "hozen/SHA256SUMS.sig"
 	RecordsDir    = "hozen/records/"
 )
 

@@ -30,9 +30,9 @@ out and named.
 
 PATHs select artifacts or directories by their path in the bundle (see
 'hozen ls'); a PATH that selects nothing is an error (exit 2). hozen/
-metadata (bundle.json, records, manifest, signature, SHA256SUMS) comes
-along when no PATH is given, so 'sha256sum -c hozen/SHA256SUMS' works in
-DIR.
+metadata (bundle.json, records, manifest, SHA256SUMS and their
+signatures) comes along when no PATH is given, so 'sha256sum -c
+hozen/SHA256SUMS' works in DIR.
 
 extract never overwrites a file, never writes outside DIR or through a
 link, restores no set-id bits, and creates a link only if it resolves

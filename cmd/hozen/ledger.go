@@ -19,11 +19,24 @@ type ledgerCheck struct {
 	Reason string          `json:"reason"` // why not, when not known
 	Trail  []custody.Event `json:"trail"`  // every event of the bundle, oldest first
 	Event  int64           `json:"event"`  // seq of the event appended for this check
+	// Sealed is the sealed event of the bundle id the file's header
+	// names, when no sealed event names this file: the file the ledger
+	// saw sealed under that id is another one.
+	Sealed *custody.Event `json:"sealed,omitempty"`
+	// Cut: the file ends before its seal (incomplete), yet the ledger saw
+	// its bundle sealed whole: it was cut after sealing, which is
+	// tampering (exit 1), not an interrupted collection.
+	Cut bool `json:"cut,omitempty"`
 }
 
 // checkAgainstLedger looks the bundle up in the ledger: a "sealed" event
 // must name the file's SHA-256 and the chain head verify found. For a
 // bundle that never sealed, the "collected" event of its id is the trail.
+// A file that no sealed event names is matched on the bundle id of its
+// header (which a cut file still has): if the ledger sealed that bundle,
+// this file is not the one sealed, and a file that ends before its seal
+// is a cut of it. A forger who also edits the id in the header only gets
+// a file the ledger does not know.
 func checkAgainstLedger(ctx context.Context, l *custody.Ledger, res *bundle.Result) (*ledgerCheck, error) {
 	lc := &ledgerCheck{Ledger: l.Path()}
 	var evs []custody.Event
@@ -51,6 +64,35 @@ func checkAgainstLedger(ctx context.Context, l *custody.Ledger, res *bundle.Resu
 			return lc, nil
 		}
 		lc.Known = true
+		return lc, nil
+	}
+	if res.Header != nil {
+		byID := evs
+		if res.FileSHA256 != "" {
+			// The trail above is of this file's digest; the id may
+			// have been sealed as another file.
+			if byID, err = l.Events(ctx, custody.Filter{BundleID: res.Header.BundleID}); err != nil {
+				return nil, err
+			}
+		}
+		for i := len(byID) - 1; i >= 0; i-- {
+			if e := byID[i]; e.Action == custody.ActionSealed && e.BundleID == res.Header.BundleID && e.BundleSHA256 != "" {
+				lc.Sealed = &e
+				break
+			}
+		}
+	}
+	if e := lc.Sealed; e != nil {
+		sealed := fmt.Sprintf("bundle %s was sealed by ledger event %d as %s (sha256 %s)", e.BundleID, e.Seq, e.BundleFile, e.BundleSHA256)
+		switch {
+		case res.FileSHA256 == "" && res.Outcome == bundle.Incomplete:
+			lc.Cut = true
+			lc.Reason = sealed + "; this file ends before its seal: a cut of it"
+		case res.FileSHA256 == "":
+			lc.Reason = sealed + "; this file does not verify"
+		default:
+			lc.Reason = fmt.Sprintf("%s; this file's sha256 is %s: not the file sealed", sealed, res.FileSHA256)
+		}
 		return lc, nil
 	}
 	switch {
@@ -94,9 +136,12 @@ func ledgerEvent(action custody.Action, actor string, res *bundle.Result, file s
 // printTrail prints a bundle's custody trail, oldest first.
 func printTrail(a *app, lc *ledgerCheck) {
 	w := a.stdout
-	if lc.Known {
+	switch {
+	case lc.Known:
 		fmt.Fprintf(w, "  ledger %s: knows this bundle (sealed event found)\n", lc.Ledger)
-	} else {
+	case lc.Sealed != nil:
+		fmt.Fprintf(w, "  ledger %s: knows the bundle, not this file: %s\n", lc.Ledger, lc.Reason)
+	default:
 		fmt.Fprintf(w, "  ledger %s: does not know this bundle: %s\n", lc.Ledger, lc.Reason)
 	}
 	for _, e := range lc.Trail {

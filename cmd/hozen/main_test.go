@@ -46,6 +46,7 @@ func TestScript(t *testing.T) {
 	}
 	maps.Copy(cmds, protectCmds)
 	maps.Copy(cmds, extractCmds)
+	maps.Copy(cmds, recipeCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,

@@ -191,13 +191,20 @@ func ledgerVerify(ctx context.Context, led *custody.Ledger, rep *verifyReport, r
 	if err != nil {
 		return fmt.Errorf("ledger %s: %w", led.Path(), err)
 	}
+	if lc.Cut {
+		// Incomplete on its own, but the ledger saw it sealed whole.
+		rep.Outcome, rep.Code = string(bundle.Tampered), exitFailed
+		e := lc.Sealed
+		rep.Reason = fmt.Sprintf("cut after sealing: bundle %s was sealed whole by ledger event %d as %s (sha256 %s); this copy ends before its seal (%s)",
+			e.BundleID, e.Seq, e.BundleFile, e.BundleSHA256, rep.Reason)
+	}
 	e := ledgerEvent(custody.ActionVerified, actor, res, rep.Bundle)
 	e.Outcome = rep.Outcome
 	e.Reason = "hozen verify"
 	if rep.Reason != "" {
 		e.Reason += ": " + rep.Reason
 	}
-	if !lc.Known {
+	if !lc.Known && !lc.Cut { // a cut's reason says it already
 		e.Reason += "; the ledger did not know this bundle: " + lc.Reason
 	}
 	if err := led.Append(ctx, e); err != nil {
@@ -311,7 +318,13 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 	if r.Ledger != nil {
 		printTrail(a, r.Ledger)
 		fmt.Fprintf(w, "  recorded as ledger event %d\n", r.Ledger.Event)
-		if !r.Ledger.Known && r.Outcome == "intact" {
+		switch {
+		case r.Ledger.Cut:
+			a.hintf("look for %s (sha256 %s), the bundle as sealed; 'hozen extract' still recovers the records before the cut from this copy", r.Ledger.Sealed.BundleFile, r.Ledger.Sealed.BundleSHA256)
+		case !r.Ledger.Known && r.Outcome == "intact" && r.Ledger.Sealed != nil:
+			a.errorf("%s: the ledger %s sealed this bundle as another file: %s", r.Bundle, r.Ledger.Ledger, r.Ledger.Reason)
+			a.hintf("a bundle the ledger does not know may have been replaced; check the ledger the responder's stick carried ('hozen custody import' folds it in)")
+		case !r.Ledger.Known && r.Outcome == "intact":
 			a.errorf("%s: the ledger %s has no record of sealing this bundle: %s", r.Bundle, r.Ledger.Ledger, r.Ledger.Reason)
 			a.hintf("a bundle the ledger does not know may have been replaced; check the ledger the responder's stick carried ('hozen custody import' folds it in)")
 		}
