@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -76,7 +77,12 @@ func (d *dirRef) release() {
 	}
 }
 
-func (d *dirRef) local(name string) string { return d.path + "/" + name }
+func (d *dirRef) local(name string) string {
+	if strings.HasSuffix(d.path, "/") {
+		return d.path + name
+	}
+	return d.path + "/" + name
+}
 
 // openatNoAtime is openat(2) with O_NOATIME, retried without it where the
 // kernel refuses it (not the file's owner, no CAP_FOWNER).
