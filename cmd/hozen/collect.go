@@ -178,7 +178,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	defer led.Close()
 	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal)}
-	prog := newProgress(a.stderr, false)
+	prog := newProgress(a.stderr)
 	if prog != nil {
 		env.Progress = prog
 	}
