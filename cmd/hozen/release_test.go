@@ -222,3 +222,34 @@ func snapshot(t *testing.T, dir string) string {
 	}
 	return sb.String()
 }
+
+// TestMakeBuildStampsCommit: the binary 'make build' leaves says which
+// commit it was built from, as a release does, also in a git worktree
+// (where the go command itself does not stamp one).
+func TestMakeBuildStampsCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds hozen with make; skipped with -short")
+	}
+	for _, tool := range []string{"make", "git", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s command", tool)
+		}
+	}
+	head, err := exec.Command("git", "-C", "../..", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not built from a git checkout: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "hozen")
+	cmd := exec.Command("make", "-C", "../..", "--no-print-directory", "build", "BIN="+bin)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, b)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hozen version: %v\n%s", err, out)
+	}
+	want := "commit " + strings.TrimSpace(string(head))
+	if !strings.Contains(string(out), want+"\n") && !strings.Contains(string(out), want+" (modified)\n") {
+		t.Errorf("hozen version from 'make build' prints\n%s\nwant a line %q", out, want)
+	}
+}
