@@ -75,7 +75,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
 	f.StringSliceVar(&o.hashes, "hash", nil, "extra digests per artifact besides sha256: md5, sha1")
 	f.StringVar(&o.referenceTime, "reference-time", "", "the responder's trusted time now (RFC 3339), to record clock skew")
-	f.IntVar(&o.level, "level", 1, "zstd level 1 (fastest) to 4 (best)")
+	f.IntVar(&o.level, "level", 1, "zstd level 1 to 22, as zstd's, in four steps: 1-2 fastest, 3-5 default, 6-9 better, 10-22 best compression")
 	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
 	f.BoolVar(&o.noEnviron, "no-environ", false, "do not record processes' environment variables")
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
