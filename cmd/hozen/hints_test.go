@@ -13,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/spf13/cobra"
+
+	"github.com/hozen-dfir/hozen/report"
 )
 
 // Messages name commands for the reader to run next ('hozen custody
@@ -208,5 +210,49 @@ func TestLevelHelp(t *testing.T) {
 		} else if got := zstd.EncoderLevelFromZstd(n); got != step {
 			t.Errorf("--level %d: help says %s, the encoder uses %s", n, step, got)
 		}
+	}
+}
+
+// TestCompletionWordsAccepted: every word completion offers is one its
+// command takes. Each command checks its word before it opens anything, so
+// a missing bundle or ledger shows the word passed.
+func TestCompletionWordsAccepted(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.tar.zst")
+	db := filepath.Join(dir, "custody.db")
+	notRefused := func(args []string, flag string) {
+		t.Helper()
+		_, _, stderr := runHozen(t, args...)
+		if strings.Contains(stderr, flag) {
+			t.Errorf("hozen %s: the completed word is refused:\n%s", strings.Join(args, " "), stderr)
+		}
+	}
+	for _, v := range report.Views {
+		notRefused([]string{"show", missing, v}, "no view")
+	}
+	for _, f := range timelineFormats {
+		notRefused([]string{"timeline", missing, "--format", f}, "--format")
+	}
+	for _, f := range exportFormats {
+		notRefused([]string{"custody", "--ledger", db, "export", "--format", f}, "--format")
+	}
+	for _, h := range extraHashes {
+		notRefused([]string{"collect", "--hash", h, "--level", "0"}, "--hash")
+	}
+	for _, act := range recordActions() {
+		args := []string{"custody", "--ledger", db, "record", "--action", act, "--actor", "A", "--reason", "r", "--to", "B", "--outcome", verifyOutcomes[0]}
+		if code, _, stderr := runHozen(t, args...); code != exitOK {
+			t.Errorf("hozen %s: exit %d:\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+	for _, p := range builtinProfileNames() {
+		if code, _, stderr := runHozen(t, "profiles", p); code != exitOK {
+			t.Errorf("hozen profiles %s: exit %d:\n%s", p, code, stderr)
+		}
+	}
+	// The test can fail: a word no command takes is refused.
+	_, _, stderr := runHozen(t, "timeline", missing, "--format", "xml")
+	if !strings.Contains(stderr, "--format") {
+		t.Errorf("timeline --format xml is not refused:\n%s", stderr)
 	}
 }

@@ -26,6 +26,7 @@ Exit codes: 0 ok/intact, 1 tampered or failed check, 2 usage or I/O error,
 		newVersionCmd(a),
 	)
 	addCommands(a, root)
+	addCompletions(root)
 	return root
 }
 
