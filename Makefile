@@ -83,13 +83,15 @@ bench:
 # "interesting" input of a few KiB otherwise takes the default 60 s each,
 # and fuzzing stalls at a few executions per second. A crasher lands in
 # PKG/testdata/fuzz/TARGET/ and is a regression test from then on.
+# TestMakeFuzzHasEveryTarget (cmd/hozen) checks the list against the code.
 FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzRecordJSON \
+	./manifest:FuzzReadManifest \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
-	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables
+	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
