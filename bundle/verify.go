@@ -21,7 +21,7 @@ import (
 // Outcome is what verification concluded.
 type Outcome string
 
-// Outcomes of verification; see DESIGN.md.
+// Outcomes of verification; docs/format.md ("Verification outcomes") says when each holds.
 const (
 	Intact     Outcome = "intact"
 	Tampered   Outcome = "tampered"

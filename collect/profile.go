@@ -91,8 +91,10 @@ type BuildOptions struct {
 // DefaultProfile is the built-in profile used when none is named.
 const DefaultProfile = "triage"
 
-// CommandLineGroup is the name of the file group built from --include.
-const CommandLineGroup = "command-line"
+// CommandLineGroup is the name of the file group built from --include:
+// the collector of its records and its line in the collect summary. No
+// profile group can take it (names start with a letter or digit).
+const CommandLineGroup = "--include"
 
 // collectorOrder is the order of volatility (RFC 3227): network state
 // changes fastest, then processes, then sessions and system state. Each

@@ -75,7 +75,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
 	f.StringSliceVar(&o.hashes, "hash", nil, "extra digests per artifact besides sha256: md5, sha1")
 	f.StringVar(&o.referenceTime, "reference-time", "", "the responder's trusted time now (RFC 3339), to record clock skew")
-	f.IntVar(&o.level, "level", 1, "zstd level 1 (fastest) to 4 (best)")
+	f.IntVar(&o.level, "level", 1, "zstd level 1 to 22, as zstd's, in four steps: 1-2 fastest, 3-5 default, 6-9 better, 10-22 best compression")
 	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
 	f.BoolVar(&o.noEnviron, "no-environ", false, "do not record processes' environment variables")
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
@@ -86,8 +86,15 @@ writes nothing outside --out.`,
 	return c
 }
 
-// collectSummary is what collect --json prints.
+// collectSummarySchema names the form of collect --json's object
+// (docs/scripting.md). A new field may appear without a new name; a field
+// that is removed or changes meaning takes the next number.
+const collectSummarySchema = "hozen-collect-summary/1"
+
+// collectSummary is what collect --json prints: snake_case keys, sizes in
+// bytes, durations in seconds.
 type collectSummary struct {
+	Schema     string   `json:"schema"`
 	Bundle     string   `json:"bundle"`
 	SHA256     string   `json:"sha256"`
 	Size       int64    `json:"size"`
@@ -103,14 +110,32 @@ type collectSummary struct {
 	Encrypted  bool     `json:"encrypted,omitempty"`
 	Recipients []string `json:"recipients,omitempty"`
 	// StreamSHA256 is of the decrypted .tar.zst, when encrypted.
-	StreamSHA256 string          `json:"decrypted_sha256,omitempty"`
-	Ledger       string          `json:"ledger"`
-	LedgerHead   string          `json:"ledger_head"`
-	Duration     float64         `json:"duration_seconds"`
-	Collectors   []collect.Stats `json:"collectors"`
+	StreamSHA256 string             `json:"decrypted_sha256,omitempty"`
+	Ledger       string             `json:"ledger"`
+	LedgerHead   string             `json:"ledger_head"`
+	Duration     float64            `json:"duration_seconds"`
+	Collectors   []collectorSummary `json:"collectors"`
 	// Redacted says what was kept out of the evidence: hozen's secrets
 	// masked, its own key and passphrase files skipped.
 	Redacted *collect.RedactStats `json:"redacted,omitempty"`
+}
+
+// collectorSummary is one collector's part of the summary.
+type collectorSummary struct {
+	Collector string  `json:"collector"`
+	Records   int64   `json:"records"`
+	Bytes     int64   `json:"bytes"`
+	Errors    int64   `json:"errors"` // records whose outcome is not ok
+	Duration  float64 `json:"duration_seconds"`
+}
+
+func collectorSummaries(stats []collect.Stats) []collectorSummary {
+	out := make([]collectorSummary, 0, len(stats))
+	for _, s := range stats {
+		out = append(out, collectorSummary{Collector: s.Collector, Records: s.Records, Bytes: s.Bytes,
+			Errors: s.Errors, Duration: s.Duration.Seconds()})
+	}
+	return out
 }
 
 // newCollectRedactor keeps secrets (the passphrases hozen holds, the
@@ -245,7 +270,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		return err
 	}
 	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal), Redactor: red}
-	prog := newProgress(a.stderr, false)
+	prog := newProgress(a.stderr)
 	if prog != nil {
 		env.Progress = prog
 	}
@@ -352,10 +377,10 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	m := sealed.Manifest
 	sum := collectSummary{
-		Bundle: sealed.Path, SHA256: sealed.SHA256, Size: sealed.Size, BundleID: hdr.BundleID,
+		Schema: collectSummarySchema, Bundle: sealed.Path, SHA256: sealed.SHA256, Size: sealed.Size, BundleID: hdr.BundleID,
 		Status: m.Status, Head: m.Head, MerkleRoot: m.MerkleRoot,
 		Records: m.Counts.Records, Artifacts: m.Counts.Artifacts, Errors: m.Counts.Errors, Bytes: m.Counts.Bytes,
-		Duration: time.Since(start).Seconds(), Collectors: stats,
+		Duration: time.Since(start).Seconds(), Collectors: collectorSummaries(stats),
 	}
 	if hdr.Signer != nil {
 		sum.Signer = hdr.Signer.Fingerprint
@@ -407,7 +432,7 @@ func printCollectSummary(a *app, s *collectSummary) {
 	w := a.stderr
 	fmt.Fprintf(w, "hozen: %s %s in %.1fs\n", s.Status, s.Bundle, s.Duration)
 	for _, c := range s.Collectors {
-		fmt.Fprintf(w, "  %-12s %6d records %10s %5d not ok  %.2fs\n", c.Collector, c.Records, humanBytes(c.Bytes), c.Errors, c.Duration.Seconds())
+		fmt.Fprintf(w, "  %-12s %6d records %10s %5d not ok  %.2fs\n", c.Collector, c.Records, humanBytes(c.Bytes), c.Errors, c.Duration)
 	}
 	fmt.Fprintf(w, "  total        %6d records %10s %5d not ok\n", s.Records, humanBytes(s.Bytes), s.Errors)
 	fmt.Fprintf(w, "  sha256 %s\n  head   %s\n", s.SHA256, s.Head)

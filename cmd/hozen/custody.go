@@ -34,7 +34,7 @@ Read commands (log, export, head) print what the ledger holds, and exit 1 if
 it does not verify. See docs/custody.md.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{cmd: c.Name(), err: fmt.Errorf("unknown custody command %q", args[0])}
+				return usageOf(c, fmt.Errorf("unknown custody command %q", args[0]))
 			}
 			return nil
 		},
@@ -292,18 +292,18 @@ events of the same file.`,
 			e.Action = custody.Action(action)
 			switch e.Action {
 			case custody.ActionCollected, custody.ActionSealed:
-				return usageError{cmd: c.Name(), err: fmt.Errorf("--action %s is recorded by hozen collect, not by hand", action)}
+				return usageOf(c, fmt.Errorf("--action %s is recorded by hozen collect, not by hand", action))
 			case custody.ActionImported:
-				return usageError{cmd: c.Name(), err: errors.New("--action imported is recorded by hozen custody import")}
+				return usageOf(c, errors.New("--action imported is recorded by hozen custody import"))
 			}
 			if !e.Action.Valid() {
-				return usageError{cmd: c.Name(), err: fmt.Errorf("--action %q: want transferred, received, accessed, extracted, exported, verified or note", action)}
+				return usageOf(c, fmt.Errorf("--action %q: want transferred, received, accessed, extracted, exported, verified or note", action))
 			}
 			if strings.TrimSpace(e.Actor) == "" || strings.TrimSpace(e.Reason) == "" {
-				return usageError{cmd: c.Name(), err: errors.New("--actor and --reason are required: say who acts and why")}
+				return usageOf(c, errors.New("--actor and --reason are required: say who acts and why"))
 			}
 			if e.Action == custody.ActionTransferred && strings.TrimSpace(e.Recipient) == "" {
-				return usageError{cmd: c.Name(), err: errors.New("--action transferred needs --to WHO")}
+				return usageOf(c, errors.New("--action transferred needs --to WHO"))
 			}
 			if bundle != "" {
 				sum, err := fileSHA256(bundle)
@@ -408,7 +408,7 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 			ctx := c.Context()
 			if headFile != "" {
 				if head != "" {
-					return usageError{cmd: c.Name(), err: errors.New("give --head or --head-file, not both")}
+					return usageOf(c, errors.New("give --head or --head-file, not both"))
 				}
 				var err error
 				if head, err = readHeadFile(headFile); err != nil {
@@ -417,7 +417,7 @@ Exit codes: 0 intact, 1 tampered, 2 usage or I/O error.`,
 			}
 			if head != "" {
 				if _, err := custody.ParseHead(head); err != nil {
-					return usageError{cmd: c.Name(), err: err}
+					return usageOf(c, err)
 				}
 			}
 			signedBy, err := hsc.check(a, head)
@@ -576,7 +576,7 @@ func newCustodyExportCmd(a *app, ledger *string) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
 			if format != "csv" && format != "json" && format != "html" {
-				return usageError{cmd: c.Name(), err: fmt.Errorf("--format %q: want csv or json (data), or html (a printable custody form)", format)}
+				return usageOf(c, fmt.Errorf("--format %q: want csv or json (data), or html (a printable custody form)", format))
 			}
 			l, err := openLedger(ctx, *ledger)
 			if err != nil {
@@ -627,7 +627,7 @@ ledger again later adds only its new events. OTHER.db is only read.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
 			if strings.TrimSpace(e.Actor) == "" {
-				return usageError{cmd: c.Name(), err: errors.New("--actor is required: say who imports")}
+				return usageOf(c, errors.New("--actor is required: say who imports"))
 			}
 			if e.Reason == "" {
 				e.Reason = "imported " + filepath.Base(args[0])

@@ -23,7 +23,7 @@ func (h *headSigning) write(a *app, cp custody.Checkpoint) error {
 		return nil
 	}
 	if h.sign.key == "" || h.out == "" {
-		return usageError{cmd: "head", err: errors.New("--key and --signature go together")}
+		return usageError{cmd: "custody head", err: errors.New("--key and --signature go together")}
 	}
 	signer, err := h.sign.signer(a)
 	if err != nil {
@@ -52,16 +52,16 @@ type headSignatureCheck struct {
 func (h *headSignatureCheck) check(a *app, head string) (string, error) {
 	if h.sig == "" {
 		if h.trust != (trustFlags{}) {
-			return "", usageError{cmd: "verify", err: errors.New("--pubkey and --allowed-signers (and --principal, --verify-time) check a --head-signature")}
+			return "", usageError{cmd: "custody verify", err: errors.New("--pubkey and --allowed-signers (and --principal, --verify-time) check a --head-signature")}
 		}
 		return "", nil
 	}
 	if head == "" {
-		return "", usageError{cmd: "verify", err: errors.New("--head-signature needs the --head (or --head-file) it signs")}
+		return "", usageError{cmd: "custody verify", err: errors.New("--head-signature needs the --head (or --head-file) it signs")}
 	}
 	cp, err := custody.ParseHead(head)
 	if err != nil {
-		return "", usageError{cmd: "verify", err: err}
+		return "", usageError{cmd: "custody verify", err: err}
 	}
 	armored, err := os.ReadFile(h.sig)
 	if err != nil {

@@ -72,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		app.errorf("%v", err)
 		var u usageError
 		if errors.As(err, &u) {
-			app.hintf("run 'hozen %s --help' for usage", u.cmd)
+			app.hintf("run '%s --help' for usage", strings.TrimSpace("hozen "+u.cmd))
 		}
 	}
 	return code
@@ -111,7 +111,7 @@ func (e silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // usageError is a command line that does not parse.
 type usageError struct {
-	cmd string
+	cmd string // the command's path after "hozen": "collect", "custody record"
 	err error
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -221,4 +222,90 @@ func snapshot(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return sb.String()
+}
+
+// TestMakeBuildStampsCommit: the binary 'make build' leaves says which
+// commit it was built from, as a release does, also in a git worktree
+// (where the go command itself does not stamp one).
+func TestMakeBuildStampsCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds hozen with make; skipped with -short")
+	}
+	for _, tool := range []string{"make", "git", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s command", tool)
+		}
+	}
+	head, err := exec.Command("git", "-C", "../..", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not built from a git checkout: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "hozen")
+	cmd := exec.Command("make", "-C", "../..", "--no-print-directory", "build", "BIN="+bin)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, b)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hozen version: %v\n%s", err, out)
+	}
+	want := "commit " + strings.TrimSpace(string(head))
+	if !strings.Contains(string(out), want+"\n") && !strings.Contains(string(out), want+" (modified)\n") {
+		t.Errorf("hozen version from 'make build' prints\n%s\nwant a line %q", out, want)
+	}
+}
+
+// TestMakeFuzzHasEveryTarget: 'make fuzz' runs every fuzz target of the
+// module, and only ones that exist (Makefile FUZZ_TARGETS).
+func TestMakeFuzzHasEveryTarget(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	block := regexp.MustCompile(`(?s)FUZZ_TARGETS := \\\n(.*?)\n\n`).FindSubmatch(mk)
+	if block == nil {
+		t.Fatal("no FUZZ_TARGETS list in the Makefile")
+	}
+	for _, f := range strings.Fields(strings.ReplaceAll(string(block[1]), `\`, " ")) {
+		listed[f] = true
+	}
+	found := map[string]bool{}
+	fuzzFunc := regexp.MustCompile(`(?m)^func (Fuzz\w+)\(`)
+	err = filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != "../.." {
+			return filepath.SkipDir
+		}
+		if !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", filepath.Dir(p))
+		for _, m := range fuzzFunc.FindAllSubmatch(b, -1) {
+			found["./"+filepath.ToSlash(rel)+":"+string(m[1])] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range found {
+		if !listed[f] {
+			t.Errorf("fuzz target %s is not in the Makefile's FUZZ_TARGETS", f)
+		}
+	}
+	for f := range listed {
+		if !found[f] {
+			t.Errorf("FUZZ_TARGETS lists %s, which does not exist", f)
+		}
+	}
+	if len(found) < 10 {
+		t.Fatalf("found only %d fuzz targets: %v", len(found), found)
+	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
@@ -18,12 +20,13 @@ Exit codes: 0 ok/intact, 1 tampered or failed check, 2 usage or I/O error,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{cmd: c.Name(), err: err}
+		return usageOf(c, err)
 	})
 	root.AddCommand(
 		newVersionCmd(a),
 	)
 	addCommands(a, root)
+	addCompletions(root)
 	return root
 }
 
@@ -31,7 +34,7 @@ Exit codes: 0 ok/intact, 1 tampered or failed check, 2 usage or I/O error,
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(c, args); err != nil {
-			return usageError{cmd: c.Name(), err: err}
+			return usageOf(c, err)
 		}
 		return nil
 	}
@@ -41,8 +44,20 @@ func exactArgs(n int) cobra.PositionalArgs {
 func minArgs(n int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if err := cobra.MinimumNArgs(n)(c, args); err != nil {
-			return usageError{cmd: c.Name(), err: err}
+			return usageOf(c, err)
 		}
 		return nil
 	}
+}
+
+// usageOf is a usage error of command c, named by its whole path: the
+// hint for 'hozen custody record' is not 'hozen record --help'.
+func usageOf(c *cobra.Command, err error) usageError {
+	path := c.CommandPath()
+	if c.HasParent() {
+		path = strings.TrimPrefix(path, c.Root().Name()+" ")
+	} else {
+		path = ""
+	}
+	return usageError{cmd: path, err: err}
 }

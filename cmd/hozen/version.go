@@ -20,10 +20,10 @@ type buildInfo struct {
 	Path      string
 }
 
-// ldVersion and ldCommit are set by 'make dist' (-ldflags -X) from git,
-// for builds that the go command cannot stamp with VCS information itself
-// (it does not in a git worktree, whose .git is a file). The VCS stamp,
-// when there is one, wins.
+// ldVersion and ldCommit are set by 'make build' and 'make dist'
+// (-ldflags -X) from git, for builds that the go command cannot stamp with
+// VCS information itself (it does not in a git worktree, whose .git is a
+// file). The VCS stamp, when there is one, wins.
 var ldVersion, ldCommit string
 
 func readBuildInfo() buildInfo {

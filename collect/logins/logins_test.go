@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,9 +208,49 @@ func TestLastlogFixture(t *testing.T) {
 
 func le32(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
 
+// TestTypeName holds the names to glibc's own: every ut_type value that
+// bits/utmp.h defines has its C name, and no other value has a name.
 func TestTypeName(t *testing.T) {
-	if TypeName(7) != "USER_PROCESS" || TypeName(42) != "UNKNOWN(42)" || TypeName(-1) != "UNKNOWN(-1)" {
-		t.Error("type names")
+	headers, _ := filepath.Glob("/usr/include/*/bits/utmp.h")
+	headers = append(headers, "/usr/include/bits/utmp.h")
+	var src []byte
+	for _, h := range headers {
+		if b, err := os.ReadFile(h); err == nil {
+			src = b
+			break
+		}
+	}
+	if src == nil {
+		t.Skip("no glibc bits/utmp.h (install libc6-dev) to compare the names with")
+	}
+	// The block of ut_type values, up to the old alias of EMPTY.
+	_, block, ok := bytes.Cut(src, []byte("Values for the `ut_type' field"))
+	if !ok {
+		t.Fatal("bits/utmp.h has no ut_type values")
+	}
+	block, _, _ = bytes.Cut(block, []byte("UT_UNKNOWN"))
+	defs := regexp.MustCompile(`(?m)^#\s*define\s+([A-Z_]+)\s+(\d+)`).FindAllSubmatch(block, -1)
+	if len(defs) != 10 {
+		t.Fatalf("bits/utmp.h defines %d ut_type values, want 10", len(defs))
+	}
+	named := map[int16]bool{}
+	for _, d := range defs {
+		n, err := strconv.ParseInt(string(d[2]), 10, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named[int16(n)] = true
+		if got := TypeName(int16(n)); got != string(d[1]) {
+			t.Errorf("TypeName(%d) = %q, glibc calls it %s", n, got, d[1])
+		}
+	}
+	for _, n := range []int16{-1, 10, 42, 1 << 14} {
+		if named[n] {
+			continue
+		}
+		if got, want := TypeName(n), fmt.Sprintf("UNKNOWN(%d)", n); got != want {
+			t.Errorf("TypeName(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
