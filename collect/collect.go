@@ -28,6 +28,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -79,7 +80,8 @@ type Progress interface {
 }
 
 // PutJSON stores v, indented JSON, as a volatile artifact at path.
-func PutJSON(sink Sink, path, collector string, v any) error {
+func PutJSON(sink Sink, path, collector string, v artifact.Doc) error {
+	v.Stamp()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/collect/procfs"
 )
 
@@ -34,9 +35,9 @@ func (b bitset) has(i int) bool { return i >= 0 && i/64 < len(b) && b[i/64]&(1<<
 // listed processes (found in their task lists), processes started during
 // the probe (found by a second listing), or hidden. It returns the finding
 // and the hidden thread-group leaders, for the caller to read in full.
-func probeHidden(ctx context.Context, env *Env, listed []int, list func(*Env) ([]int, error), probeMax int) (HiddenPIDs, []int) {
+func probeHidden(ctx context.Context, env *Env, listed []int, list func(*Env) ([]int, error), probeMax int) (artifact.HiddenPIDs, []int) {
 	start := time.Now()
-	h := HiddenPIDs{Listed: len(listed), Hidden: []HiddenPID{}}
+	h := artifact.HiddenPIDs{Listed: len(listed), Hidden: []artifact.HiddenPID{}}
 	res := ReadPseudo(ctx, env.Path("/proc/sys/kernel/pid_max"), 64)
 	pidMax, err := strconv.Atoi(strings.TrimSpace(string(res.Data)))
 	if res.Err != nil || err != nil || pidMax <= 0 {
@@ -140,7 +141,7 @@ func probeHidden(ctx context.Context, env *Env, listed []int, list func(*Env) ([
 				h.Appeared = append(h.Appeared, c)
 				continue
 			}
-			hp := HiddenPID{PID: c, Tgid: c, Kind: "process"}
+			hp := artifact.HiddenPID{PID: c, Tgid: c, Kind: "process"}
 			if statSeen.has(c) {
 				hp.SeenBy = append(hp.SeenBy, "stat")
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ const (
 
 // listSockets lists TCP and UDP sockets (IPv4 and IPv6) from the kernel's
 // PCB lists into st, storing the raw lists.
-func (n *Network) listSockets(ctx context.Context, sink Sink, st *SocketTable) error {
+func (n *Network) listSockets(ctx context.Context, sink Sink, st *artifact.SocketTable) error {
 	src := pcbSource{sysctl: readSysctl, name: processName}
 	if err := src.sockets(ctx, sink, n.Name(), st); err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // TestDarwinSockets lists this test's own TCP listener and UDP socket from
@@ -37,12 +39,12 @@ func TestDarwinSockets(t *testing.T) {
 			t.Errorf("%s: raw list not stored", name)
 		}
 	}
-	var st SocketTable
+	var st artifact.SocketTable
 	sink.decode(t, "volatile/network/sockets.json", &st)
 	if st.Source != socketSource || !slices.ContainsFunc(st.Errors, func(e string) bool { return strings.Contains(e, "unix-domain sockets are not listed") }) {
 		t.Errorf("source %q, errors %q", st.Source, st.Errors)
 	}
-	find := func(proto string, port uint16) *Socket {
+	find := func(proto string, port uint16) *artifact.Socket {
 		for i, s := range st.Sockets {
 			if s.Proto == proto && s.LocalPort == port {
 				return &st.Sockets[i]
@@ -51,8 +53,8 @@ func TestDarwinSockets(t *testing.T) {
 		t.Fatalf("%s port %d not listed", proto, port)
 		return nil
 	}
-	for _, s := range []*Socket{find("tcp", tport), find("udp6", uport)} {
-		if !s.Listening || s.OwnerStatus != OwnedBy || len(s.Owners) == 0 || s.Owners[0].PID != os.Getpid() || s.Owners[0].Role != OwnerLast {
+	for _, s := range []*artifact.Socket{find("tcp", tport), find("udp6", uport)} {
+		if !s.Listening || s.OwnerStatus != artifact.OwnedBy || len(s.Owners) == 0 || s.Owners[0].PID != os.Getpid() || s.Owners[0].Role != artifact.OwnerLast {
 			t.Errorf("%+v", s)
 		}
 		if s.UID == nil || int(*s.UID) != os.Getuid() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -42,12 +43,12 @@ func TestNetworkFixture(t *testing.T) {
 		t.Errorf("resolv.conf target: %q", sink.data["volatile/raw/run/resolv/stub"])
 	}
 
-	var st SocketTable
+	var st artifact.SocketTable
 	sink.decode(t, "volatile/network/sockets.json", &st)
 	if st.NetNS != 4026531993 || st.Source != "/proc/net" || st.Count != 6 || len(st.Errors) != 1 {
 		t.Errorf("table: ns %d source %q count %d errors %q", st.NetNS, st.Source, st.Count, st.Errors)
 	}
-	by := map[uint64]Socket{}
+	by := map[uint64]artifact.Socket{}
 	for _, s := range st.Sockets {
 		by[s.Inode] = s
 	}
@@ -69,33 +70,33 @@ func TestNetworkFixture(t *testing.T) {
 			t.Errorf("inode %d owners %v, want %v", ino, got, pids)
 		}
 	}
-	check(2001, "tcp", "LISTEN", "0.0.0.0", 22, "0.0.0.0", 0, true, OwnedBy, 200)
-	check(2002, "tcp6", "LISTEN", "::", 22, "::", 0, true, OwnedBy, 200)
-	check(3001, "tcp", "ESTABLISHED", "10.0.2.2", 41202, "203.0.113.5", 4444, false, OwnedBy, 300)
+	check(2001, "tcp", "LISTEN", "0.0.0.0", 22, "0.0.0.0", 0, true, artifact.OwnedBy, 200)
+	check(2002, "tcp6", "LISTEN", "::", 22, "::", 0, true, artifact.OwnedBy, 200)
+	check(3001, "tcp", "ESTABLISHED", "10.0.2.2", 41202, "203.0.113.5", 4444, false, artifact.OwnedBy, 300)
 	// The hidden process's listener: nobody listed holds it.
-	check(4001, "tcp", "LISTEN", "0.0.0.0", 31337, "0.0.0.0", 0, true, OwnerNone)
-	check(0, "tcp", "TIME_WAIT", "10.0.2.2", 22, "10.0.2.1", 54321, false, OwnerNoInode)
-	check(5001, "udp", "UNCONN", "0.0.0.0", 68, "0.0.0.0", 0, true, OwnerNone)
+	check(4001, "tcp", "LISTEN", "0.0.0.0", 31337, "0.0.0.0", 0, true, artifact.OwnerNone)
+	check(0, "tcp", "TIME_WAIT", "10.0.2.2", 22, "10.0.2.1", 54321, false, artifact.OwnerNoInode)
+	check(5001, "udp", "UNCONN", "0.0.0.0", 68, "0.0.0.0", 0, true, artifact.OwnerNone)
 	if s := by[3001]; s.Owners[0].Name != "kworker/0:1" || s.Owners[0].FD != 5 || *s.UID != 1000 || s.User != "bob" {
 		t.Errorf("owner of 3001: %+v", s)
 	}
 	if st.Unowned != 2 {
 		t.Errorf("unowned %d", st.Unowned)
 	}
-	var un UnownedSockets
+	var un artifact.UnownedSockets
 	sink.decode(t, "volatile/findings/unowned_sockets.json", &un)
 	if len(un.Sockets) != 2 || un.Sockets[0].Inode != 4001 || un.Sockets[1].Inode != 5001 {
 		t.Errorf("unowned finding: %+v", un.Sockets)
 	}
 
-	var ut UnixSocketTable
+	var ut artifact.UnixSocketTable
 	sink.decode(t, "volatile/network/unix_sockets.json", &ut)
 	if ut.Count != 3 || ut.Sockets[0].Path != "/run/systemd/private" || !ut.Sockets[0].Listening || ut.Sockets[0].Owners[0].PID != 1 ||
 		ut.Sockets[1].Path != "@evil" || ut.Sockets[1].Type != "dgram" || ut.Sockets[1].Owners[0].PID != 300 ||
-		ut.Sockets[2].Path != "" || ut.Sockets[2].OwnerStatus != OwnerNone || ut.Sockets[2].State != "connected" {
+		ut.Sockets[2].Path != "" || ut.Sockets[2].OwnerStatus != artifact.OwnerNone || ut.Sockets[2].State != "connected" {
 		t.Errorf("unix: %+v", ut.Sockets)
 	}
-	var lis Listening
+	var lis artifact.Listening
 	sink.decode(t, "volatile/network/listening.json", &lis)
 	var li []uint64
 	for _, s := range lis.Inet {
@@ -105,7 +106,7 @@ func TestNetworkFixture(t *testing.T) {
 		t.Errorf("listening inet %v unix %+v", li, lis.Unix)
 	}
 
-	var it InterfaceTable
+	var it artifact.InterfaceTable
 	sink.decode(t, "volatile/network/interfaces.json", &it)
 	if len(it.Interfaces) != 2 {
 		t.Fatalf("interfaces %+v", it)
@@ -118,7 +119,7 @@ func TestNetworkFixture(t *testing.T) {
 		t.Errorf("eth0 %+v", eth)
 	}
 
-	var rt RouteTable
+	var rt artifact.RouteTable
 	sink.decode(t, "volatile/network/routes.json", &rt)
 	if len(rt.IPv4) != 2 || rt.IPv4[0].Destination != "0.0.0.0/0" || rt.IPv4[0].Gateway != "10.0.2.1" || rt.IPv4[0].Metric != 100 ||
 		!slices.Equal(rt.IPv4[0].Flags, []string{"up", "gateway"}) || rt.IPv4[1].Destination != "10.0.2.0/24" || rt.IPv4[1].Gateway != "" {
@@ -128,10 +129,10 @@ func TestNetworkFixture(t *testing.T) {
 		t.Errorf("ipv6 routes %+v", rt.IPv6)
 	}
 
-	var nt NeighbourTable
+	var nt artifact.NeighbourTable
 	sink.decode(t, "volatile/network/neighbours.json", &nt)
 	if nt.Source != "/proc/net/arp" || len(nt.Notes) != 1 || len(nt.Neighbours) != 2 ||
-		nt.Neighbours[0] != (Neighbour{IP: "10.0.2.1", MAC: "52:54:00:12:34:56", Device: "eth0", State: "complete"}) ||
+		nt.Neighbours[0] != (artifact.Neighbour{IP: "10.0.2.1", MAC: "52:54:00:12:34:56", Device: "eth0", State: "complete"}) ||
 		nt.Neighbours[1].State != "incomplete" {
 		t.Errorf("neighbours %+v", nt)
 	}
@@ -149,7 +150,7 @@ func TestNetworkMissingTables(t *testing.T) {
 	if r.Outcome != manifest.OutcomeVanished || r.Entry != manifest.EntryNone || len(r.Errors) == 0 {
 		t.Errorf("missing tcp: %+v", r)
 	}
-	var st SocketTable
+	var st artifact.SocketTable
 	sink.decode(t, "volatile/network/sockets.json", &st)
 	if st.Count != 0 || len(st.Errors) == 0 {
 		t.Errorf("%+v", st)

@@ -9,6 +9,7 @@ import (
 
 	gnet "github.com/shirou/gopsutil/v4/net"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -20,16 +21,16 @@ const (
 )
 
 // listSockets lists TCP and UDP sockets through gopsutil into st.
-func (n *Network) listSockets(ctx context.Context, _ Sink, st *SocketTable) error {
+func (n *Network) listSockets(ctx context.Context, _ Sink, st *artifact.SocketTable) error {
 	conns, err := gnet.ConnectionsWithContext(ctx, "all")
 	if err != nil {
 		st.Errors = append(st.Errors, "connections: "+err.Error())
 	}
 	names := map[int32]string{}
 	for _, c := range conns {
-		s := Socket{Proto: gopsProto(c), State: c.Status,
+		s := artifact.Socket{Proto: gopsProto(c), State: c.Status,
 			LocalAddr: c.Laddr.IP, LocalPort: uint16(c.Laddr.Port),
-			RemoteAddr: c.Raddr.IP, RemotePort: uint16(c.Raddr.Port), Owners: []SocketOwner{}}
+			RemoteAddr: c.Raddr.IP, RemotePort: uint16(c.Raddr.Port), Owners: []artifact.SocketOwner{}}
 		s.Listening = c.Status == "LISTEN" || strings.HasPrefix(s.Proto, "udp") && c.Raddr.Port == 0
 		if c.Pid > 0 {
 			name, ok := names[c.Pid]
@@ -37,10 +38,10 @@ func (n *Network) listSockets(ctx context.Context, _ Sink, st *SocketTable) erro
 				name = processName(ctx, int(c.Pid))
 				names[c.Pid] = name
 			}
-			s.OwnerStatus = OwnedBy
-			s.Owners = append(s.Owners, SocketOwner{PID: int(c.Pid), Name: manifest.BString(name), FD: int(c.Fd)})
+			s.OwnerStatus = artifact.OwnedBy
+			s.Owners = append(s.Owners, artifact.SocketOwner{PID: int(c.Pid), Name: manifest.BString(name), FD: int(c.Fd)})
 		} else {
-			s.OwnerStatus = OwnerNone
+			s.OwnerStatus = artifact.OwnerNone
 			st.Unowned++
 		}
 		st.Sockets = append(st.Sockets, s)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/collect/procfs"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -37,7 +38,7 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 		raw[t] = b
 	}
 	var ownerErrs []string
-	owners := map[uint64][]SocketOwner{}
+	owners := map[uint64][]artifact.SocketOwner{}
 	if !n.NoOwners {
 		owners, ownerErrs = n.socketOwners(ctx, env)
 	}
@@ -45,7 +46,7 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	var idErrs []string
 	ids = readIDNames(ctx, env, &idErrs)
 
-	st := SocketTable{CollectedAt: now, Source: "/proc/net", Sockets: []Socket{}, Errors: ownerErrs}
+	st := artifact.SocketTable{CollectedAt: now, Source: "/proc/net", Sockets: []artifact.Socket{}, Errors: ownerErrs}
 	if t, err := os.Readlink(env.Path("/proc/self/ns/net")); err == nil {
 		st.NetNS, _ = procfs.NamespaceInode(t)
 	}
@@ -55,7 +56,7 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 			st.Errors = append(st.Errors, "/proc/net/"+t+": "+e.Error())
 		}
 		for _, s := range socks {
-			so := Socket{
+			so := artifact.Socket{
 				Proto: t, State: s.StateName,
 				LocalAddr: s.Local.Addr().String(), LocalPort: s.Local.Port(),
 				RemoteAddr: s.Remote.Addr().String(), RemotePort: s.Remote.Port(),
@@ -78,13 +79,13 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 			st.Sockets = append(st.Sockets, so)
 		}
 	}
-	ut := UnixSocketTable{CollectedAt: now, Sockets: []UnixSocket{}}
+	ut := artifact.UnixSocketTable{CollectedAt: now, Sockets: []artifact.UnixSocket{}}
 	usocks, uerrs := procfs.ParseUnix(raw["unix"])
 	for _, e := range uerrs {
 		ut.Errors = append(ut.Errors, "/proc/net/unix: "+e.Error())
 	}
 	for _, s := range usocks {
-		u := UnixSocket{Path: manifest.BString(s.Path), Type: s.TypeName, State: s.StateName, Listening: s.Listening, Inode: s.Inode}
+		u := artifact.UnixSocket{Path: manifest.BString(s.Path), Type: s.TypeName, State: s.StateName, Listening: s.Listening, Inode: s.Inode}
 		u.OwnerStatus, u.Owners = ownerStatus(n.NoOwners, s.Inode, owners)
 		ut.Sockets = append(ut.Sockets, u)
 	}
@@ -92,7 +93,7 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 
 	// Cross-check: an inet socket no process holds. A second read of the
 	// tables tells those closed meanwhile from those really unowned.
-	unowned := UnownedSockets{CollectedAt: now, Sockets: []Socket{},
+	unowned := artifact.UnownedSockets{CollectedAt: now, Sockets: []artifact.Socket{},
 		Method: "inodes of /proc/net/{tcp,tcp6,udp,udp6} against the socket:[INODE] links of every /proc/PID/fd; unowned sockets re-checked in a second read of the tables"}
 	if !n.NoOwners {
 		still := map[uint64]bool{}
@@ -105,11 +106,11 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 		}
 		for i := range st.Sockets {
 			s := &st.Sockets[i]
-			if s.OwnerStatus != OwnerNone {
+			if s.OwnerStatus != artifact.OwnerNone {
 				continue
 			}
 			if !still[s.Inode] {
-				s.OwnerStatus = OwnerClosed
+				s.OwnerStatus = artifact.OwnerClosed
 				continue
 			}
 			st.Unowned++
@@ -119,7 +120,7 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	st.Count = len(st.Sockets)
 	st.Errors = append(st.Errors, idErrs...)
 
-	lis := Listening{CollectedAt: now, Inet: []Socket{}, Unix: []UnixSocket{}}
+	lis := artifact.Listening{CollectedAt: now, Inet: []artifact.Socket{}, Unix: []artifact.UnixSocket{}}
 	for _, s := range st.Sockets {
 		if s.Listening {
 			lis.Inet = append(lis.Inet, s)
@@ -132,12 +133,12 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	}
 	for _, a := range []struct {
 		path string
-		v    any
+		v    artifact.Doc
 	}{
-		{"volatile/network/sockets.json", st},
-		{"volatile/network/unix_sockets.json", ut},
-		{"volatile/network/listening.json", lis},
-		{"volatile/findings/unowned_sockets.json", unowned},
+		{artifact.PathSockets, &st},
+		{artifact.PathUnixSockets, &ut},
+		{artifact.PathListening, &lis},
+		{artifact.PathUnowned, &unowned},
 	} {
 		if err := PutJSON(sink, a.path, n.Name(), a.v); err != nil {
 			return err
@@ -161,22 +162,22 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	return nil
 }
 
-func ownerStatus(skipped bool, inode uint64, owners map[uint64][]SocketOwner) (string, []SocketOwner) {
+func ownerStatus(skipped bool, inode uint64, owners map[uint64][]artifact.SocketOwner) (string, []artifact.SocketOwner) {
 	switch {
 	case inode == 0:
-		return OwnerNoInode, []SocketOwner{}
+		return artifact.OwnerNoInode, []artifact.SocketOwner{}
 	case skipped:
-		return OwnerSkipped, []SocketOwner{}
+		return artifact.OwnerSkipped, []artifact.SocketOwner{}
 	case len(owners[inode]) > 0:
-		return OwnedBy, owners[inode]
+		return artifact.OwnedBy, owners[inode]
 	default:
-		return OwnerNone, []SocketOwner{}
+		return artifact.OwnerNone, []artifact.SocketOwner{}
 	}
 }
 
 // socketOwners maps socket inodes to the processes whose descriptors point
 // at them, reading every /proc/PID/fd (bounded per process).
-func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]SocketOwner, []string) {
+func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]artifact.SocketOwner, []string) {
 	list := n.list
 	if list == nil {
 		list = listProcPIDs
@@ -195,7 +196,7 @@ func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]Sock
 		workers = DefaultWorkers
 	}
 	type hits struct {
-		owners []SocketOwner
+		owners []artifact.SocketOwner
 		inodes []uint64
 		err    string
 	}
@@ -216,7 +217,7 @@ func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]Sock
 				continue
 			}
 			if ino, ok := procfs.SocketInode(t); ok {
-				h.owners = append(h.owners, SocketOwner{PID: pids[i], FD: fd})
+				h.owners = append(h.owners, artifact.SocketOwner{PID: pids[i], FD: fd})
 				h.inodes = append(h.inodes, ino)
 			}
 		}
@@ -231,7 +232,7 @@ func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]Sock
 	}, func(i int) hits {
 		return hits{err: fmt.Sprintf("pid %d: fd: no answer within %v", pids[i], timeout)}
 	})
-	owners := map[uint64][]SocketOwner{}
+	owners := map[uint64][]artifact.SocketOwner{}
 	for _, h := range res {
 		if h.err != "" {
 			errs = append(errs, h.err)
@@ -252,7 +253,7 @@ var ifFlags = []struct {
 // interfaces reads /sys/class/net and the addresses: netlink on a live
 // root, /proc/net/if_inet6 (IPv6 only) otherwise.
 func (n *Network) interfaces(ctx context.Context, env *Env, sink Sink, now time.Time) error {
-	tab := InterfaceTable{CollectedAt: now, Source: []string{"/sys/class/net"}, Interfaces: []Interface{}}
+	tab := artifact.InterfaceTable{CollectedAt: now, Source: []string{"/sys/class/net"}, Interfaces: []artifact.Interface{}}
 	inet6, err := PutPseudo(ctx, env, sink, "/proc/net/if_inet6", n.Name())
 	if err != nil {
 		return err
@@ -265,9 +266,9 @@ func (n *Network) interfaces(ctx context.Context, env *Env, sink Sink, now time.
 		r := ReadPseudo(ctx, env.Path(path.Join("/sys/class/net", ifname, f)), 4096)
 		return strings.TrimSpace(string(r.Data))
 	}
-	byIndex := map[int]*Interface{}
+	byIndex := map[int]*artifact.Interface{}
 	for _, name := range names {
-		ifc := Interface{Name: name, Addresses: []string{}}
+		ifc := artifact.Interface{Name: name, Addresses: []string{}}
 		ifc.Index, _ = strconv.Atoi(read(name, "ifindex"))
 		ifc.MAC = read(name, "address")
 		ifc.MTU, _ = strconv.Atoi(read(name, "mtu"))
@@ -294,7 +295,7 @@ func (n *Network) interfaces(ctx context.Context, env *Env, sink Sink, now time.
 			dst := byIndex[ifc.Index]
 			if dst == nil {
 				// In netlink but not in sysfs: keep it, and say so.
-				tab.Interfaces = append(tab.Interfaces, Interface{Index: ifc.Index, Name: ifc.Name, MAC: ifc.HardwareAddr.String(), MTU: ifc.MTU, Addresses: []string{}})
+				tab.Interfaces = append(tab.Interfaces, artifact.Interface{Index: ifc.Index, Name: ifc.Name, MAC: ifc.HardwareAddr.String(), MTU: ifc.MTU, Addresses: []string{}})
 				tab.Errors = append(tab.Errors, fmt.Sprintf("interface %d %q: in netlink but not in /sys/class/net", ifc.Index, ifc.Name))
 				dst = &tab.Interfaces[len(tab.Interfaces)-1]
 				for i := range tab.Interfaces {
@@ -323,8 +324,8 @@ func (n *Network) interfaces(ctx context.Context, env *Env, sink Sink, now time.
 			}
 		}
 	}
-	slices.SortFunc(tab.Interfaces, func(a, b Interface) int { return a.Index - b.Index })
-	return PutJSON(sink, "volatile/network/interfaces.json", n.Name(), tab)
+	slices.SortFunc(tab.Interfaces, func(a, b artifact.Interface) int { return a.Index - b.Index })
+	return PutJSON(sink, artifact.PathInterfaces, n.Name(), &tab)
 }
 
 func listDir(dir string) ([]string, error) {
@@ -352,7 +353,7 @@ func routeFlags(f uint32) []string {
 }
 
 func (n *Network) routes(ctx context.Context, env *Env, sink Sink, now time.Time) error {
-	tab := RouteTable{CollectedAt: now, IPv4: []Route{}, IPv6: []Route{}}
+	tab := artifact.RouteTable{CollectedAt: now, IPv4: []artifact.Route{}, IPv6: []artifact.Route{}}
 	for _, t := range []string{"route", "ipv6_route"} {
 		b, err := PutPseudo(ctx, env, sink, "/proc/net/"+t, n.Name())
 		if err != nil {
@@ -367,7 +368,7 @@ func (n *Network) routes(ctx context.Context, env *Env, sink Sink, now time.Time
 			tab.Errors = append(tab.Errors, "/proc/net/"+t+": "+e.Error())
 		}
 		for _, r := range rs {
-			o := Route{Iface: r.Iface, Destination: r.Dest.String(), Metric: r.Metric, Flags: routeFlags(r.Flags)}
+			o := artifact.Route{Iface: r.Iface, Destination: r.Dest.String(), Metric: r.Metric, Flags: routeFlags(r.Flags)}
 			if r.Gateway.IsValid() && !r.Gateway.IsUnspecified() {
 				o.Gateway = r.Gateway.String()
 			}
@@ -377,7 +378,7 @@ func (n *Network) routes(ctx context.Context, env *Env, sink Sink, now time.Time
 			*dst = append(*dst, o)
 		}
 	}
-	return PutJSON(sink, "volatile/network/routes.json", n.Name(), tab)
+	return PutJSON(sink, artifact.PathRoutes, n.Name(), &tab)
 }
 
 // nudStates names the NUD_* neighbour states.
@@ -387,7 +388,7 @@ var nudStates = []struct {
 }{{0x01, "incomplete"}, {0x02, "reachable"}, {0x04, "stale"}, {0x08, "delay"}, {0x10, "probe"}, {0x20, "failed"}, {0x40, "noarp"}, {0x80, "permanent"}}
 
 func (n *Network) neighbours(ctx context.Context, env *Env, sink Sink, now time.Time) error {
-	tab := NeighbourTable{CollectedAt: now, Neighbours: []Neighbour{}}
+	tab := artifact.NeighbourTable{CollectedAt: now, Neighbours: []artifact.Neighbour{}}
 	arp, err := PutPseudo(ctx, env, sink, "/proc/net/arp", n.Name())
 	if err != nil {
 		return err
@@ -397,7 +398,7 @@ func (n *Network) neighbours(ctx context.Context, env *Env, sink Sink, now time.
 		if err == nil {
 			tab.Source = "netlink RTM_GETNEIGH (ARP and NDP)"
 			tab.Neighbours = nb
-			return PutJSON(sink, "volatile/network/neighbours.json", n.Name(), tab)
+			return PutJSON(sink, artifact.PathNeighbours, n.Name(), &tab)
 		}
 		tab.Errors = append(tab.Errors, "netlink: "+err.Error())
 	}
@@ -415,14 +416,14 @@ func (n *Network) neighbours(ctx context.Context, env *Env, sink Sink, now time.
 		case e.Flags&procfs.ARPComplete != 0:
 			state = "complete"
 		}
-		tab.Neighbours = append(tab.Neighbours, Neighbour{IP: e.IP.String(), MAC: e.HWAddr, Device: e.Device, State: state})
+		tab.Neighbours = append(tab.Neighbours, artifact.Neighbour{IP: e.IP.String(), MAC: e.HWAddr, Device: e.Device, State: state})
 	}
-	return PutJSON(sink, "volatile/network/neighbours.json", n.Name(), tab)
+	return PutJSON(sink, artifact.PathNeighbours, n.Name(), &tab)
 }
 
 // netlinkNeighbours dumps the kernel's neighbour tables (IPv4 ARP and IPv6
 // NDP) over a netlink route socket.
-func netlinkNeighbours() ([]Neighbour, error) {
+func netlinkNeighbours() ([]artifact.Neighbour, error) {
 	rib, err := syscall.NetlinkRIB(syscall.RTM_GETNEIGH, syscall.AF_UNSPEC)
 	if err != nil {
 		return nil, err
@@ -437,7 +438,7 @@ func netlinkNeighbours() ([]Neighbour, error) {
 			names[i.Index] = i.Name
 		}
 	}
-	out := []Neighbour{}
+	out := []artifact.Neighbour{}
 	for _, m := range msgs {
 		if m.Header.Type != syscall.RTM_NEWNEIGH || len(m.Data) < 12 {
 			continue
@@ -446,7 +447,7 @@ func netlinkNeighbours() ([]Neighbour, error) {
 		// u16, flags u8, type u8; then rtattrs.
 		idx := int(int32(binary.NativeEndian.Uint32(m.Data[4:8])))
 		state := binary.NativeEndian.Uint16(m.Data[8:10])
-		nb := Neighbour{Device: names[idx]}
+		nb := artifact.Neighbour{Device: names[idx]}
 		if nb.Device == "" {
 			nb.Device = strconv.Itoa(idx)
 		}

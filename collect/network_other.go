@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/shirou/gopsutil/v4/process"
 )
 
@@ -19,31 +20,31 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 		env.Progress.Collector(n.Name())
 	}
 	now := envNow(env)
-	st := SocketTable{CollectedAt: now, Source: socketSource, Sockets: []Socket{}}
+	st := artifact.SocketTable{CollectedAt: now, Source: socketSource, Sockets: []artifact.Socket{}}
 	if !isLiveRoot(env) {
 		st.Errors = append(st.Errors, socketSource+" reads the running system only; root "+env.Root+" not read")
 	} else if err := n.listSockets(ctx, sink, &st); err != nil {
 		return err
 	}
 	st.Count = len(st.Sockets)
-	lis := Listening{CollectedAt: now, Inet: []Socket{}, Unix: []UnixSocket{}}
-	un := UnownedSockets{CollectedAt: now, Method: ownerMethod, Sockets: []Socket{}}
+	lis := artifact.Listening{CollectedAt: now, Inet: []artifact.Socket{}, Unix: []artifact.UnixSocket{}}
+	un := artifact.UnownedSockets{CollectedAt: now, Method: ownerMethod, Sockets: []artifact.Socket{}}
 	for _, s := range st.Sockets {
 		if s.Listening {
 			lis.Inet = append(lis.Inet, s)
 		}
-		if s.OwnerStatus == OwnerNone {
+		if s.OwnerStatus == artifact.OwnerNone {
 			un.Sockets = append(un.Sockets, s)
 		}
 	}
-	it := InterfaceTable{CollectedAt: now, Source: []string{"Go net.Interfaces"}, Interfaces: []Interface{}}
+	it := artifact.InterfaceTable{CollectedAt: now, Source: []string{"Go net.Interfaces"}, Interfaces: []artifact.Interface{}}
 	if isLiveRoot(env) {
 		ifs, err := net.Interfaces()
 		if err != nil {
 			it.Errors = append(it.Errors, err.Error())
 		}
 		for _, ifc := range ifs {
-			o := Interface{Index: ifc.Index, Name: ifc.Name, MAC: ifc.HardwareAddr.String(), MTU: ifc.MTU, Addresses: []string{}}
+			o := artifact.Interface{Index: ifc.Index, Name: ifc.Name, MAC: ifc.HardwareAddr.String(), MTU: ifc.MTU, Addresses: []string{}}
 			for f := range strings.SplitSeq(ifc.Flags.String(), "|") {
 				if f != "" && f != "0" {
 					o.Flags = append(o.Flags, f)
@@ -58,12 +59,12 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	}
 	for _, a := range []struct {
 		path string
-		v    any
+		v    artifact.Doc
 	}{
-		{"volatile/network/sockets.json", st},
-		{"volatile/network/listening.json", lis},
-		{"volatile/findings/unowned_sockets.json", un},
-		{"volatile/network/interfaces.json", it},
+		{artifact.PathSockets, &st},
+		{artifact.PathListening, &lis},
+		{artifact.PathUnowned, &un},
+		{artifact.PathInterfaces, &it},
 	} {
 		if err := PutJSON(sink, a.path, n.Name(), a.v); err != nil {
 			return err

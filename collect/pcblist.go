@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -371,11 +372,11 @@ func (p PCB) Proto(transport string) string {
 // the processes the kernel names, not descriptor holders: so_last_pid,
 // and so_e_pid when another process delegated the socket (FD -1: the
 // table has no descriptor numbers). name looks up a process name.
-func (p PCB) Socket(transport string, name func(pid int) string) Socket {
-	s := Socket{Proto: p.Proto(transport),
+func (p PCB) Socket(transport string, name func(pid int) string) artifact.Socket {
+	s := artifact.Socket{Proto: p.Proto(transport),
 		LocalAddr: p.Local.Addr().String(), LocalPort: p.Local.Port(),
 		RemoteAddr: p.Remote.Addr().String(), RemotePort: p.Remote.Port(),
-		RxQueue: uint64(p.RecvQ), TxQueue: uint64(p.SendQ), Owners: []SocketOwner{}}
+		RxQueue: uint64(p.RecvQ), TxQueue: uint64(p.SendQ), Owners: []artifact.SocketOwner{}}
 	switch {
 	case transport != "tcp":
 		// UDP has no states; named as on Linux.
@@ -393,19 +394,19 @@ func (p PCB) Socket(transport string, name func(pid int) string) Socket {
 	}
 	if !p.HasSocket {
 		// A PCB with no socket (TIME_WAIT): nothing refers to it.
-		s.OwnerStatus = OwnerNoInode
+		s.OwnerStatus = artifact.OwnerNoInode
 		return s
 	}
 	s.UID = ptr(p.UID)
 	if p.LastPID > 0 {
-		s.Owners = append(s.Owners, SocketOwner{PID: int(p.LastPID), Name: manifest.BString(name(int(p.LastPID))), FD: -1, Role: OwnerLast})
+		s.Owners = append(s.Owners, artifact.SocketOwner{PID: int(p.LastPID), Name: manifest.BString(name(int(p.LastPID))), FD: -1, Role: artifact.OwnerLast})
 	}
 	if p.EPID > 0 && p.EPID != p.LastPID {
-		s.Owners = append(s.Owners, SocketOwner{PID: int(p.EPID), Name: manifest.BString(name(int(p.EPID))), FD: -1, Role: OwnerEffective})
+		s.Owners = append(s.Owners, artifact.SocketOwner{PID: int(p.EPID), Name: manifest.BString(name(int(p.EPID))), FD: -1, Role: artifact.OwnerEffective})
 	}
-	s.OwnerStatus = OwnerNone
+	s.OwnerStatus = artifact.OwnerNone
 	if len(s.Owners) > 0 {
-		s.OwnerStatus = OwnedBy
+		s.OwnerStatus = artifact.OwnedBy
 	}
 	return s
 }
@@ -426,7 +427,7 @@ type pcbSource struct {
 // sockets reads net.inet.{tcp,udp}.pcblist_n, stores each blob raw at
 // volatile/raw/sysctl/NAME (or a record saying why it could not be read),
 // and decodes them into st. It returns an error only when the sink fails.
-func (src pcbSource) sockets(ctx context.Context, sink Sink, collector string, st *SocketTable) error {
+func (src pcbSource) sockets(ctx context.Context, sink Sink, collector string, st *artifact.SocketTable) error {
 	names := map[int]string{}
 	name := func(pid int) string {
 		n, ok := names[pid]
@@ -465,7 +466,7 @@ func (src pcbSource) sockets(ctx context.Context, sink Sink, collector string, s
 		}
 		for _, p := range list.PCBs {
 			s := p.Socket(sc.transport, name)
-			if s.OwnerStatus == OwnerNone {
+			if s.OwnerStatus == artifact.OwnerNone {
 				st.Unowned++
 			}
 			st.Sockets = append(st.Sockets, s)

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -25,7 +26,7 @@ type sock struct {
 	rxQueue, txQueue uint64
 }
 
-func sockOf(s Socket) sock {
+func sockOf(s artifact.Socket) sock {
 	o := sock{proto: s.Proto, state: s.State, listening: s.Listening, uid: -1, ownerStatus: s.OwnerStatus,
 		local:  hostPortString(s.LocalAddr, s.LocalPort),
 		remote: hostPortString(s.RemoteAddr, s.RemotePort), rxQueue: s.RxQueue, txQueue: s.TxQueue}
@@ -60,42 +61,42 @@ func TestParsePCBListFixtures(t *testing.T) {
 	}{{
 		file: "tcp.hex", transport: "tcp", ended: true,
 		want: []sock{
-			{proto: "tcp", state: "LISTEN", local: "0.0.0.0:22", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "100/p100/last/-1", ownerStatus: OwnedBy},
-			{proto: "tcp", state: "ESTABLISHED", local: "192.168.1.10:22", remote: "203.0.113.5:51234", uid: 0, owners: "101/p101/last/-1", ownerStatus: OwnedBy, rxQueue: 3, txQueue: 2},
-			{proto: "tcp6", state: "LISTEN", local: "[::]:8080", remote: "[::]:0", listening: true, uid: 501, owners: "200/p200/last/-1", ownerStatus: OwnedBy},
-			{proto: "tcp6", state: "ESTABLISHED", local: "[2001:db8::1]:443", remote: "[2001:db8::2]:50000", uid: 501, owners: "300/p300/last/-1,301/p301/effective/-1", ownerStatus: OwnedBy},
-			{proto: "tcp6", state: "ESTABLISHED", local: "[::ffff:127.0.0.1]:5000", remote: "[::ffff:127.0.0.1]:6000", uid: 501, owners: "200/p200/last/-1", ownerStatus: OwnedBy},
-			{proto: "tcp", state: "TIME_WAIT", local: "10.0.0.2:40000", remote: "198.51.100.7:80", uid: -1, ownerStatus: OwnerNoInode},
+			{proto: "tcp", state: "LISTEN", local: "0.0.0.0:22", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "100/p100/last/-1", ownerStatus: artifact.OwnedBy},
+			{proto: "tcp", state: "ESTABLISHED", local: "192.168.1.10:22", remote: "203.0.113.5:51234", uid: 0, owners: "101/p101/last/-1", ownerStatus: artifact.OwnedBy, rxQueue: 3, txQueue: 2},
+			{proto: "tcp6", state: "LISTEN", local: "[::]:8080", remote: "[::]:0", listening: true, uid: 501, owners: "200/p200/last/-1", ownerStatus: artifact.OwnedBy},
+			{proto: "tcp6", state: "ESTABLISHED", local: "[2001:db8::1]:443", remote: "[2001:db8::2]:50000", uid: 501, owners: "300/p300/last/-1,301/p301/effective/-1", ownerStatus: artifact.OwnedBy},
+			{proto: "tcp6", state: "ESTABLISHED", local: "[::ffff:127.0.0.1]:5000", remote: "[::ffff:127.0.0.1]:6000", uid: 501, owners: "200/p200/last/-1", ownerStatus: artifact.OwnedBy},
+			{proto: "tcp", state: "TIME_WAIT", local: "10.0.0.2:40000", remote: "198.51.100.7:80", uid: -1, ownerStatus: artifact.OwnerNoInode},
 		},
 	}, {
 		file: "udp.hex", transport: "udp", ended: true,
 		want: []sock{
-			{proto: "udp", state: "UNCONN", local: "0.0.0.0:5353", remote: "0.0.0.0:0", listening: true, uid: 65, owners: "50/p50/last/-1", ownerStatus: OwnedBy},
-			{proto: "udp6", state: "ESTABLISHED", local: "[::1]:53", remote: "[::1]:40000", uid: 0, owners: "51/p51/last/-1", ownerStatus: OwnedBy, rxQueue: 512},
-			{proto: "udp", state: "UNCONN", local: "127.0.0.1:9999", remote: "0.0.0.0:0", listening: true, uid: 0, ownerStatus: OwnerNone},
+			{proto: "udp", state: "UNCONN", local: "0.0.0.0:5353", remote: "0.0.0.0:0", listening: true, uid: 65, owners: "50/p50/last/-1", ownerStatus: artifact.OwnedBy},
+			{proto: "udp6", state: "ESTABLISHED", local: "[::1]:53", remote: "[::1]:40000", uid: 0, owners: "51/p51/last/-1", ownerStatus: artifact.OwnedBy, rxQueue: 512},
+			{proto: "udp", state: "UNCONN", local: "127.0.0.1:9999", remote: "0.0.0.0:0", listening: true, uid: 0, ownerStatus: artifact.OwnerNone},
 		},
 	}, {
 		file: "truncated.hex", transport: "tcp",
 		want: []sock{
-			{proto: "tcp", state: "LISTEN", local: "0.0.0.0:22", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "100/p100/last/-1", ownerStatus: OwnedBy},
+			{proto: "tcp", state: "LISTEN", local: "0.0.0.0:22", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "100/p100/last/-1", ownerStatus: artifact.OwnedBy},
 			// The second PCB's xinpcb_n arrived whole; its socket did not.
-			{proto: "tcp", state: "UNKNOWN", local: "192.168.1.10:22", remote: "203.0.113.5:51234", uid: -1, ownerStatus: OwnerNoInode},
+			{proto: "tcp", state: "UNKNOWN", local: "192.168.1.10:22", remote: "203.0.113.5:51234", uid: -1, ownerStatus: artifact.OwnerNoInode},
 		},
 		errs: []string{"item length 104 (kind 0x1): runs past the end of the blob (40 bytes left)", "no trailing xinpgen"},
 	}, {
 		file: "unknown_kind.hex", transport: "tcp", ended: true, unknown: map[uint32]int{0x400: 1},
 		want: []sock{
-			{proto: "tcp", state: "LISTEN", local: "127.0.0.1:631", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "77/p77/last/-1", ownerStatus: OwnedBy},
+			{proto: "tcp", state: "LISTEN", local: "127.0.0.1:631", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "77/p77/last/-1", ownerStatus: artifact.OwnedBy},
 		},
 	}, {
 		file: "newer_kernel.hex", transport: "tcp", ended: true,
 		want: []sock{
-			{proto: "tcp6", state: "ESTABLISHED", local: "[fe80::1]:7000", remote: "[fe80::2]:7001", uid: 20, owners: "88/p88/last/-1", ownerStatus: OwnedBy},
+			{proto: "tcp6", state: "ESTABLISHED", local: "[fe80::1]:7000", remote: "[fe80::2]:7001", uid: 20, owners: "88/p88/last/-1", ownerStatus: artifact.OwnedBy},
 		},
 	}, {
 		file: "older_kernel.hex", transport: "udp", ended: true,
 		want: []sock{
-			{proto: "udp", state: "UNCONN", local: "0.0.0.0:137", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "33/p33/last/-1", ownerStatus: OwnedBy},
+			{proto: "udp", state: "UNCONN", local: "0.0.0.0:137", remote: "0.0.0.0:0", listening: true, uid: 0, owners: "33/p33/last/-1", ownerStatus: artifact.OwnedBy},
 		},
 	}} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -323,7 +324,7 @@ func TestPCBSourceSockets(t *testing.T) {
 		name: func(_ context.Context, pid int) string { asked[pid]++; return fakeNames(pid) },
 	}
 	sink := &memSink{}
-	st := SocketTable{Sockets: []Socket{}}
+	st := artifact.SocketTable{Sockets: []artifact.Socket{}}
 	if err := src.sockets(context.Background(), sink, "network", &st); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestPCBSourceSockets(t *testing.T) {
 	if len(st.Sockets) != 9 || st.Unowned != 1 || len(st.Errors) != 0 {
 		t.Fatalf("%d sockets, %d unowned, errors %q", len(st.Sockets), st.Unowned, st.Errors)
 	}
-	if s := sockOf(st.Sockets[8]); s.proto != "udp" || s.local != "127.0.0.1:9999" || s.ownerStatus != OwnerNone {
+	if s := sockOf(st.Sockets[8]); s.proto != "udp" || s.local != "127.0.0.1:9999" || s.ownerStatus != artifact.OwnerNone {
 		t.Errorf("last socket %+v", s)
 	}
 	if asked[200] != 1 {
@@ -352,7 +353,7 @@ func TestPCBSourceSockets(t *testing.T) {
 		}
 		return readHexFixture(t, "truncated.hex"), nil
 	}
-	sink, st = &memSink{}, SocketTable{Sockets: []Socket{}}
+	sink, st = &memSink{}, artifact.SocketTable{Sockets: []artifact.Socket{}}
 	if err := src.sockets(context.Background(), sink, "network", &st); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +375,7 @@ func TestPCBSourceSockets(t *testing.T) {
 
 	// Unknown item kinds are said once per kind.
 	src.sysctl = func(string) ([]byte, error) { return readHexFixture(t, "unknown_kind.hex"), nil }
-	st = SocketTable{Sockets: []Socket{}}
+	st = artifact.SocketTable{Sockets: []artifact.Socket{}}
 	if err := src.sockets(context.Background(), &memSink{}, "network", &st); err != nil {
 		t.Fatal(err)
 	}

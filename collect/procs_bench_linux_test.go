@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // BenchmarkVolatileSnapshot measures Network + Processes (with the
@@ -82,8 +84,8 @@ func BenchmarkVolatileSnapshot(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	var pt ProcessTable
-	var st SocketTable
+	var pt artifact.ProcessTable
+	var st artifact.SocketTable
 	sink.decode(b, "volatile/processes/processes.json", &pt)
 	sink.decode(b, "volatile/network/sockets.json", &st)
 	b.ReportMetric(float64(pt.Count), "processes")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -114,7 +115,7 @@ func collectFixture(t *testing.T, p *Processes) (*memSink, *atomic.Int64) {
 
 func TestProcessesFixture(t *testing.T) {
 	sink, reads := collectFixture(t, &Processes{})
-	var pt ProcessTable
+	var pt artifact.ProcessTable
 	sink.decode(t, "volatile/processes/processes.json", &pt)
 	boot := time.Unix(1700000000, 0).UTC()
 	if pt.BootTime == nil || !pt.BootTime.Equal(boot) || pt.ClockTicks != 100 || pt.Source != "/proc" {
@@ -123,7 +124,7 @@ func TestProcessesFixture(t *testing.T) {
 	if !pt.CollectedAt.Equal(fixtureNow) {
 		t.Errorf("collected_at %v", pt.CollectedAt)
 	}
-	byPID := map[int]Process{}
+	byPID := map[int]artifact.Process{}
 	var order []int
 	for _, p := range pt.Processes {
 		byPID[p.PID] = p
@@ -204,7 +205,7 @@ func TestProcessesFixture(t *testing.T) {
 		t.Errorf("%d exe reads: sshd hashed more than once?", n)
 	}
 
-	var h HiddenPIDs
+	var h artifact.HiddenPIDs
 	sink.decode(t, "volatile/findings/hidden_pids.json", &h)
 	if h.PIDMax != 600 || h.StatProbedTo != 600 || h.SignalProbedTo != 0 || h.Listed != 5 || h.Threads != 1 {
 		t.Errorf("probe: %+v", h)
@@ -219,7 +220,7 @@ func containsBytes(b []byte, s string) bool { return bytes.Contains(b, []byte(s)
 
 func TestProcessesNoEnviron(t *testing.T) {
 	sink, _ := collectFixture(t, &Processes{NoEnviron: true, NoExeHash: true})
-	var pt ProcessTable
+	var pt artifact.ProcessTable
 	sink.decode(t, "volatile/processes/processes.json", &pt)
 	for _, p := range pt.Processes {
 		if p.Outcome == manifest.OutcomeVanished {
@@ -243,7 +244,7 @@ func TestHiddenNone(t *testing.T) {
 	if err := p.Collect(context.Background(), env, sink); err != nil {
 		t.Fatal(err)
 	}
-	var h HiddenPIDs
+	var h artifact.HiddenPIDs
 	sink.decode(t, "volatile/findings/hidden_pids.json", &h)
 	if h.Hidden == nil || len(h.Hidden) != 0 || h.Threads != 1 {
 		t.Errorf("%+v", h)

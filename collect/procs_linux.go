@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/collect/procfs"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -32,7 +33,7 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	if env.Progress != nil {
 		env.Progress.Collector(p.Name())
 	}
-	table := ProcessTable{Source: "/proc", ClockTicks: procfs.ClockTicks}
+	table := artifact.ProcessTable{Source: "/proc", ClockTicks: procfs.ClockTicks}
 
 	statRaw, err := PutPseudo(ctx, env, sink, "/proc/stat", p.Name())
 	if err != nil {
@@ -62,9 +63,9 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	r := &procReader{p: p, env: env, ids: ids, boot: boot, exeCache: map[devIno]*exeEntry{}}
 	all := append(slices.Clone(pids), extra...)
 	procs := runBounded(ctx, len(all), p.workers(), p.timeout(),
-		func(ctx context.Context, i int) Process { return r.read(ctx, all[i]) },
-		func(i int) Process {
-			return Process{PID: all[i], Outcome: manifest.OutcomeTimeout,
+		func(ctx context.Context, i int) artifact.Process { return r.read(ctx, all[i]) },
+		func(i int) artifact.Process {
+			return artifact.Process{PID: all[i], Outcome: manifest.OutcomeTimeout,
 				Errors: []string{fmt.Sprintf("no answer within %v", p.timeout())}}
 		})
 	for i := len(pids); i < len(procs); i++ {
@@ -78,10 +79,10 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	table.Processes = procs
 	table.Count = len(procs)
 	redacted := redactTable(env, &table)
-	if err := putJSONRedacted(sink, "volatile/processes/processes.json", p.Name(), table, redacted); err != nil {
+	if err := putJSONRedacted(sink, artifact.PathProcesses, p.Name(), &table, redacted); err != nil {
 		return err
 	}
-	return PutJSON(sink, "volatile/findings/hidden_pids.json", p.Name(), hidden)
+	return PutJSON(sink, artifact.PathHiddenPIDs, p.Name(), &hidden)
 }
 
 // idNames maps user and group ids to names from the host's own files.
@@ -107,7 +108,7 @@ type devIno struct{ dev, ino uint64 }
 // exeEntry is one executable's digest, computed once by whoever claims it.
 type exeEntry struct {
 	done chan struct{}
-	h    ExeHash
+	h    artifact.ExeHash
 }
 
 // procReader reads processes; it is shared by the workers.
@@ -123,8 +124,8 @@ type procReader struct {
 
 // read reads one process. Errors go into the record; a process that
 // exits before or while it is read is recorded as vanished.
-func (r *procReader) read(ctx context.Context, pid int) Process {
-	pr := Process{PID: pid, Outcome: manifest.OutcomeOK, Argv: []manifest.BString{}}
+func (r *procReader) read(ctx context.Context, pid int) artifact.Process {
+	pr := artifact.Process{PID: pid, Outcome: manifest.OutcomeOK, Argv: []manifest.BString{}}
 	base := procDir(r.env, pid)
 	gone := false
 	fail := func(what string, err error) {
@@ -239,7 +240,7 @@ func errFrom(errs []string) error {
 }
 
 // readLinks reads exe, cwd and root, and hashes the executable.
-func (r *procReader) readLinks(ctx context.Context, base string, pr *Process, fail func(string, error)) {
+func (r *procReader) readLinks(ctx context.Context, base string, pr *artifact.Process, fail func(string, error)) {
 	if t, err := os.Readlink(base + "/cwd"); err != nil {
 		fail("cwd", err)
 	} else {
@@ -275,19 +276,19 @@ func (r *procReader) readLinks(ctx context.Context, base string, pr *Process, fa
 
 // hashExe returns the digest of pid's executable, hashing each distinct
 // file (device and inode) once.
-func (r *procReader) hashExe(ctx context.Context, pid int) (*ExeHash, uint64, bool) {
+func (r *procReader) hashExe(ctx context.Context, pid int) (*artifact.ExeHash, uint64, bool) {
 	open := r.p.openExe
 	if open == nil {
 		open = openExeLive
 	}
 	f, err := open(r.env, pid)
 	if err != nil {
-		return &ExeHash{Error: err.Error()}, 0, false
+		return &artifact.ExeHash{Error: err.Error()}, 0, false
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return &ExeHash{Error: err.Error()}, 0, false
+		return &artifact.ExeHash{Error: err.Error()}, 0, false
 	}
 	var key devIno
 	var nlink uint64 = 1
@@ -308,10 +309,10 @@ func (r *procReader) hashExe(ctx context.Context, pid int) (*ExeHash, uint64, bo
 			h := e.h
 			return &h, nlink, true
 		case <-ctx.Done():
-			return &ExeHash{Error: "hashed by another process's read, which did not finish in time"}, nlink, true
+			return &artifact.ExeHash{Error: "hashed by another process's read, which did not finish in time"}, nlink, true
 		}
 	}
-	h := ExeHash{Size: fi.Size(), Device: key.dev, Inode: key.ino}
+	h := artifact.ExeHash{Size: fi.Size(), Device: key.dev, Inode: key.ino}
 	sum := sha256.New()
 	n, err := io.Copy(sum, io.LimitReader(f, r.p.maxExeBytes()))
 	h.Hashed = n
@@ -349,7 +350,7 @@ func openExeLive(env *Env, pid int) (exeFile, error) {
 }
 
 // readFDs lists /proc/PID/fd and each descriptor's target.
-func (r *procReader) readFDs(ctx context.Context, base string, pr *Process, fail func(string, error)) {
+func (r *procReader) readFDs(ctx context.Context, base string, pr *artifact.Process, fail func(string, error)) {
 	fds, err := listNumericAll(base + "/fd")
 	if err != nil {
 		if !(pr.KernelThread && isGone(err)) {
@@ -363,7 +364,7 @@ func (r *procReader) readFDs(ctx context.Context, base string, pr *Process, fail
 	if len(fds) > r.p.maxFDs() {
 		fds, pr.FDsTruncated = fds[:r.p.maxFDs()], true
 	}
-	pr.FDs = make([]FD, 0, len(fds))
+	pr.FDs = make([]artifact.FD, 0, len(fds))
 	failed := map[string]int{}
 	var failedOrder []string
 	defer func() {
@@ -389,7 +390,7 @@ func (r *procReader) readFDs(ctx context.Context, base string, pr *Process, fail
 			failed[msg]++
 			continue
 		}
-		d := FD{FD: fd, Target: manifest.BString(t)}
+		d := artifact.FD{FD: fd, Target: manifest.BString(t)}
 		if ino, ok := procfs.SocketInode(t); ok {
 			d.SocketInode = ino
 		}
@@ -418,7 +419,7 @@ func listNumericAll(dir string) ([]int, error) {
 // nsKinds are the namespace links under /proc/PID/ns.
 var nsKinds = []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
 
-func (r *procReader) readNamespaces(ctx context.Context, base string, pr *Process, fail func(string, error)) {
+func (r *procReader) readNamespaces(ctx context.Context, base string, pr *artifact.Process, fail func(string, error)) {
 	if ctx.Err() != nil {
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // liveSnapshot runs Network and Processes against the real root.
@@ -47,9 +49,9 @@ func TestLive(t *testing.T) {
 	psAfter := psPIDs(t)
 	ssAfter := ssListening(t)
 
-	var pt ProcessTable
+	var pt artifact.ProcessTable
 	sink.decode(t, "volatile/processes/processes.json", &pt)
-	var me *Process
+	var me *artifact.Process
 	got := map[int]bool{}
 	for i := range pt.Processes {
 		got[pt.Processes[i].PID] = true
@@ -76,7 +78,7 @@ func TestLive(t *testing.T) {
 		t.Errorf("exe %q, want %q", me.Exe, exe)
 	}
 
-	var st SocketTable
+	var st artifact.SocketTable
 	sink.decode(t, "volatile/network/sockets.json", &st)
 	found := false
 	for _, s := range st.Sockets {
@@ -86,7 +88,7 @@ func TestLive(t *testing.T) {
 					found = true
 				}
 			}
-			if s.OwnerStatus != OwnedBy {
+			if s.OwnerStatus != artifact.OwnedBy {
 				t.Errorf("listener: %+v", s)
 			}
 		}
@@ -111,7 +113,7 @@ func TestLive(t *testing.T) {
 	if missing > 3 {
 		t.Errorf("%d pids in the table but in neither ps listing", missing)
 	}
-	var hid HiddenPIDs
+	var hid artifact.HiddenPIDs
 	sink.decode(t, "volatile/findings/hidden_pids.json", &hid)
 	if len(hid.Hidden) != 0 {
 		t.Errorf("hidden pids on this host: %+v", hid.Hidden)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shirou/gopsutil/v4/process"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -26,8 +27,8 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 		env.Progress.Collector(p.Name())
 	}
 	now := envNow(env)
-	table := ProcessTable{CollectedAt: now, Source: "gopsutil", Processes: []Process{}}
-	hidden := HiddenPIDs{CollectedAt: now, Hidden: []HiddenPID{}, Method: []string{},
+	table := artifact.ProcessTable{CollectedAt: now, Source: "gopsutil", Processes: []artifact.Process{}}
+	hidden := artifact.HiddenPIDs{CollectedAt: now, Hidden: []artifact.HiddenPID{}, Method: []string{},
 		Errors: []string{"the pid probe reads /proc: not available on " + runtime.GOOS}}
 	if !isLiveRoot(env) {
 		table.Errors = append(table.Errors, "gopsutil reads the running system only; root "+env.Root+" not read")
@@ -36,11 +37,11 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 		if err != nil {
 			table.Errors = append(table.Errors, "listing: "+err.Error())
 		}
-		hashes := &pathHashes{m: map[string]*ExeHash{}, max: p.maxExeBytes(), skip: p.NoExeHash}
+		hashes := &pathHashes{m: map[string]*artifact.ExeHash{}, max: p.maxExeBytes(), skip: p.NoExeHash}
 		table.Processes = runBounded(ctx, len(procs), p.workers(), p.timeout(),
-			func(ctx context.Context, i int) Process { return p.gopsProcess(ctx, procs[i], hashes) },
-			func(i int) Process {
-				return Process{PID: int(procs[i].Pid), Outcome: manifest.OutcomeTimeout, Argv: []manifest.BString{}}
+			func(ctx context.Context, i int) artifact.Process { return p.gopsProcess(ctx, procs[i], hashes) },
+			func(i int) artifact.Process {
+				return artifact.Process{PID: int(procs[i].Pid), Outcome: manifest.OutcomeTimeout, Argv: []manifest.BString{}}
 			})
 		for _, pr := range table.Processes {
 			if pr.Outcome == manifest.OutcomeVanished {
@@ -51,14 +52,14 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	table.Count = len(table.Processes)
 	hidden.Listed = table.Count
 	redacted := redactTable(env, &table)
-	if err := putJSONRedacted(sink, "volatile/processes/processes.json", p.Name(), table, redacted); err != nil {
+	if err := putJSONRedacted(sink, artifact.PathProcesses, p.Name(), &table, redacted); err != nil {
 		return err
 	}
-	return PutJSON(sink, "volatile/findings/hidden_pids.json", p.Name(), hidden)
+	return PutJSON(sink, artifact.PathHiddenPIDs, p.Name(), &hidden)
 }
 
-func (p *Processes) gopsProcess(ctx context.Context, gp *process.Process, hashes *pathHashes) Process {
-	pr := Process{PID: int(gp.Pid), Outcome: manifest.OutcomeOK, Argv: []manifest.BString{}}
+func (p *Processes) gopsProcess(ctx context.Context, gp *process.Process, hashes *pathHashes) artifact.Process {
+	pr := artifact.Process{PID: int(gp.Pid), Outcome: manifest.OutcomeOK, Argv: []manifest.BString{}}
 	fail := func(what string, err error) {
 		if err != nil {
 			pr.Errors = append(pr.Errors, fmt.Sprintf("%s: %v", what, err))
@@ -127,7 +128,7 @@ func (p *Processes) gopsProcess(ctx context.Context, gp *process.Process, hashes
 	if runtime.GOOS == "windows" {
 		if files, err := gp.OpenFilesWithContext(ctx); err == nil {
 			for _, f := range files {
-				pr.FDs = append(pr.FDs, FD{FD: int(f.Fd), Target: manifest.BString(f.Path)})
+				pr.FDs = append(pr.FDs, artifact.FD{FD: int(f.Fd), Target: manifest.BString(f.Path)})
 			}
 		}
 	}
@@ -140,18 +141,18 @@ func (p *Processes) gopsProcess(ctx context.Context, gp *process.Process, hashes
 // pathHashes hashes each executable path once.
 type pathHashes struct {
 	mu   sync.Mutex
-	m    map[string]*ExeHash
+	m    map[string]*artifact.ExeHash
 	max  int64
 	skip bool
 }
 
-func (c *pathHashes) get(path string) *ExeHash {
+func (c *pathHashes) get(path string) *artifact.ExeHash {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h, ok := c.m[path]; ok {
 		return h
 	}
-	h := &ExeHash{}
+	h := &artifact.ExeHash{}
 	c.m[path] = h
 	f, err := os.Open(path)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // TestOtherOSLive runs both collectors through gopsutil and finds this
@@ -22,7 +24,7 @@ func TestOtherOSLive(t *testing.T) {
 	if err := (&Processes{}).Collect(ctx, env, sink); err != nil {
 		t.Fatal(err)
 	}
-	var pt ProcessTable
+	var pt artifact.ProcessTable
 	sink.decode(t, "volatile/processes/processes.json", &pt)
 	found := false
 	for _, p := range pt.Processes {
@@ -33,7 +35,7 @@ func TestOtherOSLive(t *testing.T) {
 	if !found {
 		t.Errorf("own pid %d not listed", os.Getpid())
 	}
-	var h HiddenPIDs
+	var h artifact.HiddenPIDs
 	sink.decode(t, "volatile/findings/hidden_pids.json", &h)
 	if len(h.Errors) == 0 {
 		t.Error("hidden_pids.json does not say the probe is unavailable")

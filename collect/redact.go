@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -545,7 +546,7 @@ func (x *redactReader) apply(from, to int) {
 // redactProcess redacts, in one process's environment, the values of the
 // [SecretEnvNames] variables (whatever they hold) and masks hozen's secret
 // values elsewhere; it returns what it did, for the process's record.
-func (r *Redactor) redactProcess(pr *Process) []string {
+func (r *Redactor) redactProcess(pr *artifact.Process) []string {
 	var notes []string
 	for i, e := range pr.Environ {
 		for _, name := range SecretEnvNames() {
@@ -595,7 +596,7 @@ func (r *Redactor) redactProcess(pr *Process) []string {
 
 // redactTable applies redactProcess to every process of t and returns the
 // warnings for the table's record.
-func redactTable(env *Env, t *ProcessTable) []string {
+func redactTable(env *Env, t *artifact.ProcessTable) []string {
 	var warnings []string
 	var n int64
 	for i := range t.Processes {
@@ -622,10 +623,11 @@ func safeName(env *Env, name manifest.BString) string {
 
 // putJSONRedacted is PutJSON whose record carries the redaction warnings
 // (and outcome redacted) of a structured artifact.
-func putJSONRedacted(sink Sink, path, collector string, v any, warnings []string) error {
+func putJSONRedacted(sink Sink, path, collector string, v artifact.Doc, warnings []string) error {
 	if len(warnings) == 0 {
 		return PutJSON(sink, path, collector, v)
 	}
+	v.Stamp()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/manifest"
@@ -97,7 +98,7 @@ func TestRedactLiveBundle(t *testing.T) {
 
 	// The records: which process, which file, how many.
 	recs := map[string]*manifest.Record{}
-	var procs collect.ProcessTable
+	var procs artifact.ProcessTable
 	tr := tar.NewReader(bytes.NewReader(plain))
 	for {
 		h, err := tr.Next()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -244,7 +245,7 @@ func TestRedactSinkProtectedFiles(t *testing.T) {
 func TestRedactProcess(t *testing.T) {
 	secret := "pass-Zq4-proc"
 	env := &Env{Root: "/", Redactor: NewRedactor([]Secret{{Name: "HOZEN_PASSPHRASE", Value: []byte(secret)}}, nil)}
-	table := &ProcessTable{Processes: []Process{
+	table := &artifact.ProcessTable{Processes: []artifact.Process{
 		{PID: 7, Name: "bash", Argv: []manifest.BString{"bash", "-c", manifest.BString("HOZEN_PASSPHRASE=" + secret + " hozen collect")},
 			Environ: []manifest.BString{"PATH=/bin", "HOZEN_PASSPHRASE=another-value", "HOZEN_PASSPHRASE_X=kept"}},
 		{PID: 8, Name: "sleep", Argv: []manifest.BString{"sleep", "9"}, Environ: []manifest.BString{"PATH=/bin"}},
@@ -265,7 +266,7 @@ func TestRedactProcess(t *testing.T) {
 		t.Fatalf("warnings %q", warnings)
 	}
 	// Without a redactor (no secret known), the variable still goes.
-	table = &ProcessTable{Processes: []Process{{PID: 9, Environ: []manifest.BString{"HOZEN_PASSPHRASE=x"}}}}
+	table = &artifact.ProcessTable{Processes: []artifact.Process{{PID: 9, Environ: []manifest.BString{"HOZEN_PASSPHRASE=x"}}}}
 	if redactTable(&Env{}, table); table.Processes[0].Environ[0] != "HOZEN_PASSPHRASE="+RedactedValue {
 		t.Fatalf("environ %q", table.Processes[0].Environ)
 	}

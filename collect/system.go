@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -39,115 +40,6 @@ type System struct {
 // Name implements Collector.
 func (*System) Name() string { return "system" }
 
-// Clock is the host clock as read at collection time.
-type Clock struct {
-	// HostUTC is the host's clock (Env.Now) in UTC.
-	HostUTC time.Time `json:"host_utc"`
-	// ReferenceTime is the responder's time, when given; SkewSeconds is
-	// HostUTC minus it (positive: the host clock is ahead).
-	ReferenceTime *time.Time `json:"reference_time,omitempty"`
-	SkewSeconds   *float64   `json:"skew_seconds,omitempty"`
-}
-
-// TimeZone is how the host is set to show time.
-type TimeZone struct {
-	// Name is /etc/timezone (Debian family), trimmed.
-	Name string `json:"name,omitempty"`
-	// LocaltimeLink is the target of the /etc/localtime symlink and
-	// FromLink the zone name it gives ("Europe/Berlin").
-	LocaltimeLink string `json:"localtime_link,omitempty"`
-	FromLink      string `json:"from_link,omitempty"`
-	// LocaltimeSHA256 is the digest of /etc/localtime when it is a file.
-	LocaltimeSHA256 string `json:"localtime_sha256,omitempty"`
-	// UTCOffsetSeconds is the collector's own zone offset at HostUTC, on a
-	// live host the zone Go resolved from /etc/localtime.
-	UTCOffsetSeconds *int `json:"utc_offset_seconds,omitempty"`
-}
-
-// Kernel describes the running kernel.
-type Kernel struct {
-	Release     string `json:"release"`
-	Version     string `json:"version"`
-	Type        string `json:"type,omitempty"`
-	CommandLine string `json:"command_line,omitempty"`
-	// Tainted is /proc/sys/kernel/tainted: non-zero after, for example, an
-	// unsigned or out-of-tree module was loaded.
-	Tainted *uint64 `json:"tainted,omitempty"`
-}
-
-// SystemInfo is system.json.
-type SystemInfo struct {
-	Clock      Clock             `json:"clock"`
-	Hostname   string            `json:"hostname"`
-	DomainName string            `json:"domain_name,omitempty"`
-	OS         string            `json:"os"`
-	OSRelease  map[string]string `json:"os_release,omitempty"`
-	// OSReleaseSource is the file OSRelease came from.
-	OSReleaseSource string     `json:"os_release_source,omitempty"`
-	PrettyName      string     `json:"pretty_name,omitempty"`
-	Kernel          Kernel     `json:"kernel"`
-	MachineID       string     `json:"machine_id,omitempty"`
-	BootID          string     `json:"boot_id,omitempty"`
-	BootTime        *time.Time `json:"boot_time,omitempty"`
-	UptimeSeconds   *float64   `json:"uptime_seconds,omitempty"`
-	TimeZone        TimeZone   `json:"time_zone"`
-	Errors          []string   `json:"errors,omitempty"`
-}
-
-// Module is one line of /proc/modules.
-type Module struct {
-	Name     string   `json:"name"`
-	Size     int64    `json:"size"`
-	RefCount int64    `json:"ref_count"`
-	UsedBy   []string `json:"used_by"`
-	State    string   `json:"state"`
-	Address  string   `json:"address"`
-	// Taint is the flags in parentheses ("OE": out-of-tree, unsigned).
-	Taint string `json:"taint,omitempty"`
-}
-
-// Mount is one line of /proc/self/mountinfo. Paths are byte strings with
-// the kernel's octal escapes (\040) decoded.
-type Mount struct {
-	ID           int64            `json:"id"`
-	ParentID     int64            `json:"parent_id"`
-	Device       string           `json:"device"` // major:minor
-	Root         manifest.BString `json:"root"`
-	MountPoint   manifest.BString `json:"mount_point"`
-	Options      string           `json:"options"`
-	Optional     []string         `json:"optional"`
-	FSType       string           `json:"fs_type"`
-	Source       manifest.BString `json:"source"`
-	SuperOptions string           `json:"super_options"`
-}
-
-// BlockDevice is one entry of /sys/block.
-type BlockDevice struct {
-	Name      string      `json:"name"`
-	SizeBytes *int64      `json:"size_bytes,omitempty"`
-	Removable *bool       `json:"removable,omitempty"`
-	ReadOnly  *bool       `json:"read_only,omitempty"`
-	Vendor    string      `json:"vendor,omitempty"`
-	Model     string      `json:"model,omitempty"`
-	Serial    string      `json:"serial,omitempty"`
-	Partition []Partition `json:"partitions,omitempty"`
-}
-
-// Partition is a partition of a block device.
-type Partition struct {
-	Name        string `json:"name"`
-	Number      int64  `json:"number"`
-	StartSector int64  `json:"start_sector"`
-	SizeBytes   int64  `json:"size_bytes"`
-}
-
-// parsed is the JSON of a parsed kernel table with what went wrong.
-type parsed[T any] struct {
-	Source string   `json:"source"`
-	Items  []T      `json:"items"`
-	Errors []string `json:"errors,omitempty"`
-}
-
 // Collect implements Collector.
 func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
 	// The clock first: it is what moves.
@@ -161,7 +53,7 @@ func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
 			return err
 		}
 	}
-	if err := putJSONErrs(sink, "volatile/system/system.json", "system", info, info.Errors); err != nil {
+	if err := putJSONErrs(sink, artifact.PathSystem, "system", &info, info.Errors); err != nil {
 		return err
 	}
 
@@ -169,12 +61,12 @@ func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
 	if err != nil {
 		return err
 	}
-	mods := parsed[Module]{Source: "/proc/modules"}
+	mods := artifact.Table[artifact.Module]{Source: "/proc/modules"}
 	mods.Items, mods.Errors = ParseModules(raw)
 	if raw == nil {
 		mods.Errors = append(mods.Errors, "/proc/modules: not read; see its raw record")
 	}
-	if err := putJSONErrs(sink, "volatile/system/modules.json", "system", mods, mods.Errors); err != nil {
+	if err := putJSONErrs(sink, artifact.PathModules, "system", &mods, mods.Errors); err != nil {
 		return err
 	}
 
@@ -182,22 +74,23 @@ func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
 	if err != nil {
 		return err
 	}
-	mounts := parsed[Mount]{Source: "/proc/self/mountinfo"}
+	mounts := artifact.Table[artifact.Mount]{Source: "/proc/self/mountinfo"}
 	mounts.Items, mounts.Errors = ParseMountinfo(raw)
 	if raw == nil {
 		mounts.Errors = append(mounts.Errors, "/proc/self/mountinfo: not read; see its raw record")
 	}
-	if err := putJSONErrs(sink, "volatile/system/mounts.json", "system", mounts, mounts.Errors); err != nil {
+	if err := putJSONErrs(sink, artifact.PathMounts, "system", &mounts, mounts.Errors); err != nil {
 		return err
 	}
 
 	blocks := readBlockDevices(ctx, env)
-	return putJSONErrs(sink, "volatile/system/block_devices.json", "system", blocks, blocks.Errors)
+	return putJSONErrs(sink, artifact.PathBlockDevices, "system", &blocks, blocks.Errors)
 }
 
 // putJSONErrs stores v as indented JSON at path, with errs as the record's
 // errors (outcome partial when there are any).
-func putJSONErrs(sink Sink, path, collector string, v any, errs []string) error {
+func putJSONErrs(sink Sink, path, collector string, v artifact.Doc, errs []string) error {
+	v.Stamp()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
@@ -205,12 +98,12 @@ func putJSONErrs(sink Sink, path, collector string, v any, errs []string) error 
 	return PutBytes(sink, path, collector, collector, append(b, '\n'), errs)
 }
 
-func (s *System) clock(env *Env) Clock {
+func (s *System) clock(env *Env) artifact.Clock {
 	now := time.Now
 	if env.Now != nil {
 		now = env.Now
 	}
-	c := Clock{HostUTC: now().UTC()}
+	c := artifact.Clock{HostUTC: now().UTC()}
 	if s.ReferenceTime != nil {
 		ref := s.ReferenceTime.UTC()
 		skew := c.HostUTC.Sub(ref).Seconds()
@@ -219,8 +112,8 @@ func (s *System) clock(env *Env) Clock {
 	return c
 }
 
-func (s *System) readInfo(ctx context.Context, env *Env, clock Clock) SystemInfo {
-	info := SystemInfo{Clock: clock, OS: "linux"}
+func (s *System) readInfo(ctx context.Context, env *Env, clock artifact.Clock) artifact.SystemInfo {
+	info := artifact.SystemInfo{Clock: clock, OS: "linux"}
 	// read returns a small pseudo or /etc file trimmed; a file that is
 	// absent is not an error worth a line unless required says so.
 	read := func(p string, required bool) string {
@@ -242,7 +135,7 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock Clock) SystemInfo
 			break
 		}
 	}
-	info.Kernel = Kernel{
+	info.Kernel = artifact.Kernel{
 		Release:     read("/proc/sys/kernel/osrelease", true),
 		Version:     read("/proc/sys/kernel/version", true),
 		Type:        read("/proc/sys/kernel/ostype", false),
@@ -302,8 +195,8 @@ func readLinked(ctx context.Context, env *Env, hostPath string, max int64) Pseud
 }
 
 // readTimeZone reads /etc/timezone and /etc/localtime.
-func readTimeZone(ctx context.Context, env *Env, now time.Time, errs *[]string) TimeZone {
-	var tz TimeZone
+func readTimeZone(ctx context.Context, env *Env, now time.Time, errs *[]string) artifact.TimeZone {
+	var tz artifact.TimeZone
 	if r := readLinked(ctx, env, "/etc/timezone", 4096); r.Err == nil {
 		tz.Name = strings.TrimSpace(string(r.Data))
 	}
@@ -390,8 +283,8 @@ func ParseBootTime(stat []byte) (time.Time, error) {
 //
 // with used_by "-" or a comma-terminated list. Lines that do not parse are
 // reported by number.
-func ParseModules(b []byte) ([]Module, []string) {
-	out := []Module{}
+func ParseModules(b []byte) ([]artifact.Module, []string) {
+	out := []artifact.Module{}
 	var errs []string
 	for i, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
@@ -402,7 +295,7 @@ func ParseModules(b []byte) ([]Module, []string) {
 			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 6 or more", i+1, len(f)))
 			continue
 		}
-		m := Module{Name: f[0], State: f[4], Address: f[5], UsedBy: []string{}}
+		m := artifact.Module{Name: f[0], State: f[4], Address: f[5], UsedBy: []string{}}
 		var err error
 		if m.Size, err = strconv.ParseInt(f[1], 10, 64); err != nil {
 			errs = append(errs, fmt.Sprintf("line %d: size %q", i+1, f[1]))
@@ -428,8 +321,8 @@ func ParseModules(b []byte) ([]Module, []string) {
 }
 
 // ParseMountinfo parses /proc/PID/mountinfo (proc(5)).
-func ParseMountinfo(b []byte) ([]Mount, []string) {
-	out := []Mount{}
+func ParseMountinfo(b []byte) ([]artifact.Mount, []string) {
+	out := []artifact.Mount{}
 	var errs []string
 	for i, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
@@ -441,7 +334,7 @@ func ParseMountinfo(b []byte) ([]Mount, []string) {
 			errs = append(errs, fmt.Sprintf("line %d: not a mountinfo line", i+1))
 			continue
 		}
-		m := Mount{
+		m := artifact.Mount{
 			Device:       f[2],
 			Root:         manifest.BString(unescapeOctal(f[3])),
 			MountPoint:   manifest.BString(unescapeOctal(f[4])),
@@ -484,8 +377,8 @@ func unescapeOctal(s string) string {
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // readBlockDevices lists /sys/block.
-func readBlockDevices(ctx context.Context, env *Env) parsed[BlockDevice] {
-	res := parsed[BlockDevice]{Source: "/sys/block", Items: []BlockDevice{}}
+func readBlockDevices(ctx context.Context, env *Env) artifact.Table[artifact.BlockDevice] {
+	res := artifact.Table[artifact.BlockDevice]{Source: "/sys/block", Items: []artifact.BlockDevice{}}
 	ents, err := os.ReadDir(env.Path("/sys/block"))
 	if err != nil {
 		res.Errors = append(res.Errors, "/sys/block: "+err.Error())
@@ -516,7 +409,7 @@ func readBlockDevices(ctx context.Context, env *Env) parsed[BlockDevice] {
 	for _, e := range ents {
 		name := e.Name()
 		dir := "/sys/block/" + name
-		d := BlockDevice{Name: name}
+		d := artifact.BlockDevice{Name: name}
 		if v, ok := readInt(dir + "/size"); ok {
 			v *= 512 // always 512-byte units, whatever the device's sector size
 			d.SizeBytes = &v
@@ -547,7 +440,7 @@ func readBlockDevices(ctx context.Context, env *Env) parsed[BlockDevice] {
 			if _, err := os.Stat(env.Path(pdir + "/partition")); err != nil {
 				continue
 			}
-			p := Partition{Name: s.Name()}
+			p := artifact.Partition{Name: s.Name()}
 			p.Number, _ = readInt(pdir + "/partition")
 			p.StartSector, _ = readInt(pdir + "/start")
 			if v, ok := readInt(pdir + "/size"); ok {

@@ -1,9 +1,13 @@
 package collect
 
-import "context"
+import (
+	"context"
+
+	"github.com/hozen-dfir/hozen/artifact"
+)
 
 // collectNative is never reached on Linux: readsLinuxTree is always true.
-func (s *System) collectNative(ctx context.Context, env *Env, sink Sink, clock Clock) error {
+func (s *System) collectNative(ctx context.Context, env *Env, sink Sink, clock artifact.Clock) error {
 	info := s.readInfo(ctx, env, clock)
-	return putJSONErrs(sink, "volatile/system/system.json", "system", info, info.Errors)
+	return putJSONErrs(sink, artifact.PathSystem, "system", &info, info.Errors)
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/shirou/gopsutil/v4/disk"
 	"github.com/shirou/gopsutil/v4/host"
 )
@@ -15,8 +16,8 @@ import (
 // collectNative records system information off Linux through gopsutil,
 // calling only the functions that do not run a program of the host
 // (host.Info would run ioreg and sw_vers on macOS).
-func (s *System) collectNative(ctx context.Context, env *Env, sink Sink, clock Clock) error {
-	info := SystemInfo{Clock: clock, OS: runtime.GOOS}
+func (s *System) collectNative(ctx context.Context, env *Env, sink Sink, clock artifact.Clock) error {
+	info := artifact.SystemInfo{Clock: clock, OS: runtime.GOOS}
 	note := func(what string, err error) {
 		if err != nil {
 			info.Errors = append(info.Errors, what+": "+err.Error())
@@ -46,18 +47,18 @@ func (s *System) collectNative(ctx context.Context, env *Env, sink Sink, clock C
 	info.PrettyName, info.MachineID = pinfo.name, pinfo.machineID
 	info.OSRelease = pinfo.release
 	name, off := clock.HostUTC.In(time.Local).Zone()
-	info.TimeZone = TimeZone{Name: name, UTCOffsetSeconds: &off}
-	if err := putJSONErrs(sink, "volatile/system/system.json", "system", info, info.Errors); err != nil {
+	info.TimeZone = artifact.TimeZone{Name: name, UTCOffsetSeconds: &off}
+	if err := putJSONErrs(sink, artifact.PathSystem, "system", &info, info.Errors); err != nil {
 		return err
 	}
 
-	mounts := parsed[disk.PartitionStat]{Source: "gopsutil disk.Partitions", Items: []disk.PartitionStat{}}
+	mounts := artifact.Table[disk.PartitionStat]{Source: "gopsutil disk.Partitions", Items: []disk.PartitionStat{}}
 	ps, err := disk.PartitionsWithContext(ctx, true)
 	if err != nil {
 		mounts.Errors = append(mounts.Errors, err.Error())
 	}
 	mounts.Items = append(mounts.Items, ps...)
-	return putJSONErrs(sink, "volatile/system/mounts.json", "system", mounts, mounts.Errors)
+	return putJSONErrs(sink, artifact.PathMounts, "system", &mounts, mounts.Errors)
 }
 
 // platform is what the OS says it is.

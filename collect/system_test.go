@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -73,6 +74,7 @@ func systemRoot(t *testing.T) string {
 // wantSystemJSON is volatile/system/system.json for systemRoot at
 // 2025-03-03T12:00:00Z with a reference time 90.5 s earlier.
 const wantSystemJSON = `{
+  "schema": "hozen-artifact/1",
   "clock": {
     "host_utc": "2025-03-03T12:00:00Z",
     "reference_time": "2025-03-03T11:58:29.5Z",
@@ -143,9 +145,9 @@ func TestSystemFixture(t *testing.T) {
 		t.Errorf("raw modules %q", got)
 	}
 
-	var mods parsed[Module]
+	var mods artifact.Table[artifact.Module]
 	s.decode(t, "volatile/system/modules.json", &mods)
-	wantMods := []Module{
+	wantMods := []artifact.Module{
 		{Name: "diamorphine", Size: 16384, RefCount: 0, UsedBy: []string{}, State: "Live", Address: "0xffffffffc0a00000", Taint: "OE"},
 		{Name: "nf_tables", Size: 376832, RefCount: 2, UsedBy: []string{"nft_compat", "nft_chain_nat"}, State: "Live", Address: "0x0000000000000000"},
 		{Name: "ext4", Size: 1064960, RefCount: 1, UsedBy: []string{}, State: "Live", Address: "0xffffffffc0800000"},
@@ -154,20 +156,20 @@ func TestSystemFixture(t *testing.T) {
 		t.Errorf("modules:\n%+v\nwant\n%+v", mods.Items, wantMods)
 	}
 
-	var mounts parsed[Mount]
+	var mounts artifact.Table[artifact.Mount]
 	s.decode(t, "volatile/system/mounts.json", &mounts)
 	if len(mounts.Items) != 3 {
 		t.Fatalf("mounts: %+v", mounts)
 	}
 	usb := mounts.Items[1]
-	wantUSB := Mount{ID: 45, ParentID: 22, Device: "0:40", Root: "/", MountPoint: "/media/usb stick",
+	wantUSB := artifact.Mount{ID: 45, ParentID: 22, Device: "0:40", Root: "/", MountPoint: "/media/usb stick",
 		Options: "rw,nosuid,nodev", Optional: []string{"master:3", "shared:9"}, FSType: "vfat",
 		Source: "/dev/sdb1", SuperOptions: "rw,fmask=0022"}
 	if !reflect.DeepEqual(usb, wantUSB) {
 		t.Errorf("usb mount:\n%+v\nwant\n%+v", usb, wantUSB)
 	}
 
-	var blocks parsed[BlockDevice]
+	var blocks artifact.Table[artifact.BlockDevice]
 	s.decode(t, "volatile/system/block_devices.json", &blocks)
 	b, _ := json.Marshal(blocks.Items)
 	wantBlocks := `[{"name":"nvme0n1","size_bytes":512110190592,"removable":false,"read_only":false,"model":"Samsung SSD 980 1TB","serial":"S64ANS0T000000","partitions":[{"name":"nvme0n1p1","number":1,"start_sector":2048,"size_bytes":536870912}]},` +
@@ -212,7 +214,7 @@ func TestSystemLinkedFiles(t *testing.T) {
 	if err := (&System{}).Collect(context.Background(), fixedEnv(root), s); err != nil {
 		t.Fatal(err)
 	}
-	var info SystemInfo
+	var info artifact.SystemInfo
 	s.decode(t, "volatile/system/system.json", &info)
 	if info.PrettyName != "Debian GNU/Linux 12 (bookworm)" || info.OSReleaseSource != "/etc/os-release" {
 		t.Errorf("os-release through a link: %q from %q", info.PrettyName, info.OSReleaseSource)
@@ -238,7 +240,7 @@ func TestSystemEmptyRoot(t *testing.T) {
 	if rec := s.record(t, "volatile/raw/proc/modules"); rec.Entry != manifest.EntryNone || rec.Outcome != manifest.OutcomeVanished {
 		t.Errorf("missing /proc/modules: %+v", rec)
 	}
-	var info SystemInfo
+	var info artifact.SystemInfo
 	s.decode(t, "volatile/system/system.json", &info)
 	if info.Clock.ReferenceTime != nil || info.Clock.SkewSeconds != nil || !info.Clock.HostUTC.Equal(time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC)) {
 		t.Errorf("clock without a reference: %+v", info.Clock)

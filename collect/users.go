@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/collect/logins"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -63,80 +64,9 @@ const (
 	accountFileBytes = 16 << 20
 )
 
-// OutcomeAbsent is a login file's outcome when the host has no such file.
-const OutcomeAbsent = "absent"
-
-// LoginLayout describes the record layout the login files were parsed with.
-const LoginLayout = "glibc struct utmp, 384 bytes, little endian, 32-bit tv_sec read as unsigned"
-
-// LoginFile is one parsed utmp, wtmp or btmp file.
-type LoginFile struct {
-	Source string `json:"source"`
-	Size   int64  `json:"size"`
-	// Outcome is a manifest outcome, or OutcomeAbsent.
-	Outcome string             `json:"outcome"`
-	Errors  []string           `json:"errors,omitempty"`
-	Records []logins.Record    `json:"records"`
-	File    *manifest.FileMeta `json:"file,omitempty"`
-}
-
-// LoginFiles is the JSON of sessions.json, logins.json and
-// failed_logins.json.
-type LoginFiles struct {
-	Layout string      `json:"layout"`
-	Files  []LoginFile `json:"files"`
-}
-
-// LastlogEntry is one uid's last login.
-type LastlogEntry struct {
-	logins.Lastlog
-	// NoAccount marks a uid that /etc/passwd does not name (a deleted
-	// account, or one that was never there).
-	NoAccount bool `json:"no_account,omitempty"`
-}
-
-// LastlogFile is lastlog.json.
-type LastlogFile struct {
-	Source  string             `json:"source"`
-	Size    int64              `json:"size"`
-	Outcome string             `json:"outcome"`
-	Errors  []string           `json:"errors,omitempty"`
-	Entries []LastlogEntry     `json:"entries"`
-	File    *manifest.FileMeta `json:"file,omitempty"`
-}
-
-// Account is one line of /etc/passwd.
-type Account struct {
-	Name  manifest.BString `json:"name"`
-	UID   int64            `json:"uid"`
-	GID   int64            `json:"gid"`
-	GECOS manifest.BString `json:"gecos"`
-	Home  manifest.BString `json:"home"`
-	Shell manifest.BString `json:"shell"`
-	// Line is the 1-based line in /etc/passwd.
-	Line int `json:"line"`
-}
-
-// Group is one line of /etc/group.
-type Group struct {
-	Name    manifest.BString   `json:"name"`
-	GID     int64              `json:"gid"`
-	Members []manifest.BString `json:"members"`
-	Line    int                `json:"line"`
-}
-
-// Accounts is accounts.json.
-type Accounts struct {
-	Users  []Account `json:"users"`
-	Groups []Group   `json:"groups"`
-	// UID0 names every account with uid 0 (more than root is a finding).
-	UID0   []manifest.BString `json:"uid0"`
-	Errors []string           `json:"errors,omitempty"`
-}
-
 func (u *Users) collectLinux(ctx context.Context, env *Env, sink Sink) error {
 	accts := readAccounts(ctx, env)
-	if err := putJSONErrs(sink, "volatile/users/accounts.json", "users", accts, accts.Errors); err != nil {
+	if err := putJSONErrs(sink, artifact.PathAccounts, "users", &accts, accts.Errors); err != nil {
 		return err
 	}
 
@@ -146,17 +76,17 @@ func (u *Users) collectLinux(ctx context.Context, env *Env, sink Sink) error {
 	if _, err := os.Lstat(env.Path(utmp)); errors.Is(err, fs.ErrNotExist) {
 		utmp = "/var/run/utmp"
 	}
-	if err := putLoginFiles(ctx, env, sink, "volatile/users/sessions.json", []string{utmp}); err != nil {
+	if err := putLoginFiles(ctx, env, sink, artifact.PathSessions, []string{utmp}); err != nil {
 		return err
 	}
-	if err := putLoginFiles(ctx, env, sink, "volatile/users/logins.json", rotated(env, "/var/log/wtmp")); err != nil {
+	if err := putLoginFiles(ctx, env, sink, artifact.PathLogins, rotated(env, "/var/log/wtmp")); err != nil {
 		return err
 	}
-	if err := putLoginFiles(ctx, env, sink, "volatile/users/failed_logins.json", rotated(env, "/var/log/btmp")); err != nil {
+	if err := putLoginFiles(ctx, env, sink, artifact.PathFailedLogins, rotated(env, "/var/log/btmp")); err != nil {
 		return err
 	}
 	ll := readLastlog(ctx, env, "/var/log/lastlog", accts.Users)
-	return putJSONErrs(sink, "volatile/users/lastlog.json", "users", ll, ll.Errors)
+	return putJSONErrs(sink, artifact.PathLastlog, "users", &ll, ll.Errors)
 }
 
 // rotated returns base and its uncompressed rotations (base.1, base-20250301)
@@ -185,8 +115,8 @@ func rotated(env *Env, base string) []string {
 	return out
 }
 
-func putLoginFiles(ctx context.Context, env *Env, sink Sink, artifact string, sources []string) error {
-	doc := LoginFiles{Layout: LoginLayout}
+func putLoginFiles(ctx context.Context, env *Env, sink Sink, path string, sources []string) error {
+	doc := artifact.LoginFiles{Layout: artifact.LoginLayout}
 	var errs []string
 	for _, src := range sources {
 		lf := readLoginFile(ctx, env, src)
@@ -195,7 +125,7 @@ func putLoginFiles(ctx context.Context, env *Env, sink Sink, artifact string, so
 		}
 		doc.Files = append(doc.Files, lf)
 	}
-	return putJSONErrs(sink, artifact, "users", doc, errs)
+	return putJSONErrs(sink, path, "users", &doc, errs)
 }
 
 // openRegular lstats and opens a host file for reading, refusing anything
@@ -216,8 +146,8 @@ func openRegular(env *Env, hostPath string) (*os.File, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
-func readLoginFile(ctx context.Context, env *Env, src string) LoginFile {
-	lf := LoginFile{Source: src, Outcome: manifest.OutcomeOK, Records: []logins.Record{}}
+func readLoginFile(ctx context.Context, env *Env, src string) artifact.LoginFile {
+	lf := artifact.LoginFile{Source: src, Outcome: manifest.OutcomeOK, Records: []artifact.LoginRecord{}}
 	f, fi, err := openRegular(env, src)
 	if fi != nil {
 		lf.Size = fi.Size()
@@ -226,7 +156,7 @@ func readLoginFile(ctx context.Context, env *Env, src string) LoginFile {
 	if err != nil {
 		lf.Outcome = outcomeOf(err)
 		if errors.Is(err, fs.ErrNotExist) {
-			lf.Outcome = OutcomeAbsent
+			lf.Outcome = artifact.OutcomeAbsent
 			return lf
 		}
 		lf.Errors = append(lf.Errors, err.Error())
@@ -264,8 +194,8 @@ func readLoginFile(ctx context.Context, env *Env, src string) LoginFile {
 }
 
 // readAccounts parses /etc/passwd and /etc/group.
-func readAccounts(ctx context.Context, env *Env) Accounts {
-	a := Accounts{Users: []Account{}, Groups: []Group{}, UID0: []manifest.BString{}}
+func readAccounts(ctx context.Context, env *Env) artifact.Accounts {
+	a := artifact.Accounts{Users: []artifact.Account{}, Groups: []artifact.Group{}, UID0: []manifest.BString{}}
 	read := func(p string) []byte {
 		f, _, err := openRegular(env, p)
 		if err != nil {
@@ -306,8 +236,8 @@ func prefixEach(p string, ss []string) []string {
 
 // ParsePasswd parses /etc/passwd. Lines that do not parse are reported by
 // line number and skipped; NIS "+"/"-" lines are kept as names.
-func ParsePasswd(b []byte) ([]Account, []string) {
-	out := []Account{}
+func ParsePasswd(b []byte) ([]artifact.Account, []string) {
+	out := []artifact.Account{}
 	var errs []string
 	for i, line := range bytes.Split(b, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
@@ -324,7 +254,7 @@ func ParsePasswd(b []byte) ([]Account, []string) {
 			errs = append(errs, fmt.Sprintf("line %d: uid %q or gid %q is not a number", i+1, f[2], f[3]))
 			uid, gid = -1, -1
 		}
-		out = append(out, Account{
+		out = append(out, artifact.Account{
 			Name: manifest.BString(f[0]), UID: uid, GID: gid,
 			GECOS: manifest.BString(f[4]), Home: manifest.BString(f[5]),
 			Shell: manifest.BString(bytes.Join(f[6:], []byte(":"))), Line: i + 1,
@@ -334,8 +264,8 @@ func ParsePasswd(b []byte) ([]Account, []string) {
 }
 
 // ParseGroup parses /etc/group.
-func ParseGroup(b []byte) ([]Group, []string) {
-	out := []Group{}
+func ParseGroup(b []byte) ([]artifact.Group, []string) {
+	out := []artifact.Group{}
 	var errs []string
 	for i, line := range bytes.Split(b, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
@@ -351,7 +281,7 @@ func ParseGroup(b []byte) ([]Group, []string) {
 			errs = append(errs, fmt.Sprintf("line %d: gid %q is not a number", i+1, f[2]))
 			gid = -1
 		}
-		g := Group{Name: manifest.BString(f[0]), GID: gid, Members: []manifest.BString{}, Line: i + 1}
+		g := artifact.Group{Name: manifest.BString(f[0]), GID: gid, Members: []manifest.BString{}, Line: i + 1}
 		for m := range bytes.SplitSeq(f[3], []byte(",")) {
 			if len(m) > 0 {
 				g.Members = append(g.Members, manifest.BString(m))
@@ -365,8 +295,8 @@ func ParseGroup(b []byte) ([]Group, []string) {
 // readLastlog reads the records of lastlog: the first lastlogScanBytes in
 // sequence (which finds uids no account names any more), then the record
 // of each account further in.
-func readLastlog(ctx context.Context, env *Env, src string, users []Account) LastlogFile {
-	ll := LastlogFile{Source: src, Outcome: manifest.OutcomeOK, Entries: []LastlogEntry{}}
+func readLastlog(ctx context.Context, env *Env, src string, users []artifact.Account) artifact.LastlogFile {
+	ll := artifact.LastlogFile{Source: src, Outcome: manifest.OutcomeOK, Entries: []artifact.LastlogEntry{}}
 	f, fi, err := openRegular(env, src)
 	if fi != nil {
 		ll.Size = fi.Size()
@@ -375,7 +305,7 @@ func readLastlog(ctx context.Context, env *Env, src string, users []Account) Las
 	if err != nil {
 		ll.Outcome = outcomeOf(err)
 		if errors.Is(err, fs.ErrNotExist) {
-			ll.Outcome = OutcomeAbsent
+			ll.Outcome = artifact.OutcomeAbsent
 		} else {
 			ll.Errors = append(ll.Errors, err.Error())
 		}
@@ -390,10 +320,10 @@ func readLastlog(ctx context.Context, env *Env, src string, users []Account) Las
 			}
 		}
 	}
-	add := func(l logins.Lastlog) {
+	add := func(l artifact.Lastlog) {
 		name, ok := names[l.UID]
 		l.User = name
-		ll.Entries = append(ll.Entries, LastlogEntry{Lastlog: l, NoAccount: !ok})
+		ll.Entries = append(ll.Entries, artifact.LastlogEntry{Lastlog: l, NoAccount: !ok})
 	}
 	scan := min(ll.Size, lastlogScanBytes)
 	scan -= scan % logins.LastlogSize

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +21,7 @@ func TestUsersFIFO(t *testing.T) {
 		t.Skip("mkfifo:", err)
 	}
 	s := runUsers(t, root)
-	var hist LoginFiles
+	var hist artifact.LoginFiles
 	s.decode(t, "volatile/users/logins.json", &hist)
 	f := hist.Files[0]
 	if f.Outcome != "error" || len(f.Errors) != 1 || !strings.Contains(f.Errors[0], "not a regular file") || f.File == nil || f.File.Type != "fifo" {

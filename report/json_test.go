@@ -39,7 +39,7 @@ func TestProcTableSkips(t *testing.T) {
 	if skipped == 0 {
 		t.Fatal("the fixture has no process with all four skipped fields")
 	}
-	// Read past whatever it holds: values of a shape collect.Process could
+	// Read past whatever it holds: values of a shape artifact.Process could
 	// not take are no error, and nothing of them is kept.
 	odd := []byte(`{"processes":[{"pid":7,"name":"x","fds":{"a":[1,{"b":null}]},"environ":"s","tids":false,"namespaces":[1,2]}]}`)
 	var ot procTable

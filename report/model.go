@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/bundle"
-	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -175,13 +175,13 @@ type Owner struct {
 }
 
 // Interface is as the network collector writes it.
-type Interface = collect.Interface
+type Interface = artifact.Interface
 
 // Route is as the network collector writes it.
-type Route = collect.Route
+type Route = artifact.Route
 
 // Neighbour is as the network collector writes it.
-type Neighbour = collect.Neighbour
+type Neighbour = artifact.Neighbour
 
 // Logins are the host's sessions and login history.
 type Logins struct {
@@ -264,7 +264,7 @@ func wanted(name string) bool {
 	if !strings.HasSuffix(name, ".json") {
 		return false
 	}
-	for _, p := range []string{"volatile/processes/", "volatile/network/", "volatile/users/", "volatile/system/", "volatile/findings/"} {
+	for _, p := range []string{artifact.DirProcesses, artifact.DirNetwork, artifact.DirUsers, artifact.DirSystem, artifact.DirFindings} {
 		if rest, ok := strings.CutPrefix(name, p); ok && !strings.Contains(rest, "/") {
 			return true
 		}
@@ -363,7 +363,7 @@ func verification(res *bundle.Result, trust bool) Verification {
 }
 
 // decode parses the JSON artifact at path into v, if the bundle held it.
-func (r *Report) decode(b *builder, path string, v any) bool {
+func (r *Report) decode(b *builder, path string, v artifact.Doc) bool {
 	raw, ok := b.json[path]
 	if !ok {
 		return false
@@ -372,12 +372,16 @@ func (r *Report) decode(b *builder, path string, v any) bool {
 		r.Notes = append(r.Notes, fmt.Sprintf("%s does not parse, not shown: %v", path, err))
 		return false
 	}
+	if err := artifact.CheckVersion(path, v); err != nil {
+		r.Notes = append(r.Notes, err.Error()+"; not shown")
+		return false
+	}
 	return true
 }
 
 func (r *Report) fill(b *builder) {
-	var sys collect.SystemInfo
-	if r.decode(b, "volatile/system/system.json", &sys) {
+	var sys artifact.SystemInfo
+	if r.decode(b, artifact.PathSystem, &sys) {
 		s := &r.Summary
 		s.OSName = cmp.Or(sys.PrettyName, sys.OS)
 		s.KernelVersion = strings.TrimSpace(sys.Kernel.Release + " " + sys.Kernel.Version)
@@ -399,7 +403,7 @@ func (r *Report) fill(b *builder) {
 
 	var pt procTable
 	procs := map[int]*Process{}
-	if r.decode(b, "volatile/processes/processes.json", &pt) {
+	if r.decode(b, artifact.PathProcesses, &pt) {
 		r.buildTree(pt.Processes, procs)
 		for _, e := range pt.Errors {
 			r.Notes = append(r.Notes, "processes: "+e)
@@ -505,7 +509,7 @@ func hostPort(addr string, port uint16) string {
 	return fmt.Sprintf("%s:%d", addr, port)
 }
 
-func (r *Report) conn(s collect.Socket, procs map[int]*Process) Conn {
+func (r *Report) conn(s artifact.Socket, procs map[int]*Process) Conn {
 	c := Conn{Proto: s.Proto, State: s.State, Local: hostPort(s.LocalAddr, s.LocalPort), Remote: hostPort(s.RemoteAddr, s.RemotePort),
 		Listening: s.Listening, User: userName(s.User, s.UID), Inode: s.Inode, OwnerStatus: s.OwnerStatus}
 	for _, o := range s.Owners {
@@ -525,8 +529,8 @@ func (r *Report) conn(s collect.Socket, procs map[int]*Process) Conn {
 }
 
 func (r *Report) buildNetwork(b *builder, procs map[int]*Process) {
-	var st collect.SocketTable
-	if r.decode(b, "volatile/network/sockets.json", &st) {
+	var st artifact.SocketTable
+	if r.decode(b, artifact.PathSockets, &st) {
 		for _, s := range st.Sockets {
 			r.Network.Connections = append(r.Network.Connections, r.conn(s, procs))
 		}
@@ -540,21 +544,21 @@ func (r *Report) buildNetwork(b *builder, procs map[int]*Process) {
 			return 0
 		})
 	}
-	var it collect.InterfaceTable
-	if r.decode(b, "volatile/network/interfaces.json", &it) {
+	var it artifact.InterfaceTable
+	if r.decode(b, artifact.PathInterfaces, &it) {
 		r.Network.Interfaces = it.Interfaces
 	}
-	var rt collect.RouteTable
-	if r.decode(b, "volatile/network/routes.json", &rt) {
+	var rt artifact.RouteTable
+	if r.decode(b, artifact.PathRoutes, &rt) {
 		r.Network.Routes = append(rt.IPv4, rt.IPv6...)
 	}
-	var nt collect.NeighbourTable
-	if r.decode(b, "volatile/network/neighbours.json", &nt) {
+	var nt artifact.NeighbourTable
+	if r.decode(b, artifact.PathNeighbours, &nt) {
 		r.Network.Neighbours = nt.Neighbours
 	}
 }
 
-func loginsOf(f *collect.LoginFiles) []Login {
+func loginsOf(f *artifact.LoginFiles) []Login {
 	var out []Login
 	for _, file := range f.Files {
 		for _, l := range file.Records {
@@ -567,24 +571,24 @@ func loginsOf(f *collect.LoginFiles) []Login {
 }
 
 func (r *Report) buildLogins(b *builder) {
-	var f collect.LoginFiles
-	if r.decode(b, "volatile/users/sessions.json", &f) {
+	var f artifact.LoginFiles
+	if r.decode(b, artifact.PathSessions, &f) {
 		for _, l := range loginsOf(&f) {
 			if l.Type == "USER_PROCESS" {
 				r.Logins.Sessions = append(r.Logins.Sessions, l)
 			}
 		}
 	}
-	f = collect.LoginFiles{}
-	if r.decode(b, "volatile/users/logins.json", &f) {
+	f = artifact.LoginFiles{}
+	if r.decode(b, artifact.PathLogins, &f) {
 		r.Logins.History = loginsOf(&f)
 	}
-	f = collect.LoginFiles{}
-	if r.decode(b, "volatile/users/failed_logins.json", &f) {
+	f = artifact.LoginFiles{}
+	if r.decode(b, artifact.PathFailedLogins, &f) {
 		r.Logins.Failed = loginsOf(&f)
 	}
-	var ll collect.LastlogFile
-	if r.decode(b, "volatile/users/lastlog.json", &ll) {
+	var ll artifact.LastlogFile
+	if r.decode(b, artifact.PathLastlog, &ll) {
 		for _, e := range ll.Entries {
 			r.Logins.Lastlog = append(r.Logins.Lastlog, Lastlog{UID: e.UID, User: e.User, Time: e.Time, Line: e.Line, Host: e.Host, NoAccount: e.NoAccount})
 			if e.NoAccount {
@@ -592,8 +596,8 @@ func (r *Report) buildLogins(b *builder) {
 			}
 		}
 	}
-	var acc collect.Accounts
-	if r.decode(b, "volatile/users/accounts.json", &acc) {
+	var acc artifact.Accounts
+	if r.decode(b, artifact.PathAccounts, &acc) {
 		r.Logins.UID0 = acc.UID0
 		if len(acc.UID0) > 1 {
 			names := make([]string, len(acc.UID0))
@@ -606,8 +610,8 @@ func (r *Report) buildLogins(b *builder) {
 }
 
 func (r *Report) buildFindings(b *builder) {
-	var h collect.HiddenPIDs
-	if r.decode(b, "volatile/findings/hidden_pids.json", &h) {
+	var h artifact.HiddenPIDs
+	if r.decode(b, artifact.PathHiddenPIDs, &h) {
 		for _, p := range h.Hidden {
 			d := fmt.Sprintf("%s %d (%s, thread group %d) answers %s but the /proc listing does not show it", p.Kind, p.PID, Display(string(p.Name)), p.Tgid, strings.Join(p.SeenBy, " and "))
 			if p.Note != "" {
@@ -616,8 +620,8 @@ func (r *Report) buildFindings(b *builder) {
 			r.Findings = append(r.Findings, Finding{Kind: "hidden_pid", Detail: d})
 		}
 	}
-	var u collect.UnownedSockets
-	if r.decode(b, "volatile/findings/unowned_sockets.json", &u) {
+	var u artifact.UnownedSockets
+	if r.decode(b, artifact.PathUnowned, &u) {
 		for _, s := range u.Sockets {
 			r.Findings = append(r.Findings, Finding{Kind: "unowned_socket", Detail: fmt.Sprintf("%s %s %s -> %s (inode %d) is held by no process", s.Proto, s.State, hostPort(s.LocalAddr, s.LocalPort), hostPort(s.RemoteAddr, s.RemotePort), s.Inode)})
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // The binary fixtures under testdata/linuxroot are generated from the
@@ -29,9 +31,9 @@ func at(s string) time.Time {
 	return t.UTC()
 }
 
-func rec(typ int16, pid int32, line, id, user, host string, session int32, t, addr string) Record {
+func rec(typ int16, pid int32, line, id, user, host string, session int32, t, addr string) artifact.LoginRecord {
 	tm := at(t)
-	return Record{
+	return artifact.LoginRecord{
 		Type: typ, TypeName: TypeName(typ), PID: pid,
 		Line: bs(line), ID: bs(id), User: bs(user), Host: bs(host),
 		Session: session, Time: tm, TimeSec: uint32(tm.Unix()), Address: addr,
@@ -41,7 +43,7 @@ func rec(typ int16, pid int32, line, id, user, host string, session int32, t, ad
 // fixtureWtmp is /var/log/wtmp: a boot, a v4 login and its logout, a v6
 // root login, a user name that is not UTF-8 and a line that fills its
 // field with no terminating NUL.
-var fixtureWtmp = []Record{
+var fixtureWtmp = []artifact.LoginRecord{
 	rec(BootTime, 0, "~", "~~", "reboot", "6.8.0-45-generic", 0, "2025-03-01T08:00:00Z", ""),
 	rec(RunLevel, 53, "~", "~~", "runlevel", "6.8.0-45-generic", 0, "2025-03-01T08:00:05Z", ""),
 	rec(UserProcess, 1234, "pts/0", "ts/0", "alice", "203.0.113.7", 1234, "2025-03-01T09:15:30.25Z", "203.0.113.7"),
@@ -53,7 +55,7 @@ var fixtureWtmp = []Record{
 }
 
 // fixtureUtmp is /run/utmp: the current sessions.
-var fixtureUtmp = []Record{
+var fixtureUtmp = []artifact.LoginRecord{
 	rec(BootTime, 0, "~", "~~", "reboot", "6.8.0-45-generic", 0, "2025-03-01T08:00:00Z", ""),
 	rec(RunLevel, 53, "~", "~~", "runlevel", "6.8.0-45-generic", 0, "2025-03-01T08:00:05Z", ""),
 	rec(LoginProcess, 812, "tty1", "tty1", "LOGIN", "", 812, "2025-03-01T08:00:07Z", ""),
@@ -61,14 +63,14 @@ var fixtureUtmp = []Record{
 }
 
 // fixtureBtmp is /var/log/btmp: failed logins as sshd writes them.
-var fixtureBtmp = []Record{
+var fixtureBtmp = []artifact.LoginRecord{
 	rec(LoginProcess, 9001, "ssh:notty", "", "admin", "198.51.100.23", 0, "2025-03-02T04:00:01Z", "198.51.100.23"),
 	rec(LoginProcess, 9002, "ssh:notty", "", "oracle", "198.51.100.23", 0, "2025-03-02T04:00:03Z", "198.51.100.23"),
 }
 
 // fixtureBtmp1 is /var/log/btmp.1: two records and the first 100 bytes of
 // a third, as a file cut short by a full disk would be.
-var fixtureBtmp1 = []Record{
+var fixtureBtmp1 = []artifact.LoginRecord{
 	rec(LoginProcess, 8001, "ssh:notty", "", "test", "2001:db8:bad::1", 0, "2025-02-20T12:00:00Z", "2001:db8:bad::1"),
 	rec(LoginProcess, 8002, "ssh:notty", "", "guest", "198.51.100.99", 0, "2025-02-20T12:00:02Z", "198.51.100.99"),
 }
@@ -77,13 +79,13 @@ const btmp1Tail = 100
 
 // fixtureLastlog is /var/log/lastlog: uid 0 and 1000 logged in; uid 1002
 // has no /etc/passwd entry any more (a deleted account).
-var fixtureLastlog = []Lastlog{
+var fixtureLastlog = []artifact.Lastlog{
 	{UID: 0, TimeSec: uint32(at("2025-03-02T23:59:59Z").Unix()), Line: "pts/1", Host: "2001:db8::42"},
 	{UID: 1000, TimeSec: uint32(at("2025-03-01T09:15:30Z").Unix()), Line: "pts/0", Host: "203.0.113.7"},
 	{UID: 1002, TimeSec: uint32(at("2024-12-24T18:00:00Z").Unix()), Line: "pts/3", Host: "192.0.2.66"},
 }
 
-func encodeAll(rs []Record) []byte {
+func encodeAll(rs []artifact.LoginRecord) []byte {
 	var b bytes.Buffer
 	for _, r := range rs {
 		r.Time = r.Time.Truncate(time.Microsecond)
@@ -92,7 +94,7 @@ func encodeAll(rs []Record) []byte {
 	return b.Bytes()
 }
 
-func encodeLastlogFile(ls []Lastlog) []byte {
+func encodeLastlogFile(ls []artifact.Lastlog) []byte {
 	var max uint32
 	for _, l := range ls {
 		max = max32(max, l.UID)

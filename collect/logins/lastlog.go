@@ -5,29 +5,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hozen-dfir/hozen/manifest"
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // LastlogSize is the size of one struct lastlog record (glibc, Linux: the
 // time is 32 bits on every architecture).
 const LastlogSize = 292
 
-// Lastlog is the last login of one uid.
-type Lastlog struct {
-	UID uint32 `json:"uid"`
-	// User is the name /etc/passwd gives the uid, filled by the caller.
-	User    string           `json:"user,omitempty"`
-	Time    time.Time        `json:"time"`
-	TimeSec uint32           `json:"time_sec"`
-	Line    manifest.BString `json:"line"`
-	Host    manifest.BString `json:"host"`
-}
-
 // DecodeLastlog decodes the record of uid; ok is false for an all-zero
 // record (the uid never logged in, or a hole in the sparse file).
-func DecodeLastlog(b []byte, uid uint32) (l Lastlog, ok bool, err error) {
+func DecodeLastlog(b []byte, uid uint32) (l artifact.Lastlog, ok bool, err error) {
 	if len(b) != LastlogSize {
-		return Lastlog{}, false, fmt.Errorf("%w: %d bytes, want %d", ErrRecordSize, len(b), LastlogSize)
+		return artifact.Lastlog{}, false, fmt.Errorf("%w: %d bytes, want %d", ErrRecordSize, len(b), LastlogSize)
 	}
 	nonzero := false
 	for _, c := range b {
@@ -37,9 +26,9 @@ func DecodeLastlog(b []byte, uid uint32) (l Lastlog, ok bool, err error) {
 		}
 	}
 	if !nonzero {
-		return Lastlog{}, false, nil
+		return artifact.Lastlog{}, false, nil
 	}
-	l = Lastlog{
+	l = artifact.Lastlog{
 		UID:     uid,
 		TimeSec: binary.LittleEndian.Uint32(b[0:]),
 		Line:    cstring(b[4:36]),
@@ -51,7 +40,7 @@ func DecodeLastlog(b []byte, uid uint32) (l Lastlog, ok bool, err error) {
 
 // EncodeLastlog is the inverse of [DecodeLastlog] (UID and User are not
 // stored: the uid is the record's index).
-func EncodeLastlog(l Lastlog) []byte {
+func EncodeLastlog(l artifact.Lastlog) []byte {
 	b := make([]byte, LastlogSize)
 	binary.LittleEndian.PutUint32(b, l.TimeSec)
 	copy(b[4:36], l.Line)
@@ -62,8 +51,8 @@ func EncodeLastlog(l Lastlog) []byte {
 // ParseLastlog decodes the non-empty records of b, whose first record
 // belongs to firstUID. A trailing partial record gives a *TruncatedError
 // along with the records before it.
-func ParseLastlog(b []byte, firstUID uint32) ([]Lastlog, error) {
-	var out []Lastlog
+func ParseLastlog(b []byte, firstUID uint32) ([]artifact.Lastlog, error) {
+	var out []artifact.Lastlog
 	off := 0
 	uid := firstUID
 	for ; off+LastlogSize <= len(b); off += LastlogSize {

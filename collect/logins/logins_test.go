@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -30,8 +31,8 @@ func readFixture(t *testing.T, name string) []byte {
 }
 
 // withOffsets sets each record's offset as it sits in its file.
-func withOffsets(rs []Record) []Record {
-	out := make([]Record, len(rs))
+func withOffsets(rs []artifact.LoginRecord) []artifact.LoginRecord {
+	out := make([]artifact.LoginRecord, len(rs))
 	for i, r := range rs {
 		r.Offset = int64(i * UtmpSize)
 		out[i] = r
@@ -59,7 +60,7 @@ func TestDecodeUtmpLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Record{
+	want := artifact.LoginRecord{
 		Offset: 768, Type: 7, TypeName: "USER_PROCESS", PID: 1234,
 		Line: "pts/0", ID: "ts/0", User: "alice", Host: "203.0.113.7",
 		ExitTermination: 1, ExitStatus: 2, Session: 1234,
@@ -77,7 +78,7 @@ func TestDecodeUtmpLayout(t *testing.T) {
 func TestParseFixtures(t *testing.T) {
 	for _, tc := range []struct {
 		file string
-		want []Record
+		want []artifact.LoginRecord
 	}{
 		{"run/utmp", fixtureUtmp},
 		{"var/log/wtmp", fixtureWtmp},
@@ -182,7 +183,7 @@ func TestLastlogFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := make([]Lastlog, len(fixtureLastlog))
+	want := make([]artifact.Lastlog, len(fixtureLastlog))
 	for i, l := range fixtureLastlog {
 		l.Time = time.Unix(int64(l.TimeSec), 0).UTC()
 		want[i] = l

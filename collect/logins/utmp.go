@@ -46,6 +46,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -53,7 +54,7 @@ import (
 // x86_64, arm64, i386 and arm).
 const UtmpSize = 384
 
-// Record types (ut_type).
+// artifact.LoginRecord types (ut_type).
 const (
 	Empty        = 0
 	RunLevel     = 1
@@ -89,29 +90,6 @@ func TypeName(t int16) string {
 	return fmt.Sprintf("UNKNOWN(%d)", t)
 }
 
-// Record is one parsed struct utmp. Strings are byte strings: a host may
-// hold any bytes there, and they are kept exactly.
-type Record struct {
-	// Offset is the record's byte offset in its file.
-	Offset   int64            `json:"offset"`
-	Type     int16            `json:"type"`
-	TypeName string           `json:"type_name"`
-	PID      int32            `json:"pid"`
-	Line     manifest.BString `json:"line"`
-	ID       manifest.BString `json:"id"`
-	User     manifest.BString `json:"user"`
-	Host     manifest.BString `json:"host"`
-	// ExitTermination and ExitStatus are ut_exit (DEAD_PROCESS records).
-	ExitTermination int16 `json:"exit_termination"`
-	ExitStatus      int16 `json:"exit_status"`
-	Session         int32 `json:"session"`
-	// Time is ut_tv in UTC; TimeSec is tv_sec as stored.
-	Time    time.Time `json:"time"`
-	TimeSec uint32    `json:"time_sec"`
-	// Address is ut_addr_v6 as an IPv4 or IPv6 address; "" when zero.
-	Address string `json:"address,omitempty"`
-}
-
 // TruncatedError reports a file that ends inside a record.
 type TruncatedError struct {
 	// Offset is where the partial record starts; Len its byte count.
@@ -138,12 +116,12 @@ func cstring(b []byte) manifest.BString {
 }
 
 // DecodeUtmp decodes one UtmpSize-byte record found at offset off.
-func DecodeUtmp(b []byte, off int64) (Record, error) {
+func DecodeUtmp(b []byte, off int64) (artifact.LoginRecord, error) {
 	if len(b) != UtmpSize {
-		return Record{}, fmt.Errorf("%w: %d bytes, want %d", ErrRecordSize, len(b), UtmpSize)
+		return artifact.LoginRecord{}, fmt.Errorf("%w: %d bytes, want %d", ErrRecordSize, len(b), UtmpSize)
 	}
 	le := binary.LittleEndian
-	r := Record{
+	r := artifact.LoginRecord{
 		Offset:          off,
 		Type:            int16(le.Uint16(b[0:])),
 		PID:             int32(le.Uint32(b[4:])),
@@ -190,7 +168,7 @@ func decodeAddr(a []byte) string {
 // EncodeUtmp is the inverse of [DecodeUtmp] for the fields of r (Offset,
 // TypeName and the reserved bytes are not stored). Strings longer than
 // their field are cut. Fixture generators and tests use it.
-func EncodeUtmp(r Record) []byte {
+func EncodeUtmp(r artifact.LoginRecord) []byte {
 	b := make([]byte, UtmpSize)
 	le := binary.LittleEndian
 	le.PutUint16(b[0:], uint16(r.Type))
@@ -233,25 +211,25 @@ func (r *Reader) Offset() int64 { return r.off }
 
 // Next returns the next record; io.EOF at a clean end; a *TruncatedError
 // when the input ends inside a record; any other read error as is.
-func (r *Reader) Next() (Record, error) {
+func (r *Reader) Next() (artifact.LoginRecord, error) {
 	n, err := io.ReadFull(r.r, r.buf[:])
 	off := r.off
 	r.off += int64(n)
 	switch {
 	case err == io.EOF:
-		return Record{}, io.EOF
+		return artifact.LoginRecord{}, io.EOF
 	case err == io.ErrUnexpectedEOF:
-		return Record{}, &TruncatedError{Offset: off, Len: n, Size: UtmpSize}
+		return artifact.LoginRecord{}, &TruncatedError{Offset: off, Len: n, Size: UtmpSize}
 	case err != nil:
-		return Record{}, fmt.Errorf("read at offset %d: %w", off, err)
+		return artifact.LoginRecord{}, fmt.Errorf("read at offset %d: %w", off, err)
 	}
 	return DecodeUtmp(r.buf[:], off)
 }
 
 // ParseUtmp decodes every whole record of b. A trailing partial record gives
 // a *TruncatedError along with the records before it.
-func ParseUtmp(b []byte) ([]Record, error) {
-	recs := make([]Record, 0, len(b)/UtmpSize)
+func ParseUtmp(b []byte) ([]artifact.LoginRecord, error) {
+	recs := make([]artifact.LoginRecord, 0, len(b)/UtmpSize)
 	off := 0
 	for ; off+UtmpSize <= len(b); off += UtmpSize {
 		r, err := DecodeUtmp(b[off:off+UtmpSize], int64(off))
