@@ -86,7 +86,7 @@ bench:
 # TestMakeFuzzHasEveryTarget (cmd/hozen) checks the list against the code.
 FUZZTIME ?= 10m
 FUZZ_TARGETS := \
-	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzRecordJSON \
+	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzParseAllowedLine ./manifest:FuzzRecordJSON \
 	./manifest:FuzzReadManifest \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \

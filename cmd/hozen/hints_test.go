@@ -42,9 +42,10 @@ func helpOf(t *testing.T, args []string) {
 // name; a new message that puts any other word after "hozen" must name a
 // command.
 var proseWords = map[string]bool{
-	"bundle": true, "chain-of-custody": true, "collection": true, "computes": true,
-	"does": true, "frame": true, "knows": true, "lists": true, "never": true,
-	"snapshots": true, "writes": true,
+	"bundle": true, "chain-of-custody": true, "checks": true, "collection": true,
+	"computes": true, "cuts": true, "does": true, "frame": true, "had": true,
+	"in": true, "knows": true, "lists": true, "never": true, "reads": true, "snapshots": true,
+	"stores": true, "writes": true,
 }
 
 // TestHintCommandsExist reads every string literal of the packages whose
@@ -53,7 +54,7 @@ func TestHintCommandsExist(t *testing.T) {
 	root := newRootCmd(&app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard})
 	mention := regexp.MustCompile(`hozen((?: [a-z%][a-z0-9-]*)+)`)
 	checked := map[string]bool{}
-	for _, dir := range []string{".", "../../bundle", "../../collect", "../../custody", "../../manifest", "../../report"} {
+	for _, dir := range []string{".", "../../artifact", "../../bundle", "../../collect", "../../custody", "../../manifest", "../../report"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
