@@ -26,6 +26,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/hozen-dfir/hozen/artifact"
@@ -71,6 +72,9 @@ type Env struct {
 	// Redactor, when not nil, keeps hozen's own secrets out of every
 	// artifact [Run] stores (see [Redactor]).
 	Redactor *Redactor
+	// Findings gathers what rules flag (see [Env.Finding]); nil makes one.
+	Findings     *FindingSet
+	findingsOnce sync.Once
 }
 
 // Progress hears about collection as it goes. Library code never prints.

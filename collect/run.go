@@ -19,7 +19,8 @@ type Stats struct {
 
 // Run runs the collectors one after the other, in the order given (a
 // profile gives them in order of volatility), and returns what each
-// stored. It stops at the first sink error, or when ctx is cancelled
+// stored; then it stores the findings the collectors made, ranked
+// ([artifact.PathFindings]). It stops at the first sink error, or when ctx is cancelled
 // (the caller then seals what was stored).
 //
 // With env.Redactor set, every artifact reaches sink through it: no
@@ -43,7 +44,16 @@ func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]St
 			return all, err
 		}
 	}
-	return all, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return all, err
+	}
+	// The findings last: every collector has added its own by now.
+	cs := &countingSink{sink: sink, st: Stats{Collector: "findings"}, progress: env.Progress}
+	start := time.Now()
+	err := putFindings(env, cs)
+	cs.st.Duration = time.Since(start)
+	all = append(all, cs.st)
+	return all, err
 }
 
 type countingSink struct {
