@@ -38,6 +38,13 @@ func (s *FindingSet) Add(f artifact.Finding) {
 	s.list = append(s.list, f)
 }
 
+// ran reports whether any rule ran.
+func (s *FindingSet) ran() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rules) > 0
+}
+
 // List returns the findings so far, most urgent first.
 func (s *FindingSet) List() []artifact.Finding {
 	s.mu.Lock()

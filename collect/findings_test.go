@@ -70,6 +70,21 @@ func TestRunStoresFindingsRankedLast(t *testing.T) {
 	}
 }
 
+func TestRunWithNoRuleStoresNoFindings(t *testing.T) {
+	var sink recSink
+	if _, err := Run(context.Background(), &Env{Root: t.TempDir()}, []Collector{&silentCollector{}}, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.order) != 0 {
+		t.Errorf("artifacts %v: a collection in which no rule ran stores no findings", sink.order)
+	}
+}
+
+type silentCollector struct{}
+
+func (*silentCollector) Name() string                              { return "silent" }
+func (*silentCollector) Collect(context.Context, *Env, Sink) error { return nil }
+
 func TestRunInterruptedStoresNoFindings(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -19,8 +19,8 @@ type Stats struct {
 
 // Run runs the collectors one after the other, in the order given (a
 // profile gives them in order of volatility), and returns what each
-// stored; then it stores the findings the collectors made, ranked
-// ([artifact.PathFindings]). It stops at the first sink error, or when ctx is cancelled
+// stored; then, when any rule ran, it stores the findings the collectors
+// made, ranked ([artifact.PathFindings]). It stops at the first sink error, or when ctx is cancelled
 // (the caller then seals what was stored).
 //
 // With env.Redactor set, every artifact reaches sink through it: no
@@ -47,7 +47,11 @@ func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]St
 	if err := ctx.Err(); err != nil {
 		return all, err
 	}
-	// The findings last: every collector has added its own by now.
+	// The findings last: every collector has added its own by now. A
+	// collection in which no rule ran (files only) has none to store.
+	if !env.findings().ran() {
+		return all, nil
+	}
 	cs := &countingSink{sink: sink, st: Stats{Collector: "findings"}, progress: env.Progress}
 	start := time.Now()
 	err := putFindings(env, cs)
