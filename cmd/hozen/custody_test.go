@@ -103,3 +103,18 @@ func testCustodyTamperedExitCodes(t *testing.T, dir, db, head string) {
 		t.Errorf("a refused import created %s", other)
 	}
 }
+
+// A record refused for a field the ledger would refuse (bytes that are
+// not UTF-8, which argv can carry) creates no ledger: the whole event is
+// checked before the file is opened.
+func TestCustodyRecordRefusedCreatesNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "custody.db")
+	code, _, stderr := runHozen(t, "custody", "--ledger", db, "record", "--action", "note",
+		"--actor", "Alice", "--reason", "r", "--location", "room \xff2")
+	if code != exitUsage || !strings.Contains(stderr, "location is not valid UTF-8") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the location", code, stderr)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("a refused record created %s", db)
+	}
+}

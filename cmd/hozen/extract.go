@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/custody"
+	"github.com/hozen-dfir/hozen/ledgerlink"
 )
 
 func newExtractCmd(a *app) *cobra.Command {
@@ -91,14 +91,7 @@ func runExtract(ctx context.Context, a *app, bundlePath string, want []string, d
 		return silentError{exitFailed}
 	}
 	if led != nil {
-		e := ledgerEvent(custody.ActionExtracted, actor, res, bundlePath)
-		abs, _ := filepath.Abs(dir)
-		e.Location = abs
-		e.Reason = fmt.Sprintf("hozen extract: %d files, %d links", x.Files, x.Links)
-		if len(want) > 0 {
-			e.Reason += " under " + strings.Join(want, ", ")
-		}
-		if err := led.Append(ctx, e); err != nil {
+		if _, err := ledgerlink.RecordExtracted(ctx, led, x, bundlePath, dir, actor, want); err != nil {
 			return fmt.Errorf("extracted into %s, but the ledger %s could not record it: %w", dir, ledger, err)
 		}
 	}

@@ -4,18 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
-	"github.com/hozen-dfir/hozen/custody"
+	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/report"
 )
 
@@ -80,47 +78,19 @@ func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*repor
 	return r, nil
 }
 
-// addCustody reads the bundle's events from the ledger: those naming the
-// file's SHA-256 and those of its bundle id.
+// addCustody reads the bundle's custody trail from the ledger: the events
+// naming the file's SHA-256 and those of its bundle id.
 func addCustody(ctx context.Context, r *report.Report, path, fileSHA256 string) error {
 	l, err := openLedger(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	var head string
-	rep, verr := l.Verify(ctx, "")
-	if verr != nil && !errors.Is(verr, custody.ErrTampered) {
-		return custodyError(verr)
-	}
-	if rep != nil {
-		head = rep.Checkpoint.Text
-	}
-	evs, err := l.Events(ctx, custody.Filter{BundleSHA256: fileSHA256})
+	t, err := ledgerlink.TrailOf(ctx, l, fileSHA256, r.Summary.BundleID)
 	if err != nil {
 		return custodyError(err)
 	}
-	if id := r.Summary.BundleID; id != "" {
-		more, err := l.Events(ctx, custody.Filter{BundleID: id})
-		if err != nil {
-			return custodyError(err)
-		}
-		for _, e := range more {
-			if !slices.ContainsFunc(evs, func(o custody.Event) bool { return o.Ledger == e.Ledger && o.Seq == e.Seq }) {
-				evs = append(evs, e)
-			}
-		}
-	}
-	slices.SortStableFunc(evs, func(a, b custody.Event) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Ledger, b.Ledger); c != 0 {
-			return c
-		}
-		return int(a.Seq - b.Seq)
-	})
-	r.SetCustody(path, head, evs, verr)
+	r.SetCustody(path, t.Head, t.Events, t.VerifyErr)
 	return nil
 }
 

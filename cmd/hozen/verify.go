@@ -12,6 +12,7 @@ import (
 
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/custody"
+	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -87,9 +88,9 @@ type verifyReport struct {
 	Encrypted  bool            `json:"encrypted,omitempty"`
 	Recipients []string        `json:"recipients,omitempty"`
 	// StreamSHA256 is of the decrypted .tar.zst, when encrypted.
-	StreamSHA256 string       `json:"decrypted_sha256,omitempty"`
-	Ledger       *ledgerCheck `json:"ledger,omitempty"`
-	Code         int          `json:"exit_code"`
+	StreamSHA256 string            `json:"decrypted_sha256,omitempty"`
+	Ledger       *ledgerlink.Match `json:"ledger,omitempty"`
+	Code         int               `json:"exit_code"`
 	// Signature is good, bad (a fault says why), none (unsigned) or
 	// "not checked" (SignatureNote says why).
 	Signature     string `json:"signature,omitempty"`
@@ -185,34 +186,15 @@ func verifyOne(a *app, path string, trust manifest.Trust, ids identityFlags) (*v
 
 // ledgerVerify checks the bundle against the ledger and records the
 // verification there. A ledger that does not know an otherwise intact
-// bundle is a failed check (exit 1).
+// bundle is a failed check (exit 1), and so is a cut of a bundle it saw
+// sealed whole (tampered).
 func ledgerVerify(ctx context.Context, led *custody.Ledger, rep *verifyReport, res *bundle.Result, actor string) error {
-	lc, err := checkAgainstLedger(ctx, led, res)
+	v, err := ledgerlink.RecordVerified(ctx, led, res, rep.Bundle, actor)
 	if err != nil {
 		return fmt.Errorf("ledger %s: %w", led.Path(), err)
 	}
-	if lc.Cut {
-		// Incomplete on its own, but the ledger saw it sealed whole.
-		rep.Outcome, rep.Code = string(bundle.Tampered), exitFailed
-		e := lc.Sealed
-		rep.Reason = fmt.Sprintf("cut after sealing: bundle %s was sealed whole by ledger event %d as %s (sha256 %s); this copy ends before its seal (%s)",
-			e.BundleID, e.Seq, e.BundleFile, e.BundleSHA256, rep.Reason)
-	}
-	e := ledgerEvent(custody.ActionVerified, actor, res, rep.Bundle)
-	e.Outcome = rep.Outcome
-	e.Reason = "hozen verify"
-	if rep.Reason != "" {
-		e.Reason += ": " + rep.Reason
-	}
-	if !lc.Known && !lc.Cut { // a cut's reason says it already
-		e.Reason += "; the ledger did not know this bundle: " + lc.Reason
-	}
-	if err := led.Append(ctx, e); err != nil {
-		return fmt.Errorf("ledger %s: %w", led.Path(), err)
-	}
-	lc.Event = e.Seq
-	rep.Ledger = lc
-	if !lc.Known && res.Outcome == bundle.Intact {
+	rep.Outcome, rep.Reason, rep.Ledger = string(v.Outcome), v.Reason, v.Match
+	if v.Failed {
 		rep.Code = exitFailed
 	}
 	return nil
