@@ -9,7 +9,6 @@ import (
 
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/custody"
-	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // ledgerCheck is what a ledger says about one bundle file.
@@ -161,10 +160,4 @@ func printTrail(a *app, lc *ledgerCheck) {
 		}
 		fmt.Fprintf(w, "    %d  %s  %-12s by %s%s\n", e.Seq, custody.FormatTime(e.At), what, e.Actor, extra)
 	}
-}
-
-// checkpointOf converts a ledger checkpoint for a manifest.
-func checkpointOf(c custody.Checkpoint) *manifest.Checkpoint {
-	m := manifest.Checkpoint(c)
-	return &m
 }

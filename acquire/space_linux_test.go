@@ -1,4 +1,4 @@
-package main
+package acquire
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ func TestFreeSpace(t *testing.T) {
 		t.Skipf("mount tmpfs: %v", err)
 	}
 	defer syscall.Unmount(dir, syscall.MNT_DETACH)
-	if err := checkFreeSpace(dir, 0); !errors.Is(err, errNoSpace) || !strings.Contains(err.Error(), dir+" has 1.0 MiB free, collect needs at least 64.0 MiB") {
+	if err := checkFreeSpace(dir, 0); !errors.Is(err, ErrNoSpace) || !strings.Contains(err.Error(), dir+" has 1.0 MiB free, collect needs at least 64.0 MiB") {
 		t.Errorf("checkFreeSpace: %v", err)
 	}
 	if err := checkFreeSpace(dir, 512<<10); err != nil {
@@ -38,7 +38,7 @@ func TestFreeSpace(t *testing.T) {
 	}
 	err, ok := diskFullError(werr, partial)
 	want := "no space left on " + dir + ": 1048576 bytes written; the bundle so far is " + partial + " (not sealed"
-	if !ok || !errors.Is(err, errNoSpace) || !strings.HasPrefix(err.Error(), want) {
+	if !ok || !errors.Is(err, ErrNoSpace) || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("diskFullError: %v", err)
 	}
 	if other := errors.New("x"); func() bool { e, ok := diskFullError(other, partial); return ok || e != other }() {
