@@ -332,15 +332,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // sealedReason is what the sealed event says beyond its outcome: why the
 // session stopped, what was redacted, and to whom the bundle is encrypted.
 func sealedReason(reason string, rst collect.RedactStats, sealed *bundle.Sealed, recipients []string) string {
-	out := reason
+	var parts []string
+	if reason != "" {
+		parts = append(parts, reason)
+	}
 	if rst.Artifacts > 0 || rst.Skipped > 0 {
-		out = strings.TrimPrefix(reason+"; "+RedactionNote(rst), "; ")
+		parts = append(parts, RedactionNote(rst))
 	}
 	if sealed.Encrypted {
-		enc := fmt.Sprintf("encrypted with age to %s; the decrypted .tar.zst has sha256 %s", strings.Join(recipients, ", "), sealed.StreamSHA256)
-		out = strings.TrimPrefix(reason+"; "+enc, "; ")
+		parts = append(parts, fmt.Sprintf("encrypted with age to %s; the decrypted .tar.zst has sha256 %s", strings.Join(recipients, ", "), sealed.StreamSHA256))
 	}
-	return out
+	return strings.Join(parts, "; ")
 }
 
 // RedactionNote is what the sealed event and the summary say of redaction.

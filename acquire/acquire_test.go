@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/hozen-dfir/hozen/bundle"
@@ -336,3 +337,37 @@ type dataFunc func(r io.Reader) error
 func (h dataFunc) Header(*manifest.Header) error         { return nil }
 func (h dataFunc) Data(_ *tar.Header, r io.Reader) error { return h(r) }
 func (h dataFunc) Record(*manifest.Record) error         { return nil }
+
+// TestRunRedactsEncrypted: when the bundle is encrypted, the sealed event
+// still says what was redacted, besides to whom it is encrypted.
+func TestRunRedactsEncrypted(t *testing.T) {
+	root := t.TempDir()
+	secret := "correct horse battery staple 42"
+	if err := os.WriteFile(filepath.Join(root, "notes.txt"), []byte("the passphrase is "+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := NewPlan(PlanOptions{Profile: "../testdata/profiles/good.yaml", Include: []string{"/notes.txt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := testOptions(t, nil)
+	o.Plan, o.Root = plan, root
+	o.Secrets = []collect.Secret{{Name: "HOZEN_PASSPHRASE", Value: []byte(secret)}}
+	o.Recipients, o.RecipientNames = []age.Recipient{id.Recipient()}, []string{id.Recipient().String()}
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Encrypted || !strings.HasSuffix(res.Path, bundle.AgeSuffix) || res.Redacted.Artifacts == 0 {
+		t.Fatalf("result %+v", res)
+	}
+	evs := ledgerEvents(t, res.Ledger)
+	reason := evs[len(evs)-1].Reason
+	if !strings.Contains(reason, RedactionNote(res.Redacted)) || !strings.Contains(reason, "encrypted with age to "+id.Recipient().String()) {
+		t.Errorf("sealed event's reason %q: want the redaction and the encryption", reason)
+	}
+}
