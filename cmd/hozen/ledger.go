@@ -7,7 +7,6 @@ import (
 
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/ledgerlink"
-	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // openLedgerFor opens an existing ledger for verify/extract, and checks
@@ -52,10 +51,4 @@ func printTrail(a *app, lc *ledgerlink.Match) {
 		}
 		fmt.Fprintf(w, "    %d  %s  %-12s by %s%s\n", e.Seq, custody.FormatTime(e.At), what, e.Actor, extra)
 	}
-}
-
-// checkpointOf converts a ledger checkpoint for a manifest.
-func checkpointOf(c custody.Checkpoint) *manifest.Checkpoint {
-	m := manifest.Checkpoint(c)
-	return &m
 }

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // buildInfo describes the running binary, from debug.ReadBuildInfo: no
@@ -73,4 +75,10 @@ func newVersionCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// toolInfo names this binary for a bundle's header.
+func toolInfo() manifest.Tool {
+	bi := readBuildInfo()
+	return manifest.Tool{Name: "hozen", Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion, SHA256: bi.SHA256}
 }

@@ -1,6 +1,6 @@
 //go:build !linux && !darwin
 
-package main
+package acquire
 
 // freeSpace is unknown here: the check is skipped.
 func freeSpace(string) (int64, bool) { return 0, false }

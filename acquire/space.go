@@ -1,4 +1,4 @@
-package main
+package acquire
 
 import (
 	"errors"
@@ -13,8 +13,10 @@ import (
 // few logs.
 const minFreeSpace = 64 << 20
 
-// errNoSpace is wrapped by the errors of checkFreeSpace and diskFullError.
-var errNoSpace = errors.New("no space left")
+// ErrNoSpace is wrapped by the error of a [Run] whose destination had
+// too little room: before it started (the preflight), or when a write
+// failed with ENOSPC or EDQUOT.
+var ErrNoSpace = errors.New("no space left")
 
 // checkFreeSpace fails when the file system holding dir has less than
 // need bytes free for this user (need <= 0 means minFreeSpace). Where free
@@ -28,7 +30,7 @@ func checkFreeSpace(dir string, need int64) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s has %s free, collect needs at least %s; free some space or choose another --out",
-		errNoSpace, dir, humanBytes(free), humanBytes(need))
+		ErrNoSpace, dir, humanBytes(free), humanBytes(need))
 }
 
 // diskFullError rewrites a write error of the bundle being written at
@@ -44,5 +46,18 @@ func diskFullError(err error, partial string) (_ error, ok bool) {
 		written = fi.Size()
 	}
 	return fmt.Errorf("%w on %s: %d bytes written; the bundle so far is %s (not sealed; 'hozen verify' checks what it holds)",
-		errNoSpace, filepath.Dir(partial), written, partial), true
+		ErrNoSpace, filepath.Dir(partial), written, partial), true
+}
+
+// humanBytes is n for people: B, KiB, MiB or GiB.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hozen-dfir/hozen/acquire"
+)
+
+type collectOptions struct {
+	profile       string
+	include       []string
+	exclude       []string
+	out           string
+	caseID        string
+	examiner      string
+	key           string
+	passFile      string
+	hashes        []string
+	referenceTime string
+	level         int
+	jsonOut       bool
+	noEnviron     bool
+	ledger        string
+	recipients    []string
+	recipFiles    []string
+	root          string // hidden: collect from a fixture tree instead of "/"
+}
+
+func newCollectCmd(a *app) *cobra.Command {
+	o := &collectOptions{}
+	c := &cobra.Command{
+		Use:   "collect [flags]",
+		Short: "collect evidence from this host into a sealed, signed bundle",
+		Long: `collect snapshots this host (volatile state first, then files) into one
+bundle, <case>_<host>_<UTC time>_<id>.tar.zst in --out. The bundle is written
+as NAME.tar.zst.partial and renamed only once sealed. The last line of
+stdout is the bundle's path (with --json, one JSON object).
+
+With --recipient or --recipients-file the bundle is encrypted with age as it
+is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
+holder of a recipient's private key can read it ('hozen verify --identity',
+or 'age -d -i KEY' back to the plain .tar.zst).
+
+hozen never runs a program of this host, never follows a symlink, and
+writes nothing outside --out.`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCollect(c.Context(), a, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.profile, "profile", "", "collection profile: a built-in name or a YAML `FILE` (see 'hozen profiles')")
+	f.StringArrayVar(&o.include, "include", nil, "also collect files matching `GLOB` (absolute; ** spans directories); repeatable")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "skip files matching `GLOB`; repeatable")
+	f.StringVar(&o.out, "out", ".", "write the bundle into `DIR` (created if missing)")
+	f.StringVar(&o.caseID, "case", "case", "case `ID` recorded in the bundle and its name")
+	f.StringVar(&o.examiner, "examiner", "", "`NAME` of the responder (default: the login name)")
+	f.StringVar(&o.key, "key", "", "sign with this OpenSSH private key `FILE` (or a .pub whose key an ssh-agent holds)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "read the key's passphrase from `FILE` (else HOZEN_PASSPHRASE, else a prompt)")
+	f.StringSliceVar(&o.hashes, "hash", nil, "extra digests per artifact besides sha256: md5, sha1")
+	f.StringVar(&o.referenceTime, "reference-time", "", "the responder's trusted time now (RFC 3339), to record clock skew")
+	f.IntVar(&o.level, "level", 1, "zstd level 1 to 22, as zstd's, in four steps: 1-2 fastest, 3-5 default, 6-9 better, 10-22 best compression")
+	f.BoolVar(&o.jsonOut, "json", false, "print a JSON summary instead of the path")
+	f.BoolVar(&o.noEnviron, "no-environ", false, "do not record processes' environment variables")
+	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
+	f.StringArrayVar(&o.recipients, "recipient", nil, "encrypt the bundle with age to this public `KEY` (age1... or an ssh-ed25519 public key line); repeatable")
+	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
+	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
+	f.MarkHidden("root")
+	return c
+}
+
+// parseCollectFlags reads the flags that need more than a type into ao:
+// the digests, the reference time, the level, the plan and the
+// recipients. Every error is the command line's: exit 2 before anything
+// is written.
+func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
+	for _, h := range o.hashes {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "md5":
+			ao.MD5 = true
+		case "sha1":
+			ao.SHA1 = true
+		case "sha256", "":
+		default:
+			return fmt.Errorf("--hash %q: only md5 and sha1 can be added", h)
+		}
+	}
+	if o.referenceTime != "" {
+		t, err := time.Parse(time.RFC3339Nano, o.referenceTime)
+		if err != nil {
+			return fmt.Errorf("--reference-time %q: want RFC 3339, e.g. 2026-11-22T10:00:00Z", o.referenceTime)
+		}
+		t = t.UTC()
+		ao.ReferenceTime = &t
+	}
+	if o.level < 1 || o.level > 22 {
+		return fmt.Errorf("--level %d: want 1 to 22", o.level)
+	}
+	var err error
+	ao.Plan, err = acquire.NewPlan(acquire.PlanOptions{Profile: o.profile, Include: o.include, Exclude: o.exclude,
+		NoEnviron: o.noEnviron, ReferenceTime: ao.ReferenceTime})
+	if err != nil {
+		return err
+	}
+	ao.Recipients, ao.RecipientNames, err = loadRecipients(o.recipients, o.recipFiles)
+	return err
+}
