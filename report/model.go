@@ -33,6 +33,10 @@ type Options struct {
 	MaxJSON int64
 	// Name is the bundle's file name, as the report shows it.
 	Name string
+	// Verify, if set, verifies in place of bundle.Verify over Build's
+	// reader: an opened bundle's (bundle.File.Verify), which also
+	// authenticates an encrypted one.
+	Verify func(bundle.VerifyOptions) (*bundle.Result, error)
 }
 
 // Report is what an investigator reads about one bundle: its verification,
@@ -318,7 +322,11 @@ func Build(r io.Reader, opts Options) (*Report, error) {
 		opts.MaxJSON = DefaultMaxJSON
 	}
 	b := &builder{opts: opts, json: map[string][]byte{}}
-	res, err := bundle.Verify(r, bundle.VerifyOptions{Trust: opts.Trust, Handler: b})
+	verify := func(o bundle.VerifyOptions) (*bundle.Result, error) { return bundle.Verify(r, o) }
+	if opts.Verify != nil {
+		verify = opts.Verify
+	}
+	res, err := verify(bundle.VerifyOptions{Trust: opts.Trust, Handler: b})
 	if err != nil {
 		return nil, err
 	}
@@ -352,9 +360,7 @@ func verification(res *bundle.Result, trust bool) Verification {
 	if m := res.Manifest; m != nil {
 		v.Status, v.MerkleRoot = m.Status, m.MerkleRoot
 	}
-	if errors.Is(res.Err, manifest.ErrUnsigned) || errors.Is(res.Err, manifest.ErrUntrustedSigner) {
-		v.Untrusted = true
-	}
+	v.Untrusted = res.Status() == bundle.StatusUntrusted
 	var ie *bundle.IncompleteError
 	if errors.As(res.Err, &ie) {
 		v.Offset = ie.Offset

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/hozen-dfir/hozen/custody"
+	"github.com/hozen-dfir/hozen/keys"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -75,13 +75,9 @@ func (h *headSignatureCheck) check(a *app, head string) (string, error) {
 	if err != nil {
 		return "", withCode(exitFailed, fmt.Errorf("head signature %s: %w", h.sig, err))
 	}
-	fp := manifest.Fingerprint(pub)
-	if len(trust) == 0 {
-		return fmt.Sprintf("head signed by %s (key not checked against a trusted one)", fp), nil
-	}
-	tk, err := trust.Check(pub, custody.CheckpointNamespace)
+	line, err := keys.Vouch(pub, trust, custody.CheckpointNamespace)
 	if err != nil {
 		return "", withCode(exitFailed, fmt.Errorf("head signature %s: %w", h.sig, err))
 	}
-	return fmt.Sprintf("head signed by %s, trusted (principal %s)", fp, strings.Join(tk.Principals, ",")), nil
+	return "head " + line, nil
 }

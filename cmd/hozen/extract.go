@@ -11,12 +11,14 @@ import (
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/ledgerlink"
+	"github.com/hozen-dfir/hozen/manifest"
 )
 
 func newExtractCmd(a *app) *cobra.Command {
 	var dir, ledger, actor string
 	var verbose bool
 	var ids identityFlags
+	var trust trustFlags
 	c := &cobra.Command{
 		Use:   "extract BUNDLE [PATH...] -C DIR",
 		Short: "extract verified artifacts (all, or the PATHs given) into DIR",
@@ -39,14 +41,19 @@ link, restores no set-id bits, and creates a link only if it resolves
 inside DIR through any chain of the bundle's links: an absolute target, a
 target that climbs above DIR, or one that passes through anything but a
 real directory or such a link is not created (its record keeps the
-target). The summary counts them; --verbose lists them. Exit codes are
-verify's.`,
+target). The summary counts them; --verbose lists them. With --pubkey or
+--allowed-signers, a bundle not sealed by a trusted key is refused as
+verify refuses it, and nothing is extracted. Exit codes are verify's.`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if dir == "" {
 				return usageError{cmd: "extract", err: errors.New("-C DIR is required")}
 			}
-			return runExtract(c.Context(), a, args[0], args[1:], dir, ledger, defaultExaminer(actor), verbose, ids)
+			t, err := trust.load(a, "extract")
+			if err != nil {
+				return err
+			}
+			return runExtract(c.Context(), a, args[0], args[1:], dir, ledger, defaultExaminer(actor), verbose, ids, t)
 		},
 	}
 	c.Flags().StringVarP(&dir, "directory", "C", "", "extract into `DIR` (created if missing)")
@@ -54,10 +61,11 @@ verify's.`,
 	c.Flags().StringVar(&actor, "actor", "", "who extracts, for the ledger (default: the login name)")
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "list each link not created and each entry dropped")
 	ids.add(c)
+	trust.add(c, "the signer")
 	return c
 }
 
-func runExtract(ctx context.Context, a *app, bundlePath string, want []string, dir, ledger, actor string, verbose bool, ids identityFlags) error {
+func runExtract(ctx context.Context, a *app, bundlePath string, want []string, dir, ledger, actor string, verbose bool, ids identityFlags, trust manifest.Trust) error {
 	bf, err := openBundle(a, bundlePath, ids)
 	if err != nil {
 		return err
@@ -70,7 +78,10 @@ func runExtract(ctx context.Context, a *app, bundlePath string, want []string, d
 		}
 		defer led.Close()
 	}
-	x, err := bundle.Extract(bundle.ExtractOptions{Dir: dir, Paths: want, Verify: bf.verify})
+	x, err := bundle.Extract(bundle.ExtractOptions{Dir: dir, Paths: want, Verify: func(o bundle.VerifyOptions) (*bundle.Result, error) {
+		o.Trust = trust
+		return bf.Verify(o)
+	}})
 	var nf *bundle.NotInBundleError
 	var ee *bundle.ExistsError
 	var le *bundle.LinkInTargetError
@@ -86,9 +97,9 @@ func runExtract(ctx context.Context, a *app, bundlePath string, want []string, d
 	}
 	res := x.Result
 	if res.Outcome == bundle.Tampered {
-		a.errorf("%s is tampered: %v", bundlePath, res.Err)
+		a.errorf("%s is %s: %v", bundlePath, res.Status(), res.Err)
 		a.hintf("nothing was extracted; run 'hozen verify %s' for the full report", bundlePath)
-		return silentError{exitFailed}
+		return silentErrorOf(exitFor(res.Status()))
 	}
 	if led != nil {
 		if _, err := ledgerlink.RecordExtracted(ctx, led, x, bundlePath, dir, actor, want); err != nil {

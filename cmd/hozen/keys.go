@@ -1,28 +1,25 @@
 package main
 
+// The flags that name keys: passphrases, signing keys and trusted keys.
+// The loading and the trust decisions are package keys'.
+
 import (
-	"bytes"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/term"
 
+	"github.com/hozen-dfir/hozen/keys"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // passphraseEnv names the environment variable scripts use for a key's
 // passphrase. Passphrases never come on the command line.
-const passphraseEnv = "HOZEN_PASSPHRASE"
+const passphraseEnv = keys.PassphraseEnv
 
-// passphraseSource finds a passphrase: a file, the environment, or a
-// prompt on the terminal, in that order.
+// passphraseSource is --passphrase-file, for keys.Passphrase.
 type passphraseSource struct {
 	file string // --passphrase-file
 	// seen, when not nil, hears every passphrase found and where it came
@@ -30,111 +27,23 @@ type passphraseSource struct {
 	seen func(name string, value []byte)
 }
 
+func (p passphraseSource) keys(a *app) keys.Passphrase {
+	return keys.Passphrase{File: p.file, Prompt: a.stderr, Seen: p.seen}
+}
+
 func (p passphraseSource) get(a *app, prompt string, confirm bool) ([]byte, error) {
-	pw, name, err := p.find(a, prompt, confirm)
-	if err == nil && p.seen != nil {
-		p.seen(name, pw)
-	}
-	return pw, err
+	return p.keys(a).Get(prompt, confirm)
 }
 
-func (p passphraseSource) find(a *app, prompt string, confirm bool) ([]byte, string, error) {
-	if p.file != "" {
-		b, err := os.ReadFile(p.file)
-		if err != nil {
-			return nil, "", fmt.Errorf("passphrase file: %w", err)
-		}
-		return bytes.TrimRight(b, "\r\n"), "--passphrase-file", nil
-	}
-	if v := os.Getenv(passphraseEnv); v != "" {
-		return []byte(v), passphraseEnv, nil
-	}
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return nil, "", fmt.Errorf("a passphrase is needed and there is no terminal to ask on; set %s or use --passphrase-file", passphraseEnv)
-	}
-	fmt.Fprint(a.stderr, prompt)
-	pw, err := term.ReadPassword(fd)
-	fmt.Fprintln(a.stderr)
-	if err != nil {
-		return nil, "", err
-	}
-	if confirm {
-		fmt.Fprint(a.stderr, "hozen: same passphrase again: ")
-		again, err := term.ReadPassword(fd)
-		fmt.Fprintln(a.stderr)
-		if err != nil {
-			return nil, "", err
-		}
-		if !bytes.Equal(pw, again) {
-			return nil, "", errors.New("the passphrases differ")
-		}
-	}
-	return pw, "the passphrase typed at the prompt", nil
-}
-
-// loadSigner opens the signing key named by --key: an OpenSSH private key
-// file (passphrase-protected or not), or a public key file whose private
-// half a running ssh-agent holds (SSH_AUTH_SOCK).
+// loadSigner opens the signing key named by --key (keys.LoadSigner).
 func loadSigner(a *app, path string, pass passphraseSource) (ssh.Signer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	if pub, _, _, _, err := ssh.ParseAuthorizedKey(b); err == nil {
-		return agentSigner(path, pub)
-	}
-	key, err := ssh.ParseRawPrivateKey(b)
-	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) {
-		pw, perr := pass.get(a, fmt.Sprintf("hozen: passphrase for %s: ", path), false)
-		if perr != nil {
-			return nil, fmt.Errorf("signing key %s: %w", path, perr)
-		}
-		key, err = ssh.ParseRawPrivateKeyWithPassphrase(b, pw)
-		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, fmt.Errorf("signing key %s: wrong passphrase", path)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signing key %s: not an OpenSSH private or public key: %w", path, err)
-	}
-	s, err := ssh.NewSignerFromKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// agentSigner finds pub among the keys of the ssh-agent at SSH_AUTH_SOCK.
-func agentSigner(path string, pub ssh.PublicKey) (ssh.Signer, error) {
-	sock := os.Getenv("SSH_AUTH_SOCK")
-	if sock == "" {
-		return nil, fmt.Errorf("signing key %s is a public key; its private key must be in an ssh-agent, but SSH_AUTH_SOCK is not set", path)
-	}
-	conn, err := net.Dial("unix", sock)
-	if err != nil {
-		return nil, fmt.Errorf("ssh-agent at %s: %w", sock, err)
-	}
-	signers, err := agent.NewClient(conn).Signers()
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("ssh-agent at %s: %w", sock, err)
-	}
-	want := pub.Marshal()
-	for _, s := range signers {
-		if bytes.Equal(s.PublicKey().Marshal(), want) {
-			return s, nil // the connection stays open for signing
-		}
-	}
-	conn.Close()
-	return nil, fmt.Errorf("ssh-agent at %s does not hold the key %s (%s); add it with ssh-add", sock, path, manifest.Fingerprint(pub))
+	return keys.LoadSigner(path, pass.keys(a))
 }
 
 // trustFlags are the flags that say whom to trust: --pubkey or
 // --allowed-signers, and for the latter --principal and --verify-time.
-// verify, report, timeline, show and custody verify take them, and judge
-// with the same code.
+// verify, ls, extract, report, timeline, show and custody verify take
+// them, and judge with the same code.
 type trustFlags struct {
 	pubkey, allowed string
 	principal       string // ssh-keygen -I
@@ -157,61 +66,16 @@ func (f *trustFlags) load(a *app, cmd string) (manifest.Trust, error) {
 		return nil, usageError{cmd: cmd, err: errors.New("give --pubkey or --allowed-signers, not both")}
 	case f.allowed == "" && (f.principal != "" || f.verifyTime != ""):
 		return nil, usageError{cmd: cmd, err: errors.New("--principal and --verify-time judge the lines of an --allowed-signers file")}
-	case f.pubkey != "":
-		return readPubkeys(f.pubkey)
-	case f.allowed != "":
-		return f.readAllowed(a, cmd)
 	}
-	return nil, nil
-}
-
-// readPubkeys reads the keys of a .pub file.
-func readPubkeys(file string) (manifest.Trust, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	t, err := manifest.ParseAuthorizedKeys(b)
-	if errors.Is(err, manifest.ErrPrivateKey) {
-		return nil, withCode(exitUsage, fmt.Errorf("%s is a private key; give the .pub file (such as %s.pub)", file, file))
-	}
-	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("%s: %w", file, err))
-	}
-	return t, nil
-}
-
-// readAllowed reads an allowed_signers file and judges its lines at
-// --verify-time (default now) for --principal (default any).
-func (f *trustFlags) readAllowed(a *app, cmd string) (manifest.Trust, error) {
-	at := time.Now()
+	var at time.Time
 	if f.verifyTime != "" {
 		var err error
-		if at, err = parseVerifyTime(f.verifyTime); err != nil {
+		if at, err = keys.ParseVerifyTime(f.verifyTime); err != nil {
 			return nil, usageError{cmd: cmd, err: fmt.Errorf("--verify-time: %w", err)}
 		}
 	}
-	b, err := os.ReadFile(f.allowed)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
-		return nil, withCode(exitUsage, fmt.Errorf("%s is a private key, not an allowed_signers file", f.allowed))
-	}
-	t, bad, err := manifest.ParseAllowedSigners(f.allowed, b, manifest.TrustPolicy{Principal: f.principal, At: at})
-	for _, le := range bad {
+	t, err := keys.LoadTrust(keys.TrustSource{Pubkey: f.pubkey, Allowed: f.allowed, Principal: f.principal, At: at}, func(le error) {
 		a.warnf("%s; the line is skipped, as ssh-keygen -Y verify skips it", le)
-	}
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	return t, nil
-}
-
-// parseVerifyTime reads --verify-time: ssh-keygen's forms, or RFC 3339.
-func parseVerifyTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return manifest.ParseAbsoluteTime(s, nil)
+	})
+	return t, withCode(exitUsage, err)
 }

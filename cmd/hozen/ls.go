@@ -19,19 +19,27 @@ import (
 func newLsCmd(a *app) *cobra.Command {
 	var jsonOut bool
 	var ids identityFlags
+	var trust trustFlags
 	c := &cobra.Command{
 		Use:   "ls BUNDLE",
 		Short: "list a bundle's artifacts: sizes, hashes, outcomes and errors",
 		Long: `ls lists every record of a bundle, verifying as it reads. If the bundle
 turns out tampered or incomplete, what was listed before the failure
-verified and nothing after it is listed; the exit code is verify's.`,
+verified and nothing after it is listed. With --pubkey or --allowed-signers,
+a bundle not sealed by a trusted key fails as it fails verify. The exit code
+is verify's.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runLs(a, args[0], jsonOut, ids)
+			t, err := trust.load(a, "ls")
+			if err != nil {
+				return err
+			}
+			return runLs(a, args[0], jsonOut, ids, t)
 		},
 	}
 	c.Flags().BoolVar(&jsonOut, "json", false, "print the records as JSON lines")
 	ids.add(c)
+	trust.add(c, "the signer")
 	return c
 }
 
@@ -103,14 +111,14 @@ func displayPath(s string) string {
 	return s
 }
 
-func runLs(a *app, path string, jsonOut bool, ids identityFlags) error {
+func runLs(a *app, path string, jsonOut bool, ids identityFlags, trust manifest.Trust) error {
 	bf, err := openBundle(a, path, ids)
 	if err != nil {
 		return err
 	}
 	defer bf.Close()
 	l := &recordLister{a: a, json: jsonOut, tw: tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)}
-	res, err := bf.verify(bundle.VerifyOptions{Handler: l})
+	res, err := bf.Verify(bundle.VerifyOptions{Handler: l, Trust: trust})
 	l.tw.Flush()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -119,17 +127,16 @@ func runLs(a *app, path string, jsonOut bool, ids identityFlags) error {
 }
 
 // outcomeError turns a verification result that is not intact into a
-// message and verify's exit code.
+// message and its exit code (exitFor).
 func outcomeError(a *app, path string, res *bundle.Result) error {
-	switch res.Outcome {
-	case bundle.Intact:
-		return nil
-	case bundle.Incomplete:
+	st := res.Status()
+	switch st {
+	case bundle.StatusIntact:
+	case bundle.StatusIncomplete:
 		a.warnf("%s is incomplete: %v", path, res.Err)
-		return silentError{exitIncomplete}
 	default:
-		a.errorf("%s is tampered: %v", path, res.Err)
+		a.errorf("%s is %s: %v", path, st, res.Err)
 		a.hintf("only what was listed before this point verified; run 'hozen verify %s' for the full report", path)
-		return silentError{exitFailed}
 	}
+	return silentErrorOf(exitFor(st))
 }

@@ -4,10 +4,12 @@
 // Exit codes (also in README.md):
 //
 //	0   ok; bundle intact
-//	1   tampered, or a check failed
-//	2   usage or I/O error
+//	1   tampered or untrusted (a damaged age header too), or a check failed
+//	2   usage or I/O error; not a bundle; cannot decrypt (no or a wrong identity)
 //	3   incomplete (unsealed or interrupted bundle)
 //	130 interrupted
+//
+// Every command that reads a bundle maps its state to a code with exitFor.
 package main
 
 import (
@@ -76,65 +78,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
-}
-
-// Exit codes; documented in README.md and above.
-const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitIncomplete  = 3
-	exitInterrupted = 130
-)
-
-// codedError carries an exit code with its error.
-type codedError struct {
-	code int
-	err  error
-}
-
-func (e codedError) Error() string { return e.err.Error() }
-func (e codedError) Unwrap() error { return e.err }
-
-// withCode attaches an exit code to err.
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return codedError{code, err}
-}
-
-// silentError is an exit code whose message was already printed.
-type silentError struct{ code int }
-
-func (e silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
-
-// usageError is a command line that does not parse.
-type usageError struct {
-	cmd string // the command's path after "hozen": "collect", "custody record"
-	err error
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// exitCode maps an error to an exit code; the one place that does.
-func exitCode(err error) int {
-	var s silentError
-	var c codedError
-	var u usageError
-	switch {
-	case errors.As(err, &s):
-		return s.code
-	case errors.As(err, &c):
-		return c.code
-	case errors.As(err, &u):
-		return exitUsage
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	default:
-		return exitUsage
-	}
 }
 
 // app holds a command line's streams; no package state.

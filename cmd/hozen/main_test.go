@@ -47,6 +47,7 @@ func TestScript(t *testing.T) {
 	maps.Copy(cmds, protectCmds)
 	maps.Copy(cmds, extractCmds)
 	maps.Copy(cmds, recipeCmds)
+	maps.Copy(cmds, exitCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,

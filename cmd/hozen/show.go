@@ -38,9 +38,9 @@ what was read before the failure.`,
 				return err
 			}
 			if asJSON {
-				err = report.WriteTableJSON(a.stdout, r, view)
+				err = report.WriteTableJSON(a.stdout, r.Report, view)
 			} else {
-				err = report.WriteTable(a.stdout, r, view)
+				err = report.WriteTable(a.stdout, r.Report, view)
 			}
 			if err != nil {
 				return withCode(exitUsage, err)

@@ -44,10 +44,10 @@ what was read before the failure.`,
 				return err
 			}
 			if out == "" {
-				if err := write(a.stdout, r); err != nil {
+				if err := write(a.stdout, r.Report); err != nil {
 					return withCode(exitUsage, err)
 				}
-			} else if err := writeFileAtomic(out, func(w io.Writer) error { return write(w, r) }); err != nil {
+			} else if err := writeFileAtomic(out, func(w io.Writer) error { return write(w, r.Report) }); err != nil {
 				return withCode(exitUsage, err)
 			}
 			return verdict(a, args[0], r)
