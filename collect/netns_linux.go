@@ -137,3 +137,19 @@ func netnsOf(env *Env, pid int) (uint64, bool) {
 	}
 	return procfs.NamespaceInode(t)
 }
+
+// RuleNetNSListening flags a socket listening in a network namespace other
+// than hozen's own.
+const RuleNetNSListening = "netns-listening"
+
+func netnsListeningFinding(env *Env, s artifact.Socket) {
+	f := artifact.Finding{Rule: RuleNetNSListening, Severity: artifact.SeverityInfo,
+		Title: fmt.Sprintf("%s %s:%d listening in network namespace %d", s.Proto, s.LocalAddr, s.LocalPort, s.NetNS),
+		Reason: "a service listening inside a container or another network namespace: the host's own socket list (ss, netstat on the host) does not show it; " +
+			"volatile/containers/processes.json names the container of its owner",
+		Evidence: []string{artifact.PathSockets + "#inode=" + strconv.FormatUint(s.Inode, 10), artifact.PathContainerProcesses}}
+	if len(s.Owners) > 0 {
+		f.PID = s.Owners[0].PID
+	}
+	env.Finding(f)
+}

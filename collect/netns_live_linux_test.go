@@ -109,6 +109,13 @@ func TestNetworkOtherNamespaceLive(t *testing.T) {
 	if _, ok := sink.data[fmt.Sprintf("volatile/raw/proc/%d/net/tcp", pid)]; !ok {
 		t.Errorf("raw table of the namespace not stored")
 	}
+	flagged := false
+	for _, f := range env.findings().List() {
+		flagged = flagged || (f.Rule == RuleNetNSListening && f.PID == pid && strings.Contains(f.Title, ":"+strconv.Itoa(port)+" "))
+	}
+	if !flagged {
+		t.Errorf("no %s finding for the listener", RuleNetNSListening)
+	}
 	var ut artifact.UnixSocketTable
 	sink.decode(t, artifact.PathUnixSockets, &ut)
 	want := "@hozen-test-netns-" + strconv.Itoa(pid)

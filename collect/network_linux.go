@@ -144,9 +144,13 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	st.Errors = append(st.Errors, idErrs...)
 
 	lis := artifact.Listening{CollectedAt: now, Inet: []artifact.Socket{}, Unix: []artifact.UnixSocket{}}
+	env.RuleRan(RuleNetNSListening)
 	for _, s := range st.Sockets {
 		if s.Listening {
 			lis.Inet = append(lis.Inet, s)
+			if s.NetNS != 0 && s.NetNS != self {
+				netnsListeningFinding(env, s)
+			}
 		}
 	}
 	for _, s := range ut.Sockets {
