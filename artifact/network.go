@@ -13,13 +13,34 @@ type SocketTable struct {
 	// Source is "/proc/net" (Linux), "sysctl net.inet.{tcp,udp}.pcblist_n"
 	// (macOS) or "gopsutil" (Windows).
 	Source string `json:"source"`
-	// NetNS is the inode of the network namespace the tables describe
-	// (the collector's own), when known.
-	NetNS   uint64   `json:"netns,omitempty"`
-	Count   int      `json:"count"`
-	Unowned int      `json:"unowned"`
-	Sockets []Socket `json:"sockets"`
-	Errors  []string `json:"errors,omitempty"`
+	// NetNS is the inode of the collector's own network namespace, when
+	// known: the one /proc/net describes.
+	NetNS uint64 `json:"netns,omitempty"`
+	// Namespaces lists every network namespace whose tables were read:
+	// the collector's own first, then one per other namespace a process
+	// is in (containers), read through one of its processes.
+	Namespaces []NetNamespace `json:"namespaces,omitempty"`
+	Count      int            `json:"count"`
+	Unowned    int            `json:"unowned"`
+	Sockets    []Socket       `json:"sockets"`
+	Errors     []string       `json:"errors,omitempty"`
+}
+
+// NetNamespace is one network namespace whose socket tables were read.
+type NetNamespace struct {
+	// Inode is the namespace's inode (/proc/PID/ns/net).
+	Inode uint64 `json:"inode"`
+	// Self marks the collector's own namespace (read from /proc/net).
+	Self bool `json:"self,omitempty"`
+	// PID is the process through whose /proc/PID/net the tables were
+	// read (0 for the collector's own); PIDs counts the processes in it.
+	PID  int `json:"pid,omitempty"`
+	PIDs int `json:"pids"`
+	// Source is the directory read ("/proc/net", "/proc/PID/net").
+	Source  string `json:"source"`
+	Sockets int    `json:"sockets"`
+	// Errors says what could not be read in this namespace.
+	Errors []string `json:"errors,omitempty"`
 }
 
 // Owner statuses of a socket.
@@ -40,6 +61,9 @@ type Socket struct {
 	LocalPort  uint16 `json:"local_port"`
 	RemoteAddr string `json:"remote_addr"`
 	RemotePort uint16 `json:"remote_port"`
+	// NetNS is the inode of the network namespace the socket lives in
+	// (0 when unknown); the same port may be bound in many namespaces.
+	NetNS uint64 `json:"netns,omitempty"`
 	// Listening is set for TCP LISTEN and bound, unconnected UDP.
 	Listening bool    `json:"listening"`
 	UID       *uint32 `json:"uid,omitempty"`
@@ -89,6 +113,7 @@ type UnixSocket struct {
 	State       string           `json:"state"`
 	Listening   bool             `json:"listening"`
 	Inode       uint64           `json:"inode"`
+	NetNS       uint64           `json:"netns,omitempty"`
 	OwnerStatus string           `json:"owner_status"`
 	Owners      []SocketOwner    `json:"owners"`
 }

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,10 @@ func TestNetworkFixture(t *testing.T) {
 	want := []string{
 		"volatile/raw/proc/net/tcp", "volatile/raw/proc/net/tcp6", "volatile/raw/proc/net/udp",
 		"volatile/raw/proc/net/udp6", "volatile/raw/proc/net/unix",
+		// pid 300 is alone in another network namespace: its tables are
+		// tried (and absent from the fixture, so recorded as not read).
+		"volatile/raw/proc/300/net/tcp", "volatile/raw/proc/300/net/tcp6", "volatile/raw/proc/300/net/udp",
+		"volatile/raw/proc/300/net/udp6", "volatile/raw/proc/300/net/unix",
 		"volatile/network/sockets.json", "volatile/network/unix_sockets.json",
 		"volatile/network/listening.json", "volatile/findings/unowned_sockets.json",
 		"volatile/raw/proc/net/if_inet6", "volatile/network/interfaces.json",
@@ -48,8 +53,16 @@ func TestNetworkFixture(t *testing.T) {
 	if st.NetNS != 4026531993 || st.Source != "/proc/net" || st.Count != 6 || len(st.Errors) != 1 {
 		t.Errorf("table: ns %d source %q count %d errors %q", st.NetNS, st.Source, st.Count, st.Errors)
 	}
+	if len(st.Namespaces) != 2 || !st.Namespaces[0].Self || st.Namespaces[0].Sockets == 0 ||
+		st.Namespaces[1].Inode != 4026532500 || st.Namespaces[1].PIDs != 1 || st.Namespaces[1].PID != 0 ||
+		len(st.Namespaces[1].Errors) != 1 || !strings.Contains(st.Namespaces[1].Errors[0], "nothing readable") {
+		t.Errorf("namespaces: %+v", st.Namespaces)
+	}
 	by := map[uint64]artifact.Socket{}
 	for _, s := range st.Sockets {
+		if s.NetNS != 4026531993 {
+			t.Errorf("socket %d: netns %d", s.Inode, s.NetNS)
+		}
 		by[s.Inode] = s
 	}
 	check := func(ino uint64, proto, state, laddr string, lport uint16, raddr string, rport uint16, listening bool, owner string, pids ...int) {

@@ -37,6 +37,13 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 		}
 		raw[t] = b
 	}
+	self := ownNetNS(env)
+	views := []*netnsView{{ns: artifact.NetNamespace{Inode: self, Self: true, Source: "/proc/net"}, dir: "/proc/net", raw: raw}}
+	others, nsErrs, err := n.otherNetNS(ctx, env, sink, self)
+	if err != nil {
+		return err
+	}
+	views = append(views, others...)
 	var ownerErrs []string
 	owners := map[uint64][]artifact.SocketOwner{}
 	if !n.NoOwners {
@@ -46,62 +53,78 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	var idErrs []string
 	ids = readIDNames(ctx, env, &idErrs)
 
-	st := artifact.SocketTable{CollectedAt: now, Source: "/proc/net", Sockets: []artifact.Socket{}, Errors: ownerErrs}
-	if t, err := os.Readlink(env.Path("/proc/self/ns/net")); err == nil {
-		st.NetNS, _ = procfs.NamespaceInode(t)
-	}
-	for _, t := range inetTables {
-		socks, errs := procfs.ParseInet(raw[t])
-		for _, e := range errs {
-			st.Errors = append(st.Errors, "/proc/net/"+t+": "+e.Error())
-		}
-		for _, s := range socks {
-			so := artifact.Socket{
-				Proto: t, State: s.StateName,
-				LocalAddr: s.Local.Addr().String(), LocalPort: s.Local.Port(),
-				RemoteAddr: s.Remote.Addr().String(), RemotePort: s.Remote.Port(),
-				UID: ptr(s.UID), User: ids.users[s.UID], Inode: s.Inode,
-				TxQueue: s.TxQueue, RxQueue: s.RxQueue,
-			}
-			if so.State == "" {
-				so.State = "0x" + strconv.FormatUint(uint64(s.State), 16)
-			}
-			if strings.HasPrefix(t, "udp") {
-				// UDP has no LISTEN: a bound socket with no peer receives.
-				so.Listening = s.State == procfs.TCPClose && s.Remote.Port() == 0 && s.Remote.Addr().IsUnspecified()
-				if so.State == "CLOSE" {
-					so.State = "UNCONN"
-				}
-			} else {
-				so.Listening = s.State == procfs.TCPListen
-			}
-			so.OwnerStatus, so.Owners = ownerStatus(n.NoOwners, s.Inode, owners)
-			st.Sockets = append(st.Sockets, so)
-		}
-	}
+	st := artifact.SocketTable{CollectedAt: now, Source: "/proc/net", Sockets: []artifact.Socket{}, Errors: append(nsErrs, ownerErrs...), NetNS: self}
 	ut := artifact.UnixSocketTable{CollectedAt: now, Sockets: []artifact.UnixSocket{}}
-	usocks, uerrs := procfs.ParseUnix(raw["unix"])
-	for _, e := range uerrs {
-		ut.Errors = append(ut.Errors, "/proc/net/unix: "+e.Error())
-	}
-	for _, s := range usocks {
-		u := artifact.UnixSocket{Path: manifest.BString(s.Path), Type: s.TypeName, State: s.StateName, Listening: s.Listening, Inode: s.Inode}
-		u.OwnerStatus, u.Owners = ownerStatus(n.NoOwners, s.Inode, owners)
-		ut.Sockets = append(ut.Sockets, u)
+	for _, v := range views {
+		if v.raw == nil {
+			st.Namespaces = append(st.Namespaces, v.ns)
+			continue
+		}
+		before := len(st.Sockets) + len(ut.Sockets)
+		for _, t := range inetTables {
+			socks, errs := procfs.ParseInet(v.raw[t])
+			for _, e := range errs {
+				st.Errors = append(st.Errors, v.dir+"/"+t+": "+e.Error())
+			}
+			for _, s := range socks {
+				so := artifact.Socket{
+					Proto: t, State: s.StateName,
+					LocalAddr: s.Local.Addr().String(), LocalPort: s.Local.Port(),
+					RemoteAddr: s.Remote.Addr().String(), RemotePort: s.Remote.Port(),
+					NetNS: v.ns.Inode,
+					UID:   ptr(s.UID), User: ids.users[s.UID], Inode: s.Inode,
+					TxQueue: s.TxQueue, RxQueue: s.RxQueue,
+				}
+				if so.State == "" {
+					so.State = "0x" + strconv.FormatUint(uint64(s.State), 16)
+				}
+				if strings.HasPrefix(t, "udp") {
+					// UDP has no LISTEN: a bound socket with no peer receives.
+					so.Listening = s.State == procfs.TCPClose && s.Remote.Port() == 0 && s.Remote.Addr().IsUnspecified()
+					if so.State == "CLOSE" {
+						so.State = "UNCONN"
+					}
+				} else {
+					so.Listening = s.State == procfs.TCPListen
+				}
+				// Socket inodes come from one file system (sockfs) for
+				// all namespaces, so an inode names one socket whatever
+				// namespace its holder is in; a holder may be in another
+				// namespace than the socket (setns, descriptor passing).
+				so.OwnerStatus, so.Owners = ownerStatus(n.NoOwners, s.Inode, owners)
+				st.Sockets = append(st.Sockets, so)
+			}
+		}
+		usocks, uerrs := procfs.ParseUnix(v.raw["unix"])
+		for _, e := range uerrs {
+			ut.Errors = append(ut.Errors, v.dir+"/unix: "+e.Error())
+		}
+		for _, s := range usocks {
+			u := artifact.UnixSocket{Path: manifest.BString(s.Path), Type: s.TypeName, State: s.StateName, Listening: s.Listening, Inode: s.Inode, NetNS: v.ns.Inode}
+			u.OwnerStatus, u.Owners = ownerStatus(n.NoOwners, s.Inode, owners)
+			ut.Sockets = append(ut.Sockets, u)
+		}
+		v.ns.Sockets = len(st.Sockets) + len(ut.Sockets) - before
+		st.Namespaces = append(st.Namespaces, v.ns)
 	}
 	ut.Count = len(ut.Sockets)
 
 	// Cross-check: an inet socket no process holds. A second read of the
 	// tables tells those closed meanwhile from those really unowned.
 	unowned := artifact.UnownedSockets{CollectedAt: now, Sockets: []artifact.Socket{},
-		Method: "inodes of /proc/net/{tcp,tcp6,udp,udp6} against the socket:[INODE] links of every /proc/PID/fd; unowned sockets re-checked in a second read of the tables"}
+		Method: "inodes of /proc/net/{tcp,tcp6,udp,udp6} (and of /proc/PID/net/* for one process in each other network namespace) against the socket:[INODE] links of every /proc/PID/fd; unowned sockets re-checked in a second read of the tables"}
 	if !n.NoOwners {
 		still := map[uint64]bool{}
-		for _, t := range inetTables {
-			res := ReadPseudo(ctx, env.Path("/proc/net/"+t), PseudoMaxBytes)
-			socks, _ := procfs.ParseInet(res.Data)
-			for _, s := range socks {
-				still[s.Inode] = true
+		for _, v := range views {
+			if v.raw == nil {
+				continue
+			}
+			for _, t := range inetTables {
+				res := ReadPseudo(ctx, env.Path(v.dir+"/"+t), PseudoMaxBytes)
+				socks, _ := procfs.ParseInet(res.Data)
+				for _, s := range socks {
+					still[s.Inode] = true
+				}
 			}
 		}
 		for i := range st.Sockets {
@@ -121,9 +144,13 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 	st.Errors = append(st.Errors, idErrs...)
 
 	lis := artifact.Listening{CollectedAt: now, Inet: []artifact.Socket{}, Unix: []artifact.UnixSocket{}}
+	env.RuleRan(RuleNetNSListening)
 	for _, s := range st.Sockets {
 		if s.Listening {
 			lis.Inet = append(lis.Inet, s)
+			if s.NetNS != 0 && s.NetNS != self {
+				netnsListeningFinding(env, s)
+			}
 		}
 	}
 	for _, s := range ut.Sockets {

@@ -105,6 +105,7 @@ var collectorOrder = []struct {
 }{
 	{"network", func(BuildOptions) Collector { return &Network{} }},
 	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
+	{"containers", func(BuildOptions) Collector { return &Containers{} }},
 	{"users", func(BuildOptions) Collector { return &Users{} }},
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
 }
