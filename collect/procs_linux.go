@@ -40,8 +40,8 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 		return err
 	}
 	var boot time.Time
-	if bt, ok := procfs.BootTime(statRaw); ok {
-		boot = time.Unix(bt, 0).UTC()
+	if bt, err := procfs.BootTime(statRaw); err == nil {
+		boot = bt
 		table.BootTime = &boot
 	} else {
 		table.Errors = append(table.Errors, "/proc/stat: no btime: start times unknown")

@@ -3,7 +3,9 @@ package procfs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
+	"time"
 )
 
 // ClockTicks is USER_HZ, the unit of times in /proc/PID/stat: 100 on every
@@ -248,15 +250,19 @@ func SplitNUL(data []byte) []string {
 	return out
 }
 
-// BootTime returns btime (seconds since the epoch) from /proc/stat.
-func BootTime(data []byte) (int64, bool) {
+// BootTime returns the "btime" of /proc/stat (seconds since the epoch),
+// in UTC.
+func BootTime(data []byte) (time.Time, error) {
 	for line := range bytes.SplitSeq(data, []byte{'\n'}) {
 		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
-			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
-			return n, err == nil
+			sec, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("btime %q: %v", v, err)
+			}
+			return time.Unix(sec, 0).UTC(), nil
 		}
 	}
-	return 0, false
+	return time.Time{}, errors.New("no btime line")
 }
 
 // ParseIDNames parses /etc/passwd or /etc/group: the first field is the

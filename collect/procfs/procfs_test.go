@@ -3,7 +3,9 @@ package procfs
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 const tcp4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -144,8 +146,13 @@ func TestSplitNULAndNames(t *testing.T) {
 	if n, ok := NamespaceInode("net:[4026531840]"); !ok || n != 4026531840 {
 		t.Error(n, ok)
 	}
-	if bt, ok := BootTime([]byte("cpu 1 2\nbtime 1700000000\n")); !ok || bt != 1700000000 {
-		t.Error(bt, ok)
+	if bt, err := BootTime([]byte("cpu 1 2\nbtime 1700000000\n")); err != nil || !bt.Equal(time.Unix(1700000000, 0)) || bt.Location() != time.UTC {
+		t.Error(bt, err)
+	}
+	for in, want := range map[string]string{"cpu 1\n": "no btime line", "btime x\n": `btime "x"`} {
+		if _, err := BootTime([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
 	}
 }
 
