@@ -90,8 +90,8 @@ FUZZ_TARGETS := \
 	./manifest:FuzzReadManifest \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
-	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
-	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseKernelTables ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
+	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
+	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseKernelTables ./collect:FuzzPCBList
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

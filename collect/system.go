@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/collect/etc"
 	"github.com/hozen-dfir/hozen/collect/procfs"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -128,7 +129,7 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock artifact.Clock) a
 	}
 	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
 		if b := read(p, false); b != "" {
-			info.OSRelease = ParseOSRelease(b)
+			info.OSRelease = etc.ParseOSRelease(b)
 			info.OSReleaseSource = p
 			info.PrettyName = info.OSRelease["PRETTY_NAME"]
 			break
@@ -231,35 +232,6 @@ func readTimeZone(ctx context.Context, env *Env, now time.Time, errs *[]string) 
 		tz.UTCOffsetSeconds = &off
 	}
 	return tz
-}
-
-// ParseOSRelease parses os-release(5): KEY=value lines, values optionally
-// quoted with shell quoting.
-func ParseOSRelease(s string) map[string]string {
-	m := map[string]string{}
-	for line := range strings.SplitSeq(s, "\n") {
-		line = strings.TrimSpace(line)
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || strings.HasPrefix(line, "#") || k == "" {
-			continue
-		}
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			q := v[0]
-			v = v[1 : len(v)-1]
-			if q == '"' {
-				var b strings.Builder
-				for i := 0; i < len(v); i++ {
-					if v[i] == '\\' && i+1 < len(v) && strings.IndexByte("\"\\$`", v[i+1]) >= 0 {
-						i++
-					}
-					b.WriteByte(v[i])
-				}
-				v = b.String()
-			}
-		}
-		m[k] = v
-	}
-	return m
 }
 
 // readBlockDevices lists /sys/block.

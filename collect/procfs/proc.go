@@ -265,30 +265,6 @@ func BootTime(data []byte) (time.Time, error) {
 	return time.Time{}, errors.New("no btime line")
 }
 
-// ParseIDNames parses /etc/passwd or /etc/group: the first field is the
-// name, the third the numeric id. The first name for an id wins, as
-// getpwuid(3) would answer.
-func ParseIDNames(data []byte) map[uint32]string {
-	m := make(map[uint32]string)
-	forLines(data, func(_ int, line []byte) {
-		if len(line) == 0 || line[0] == '#' {
-			return
-		}
-		f := bytes.SplitN(line, []byte{':'}, 4)
-		if len(f) < 3 {
-			return
-		}
-		id, err := strconv.ParseUint(string(f[2]), 10, 32)
-		if err != nil {
-			return
-		}
-		if _, dup := m[uint32(id)]; !dup {
-			m[uint32(id)] = string(f[0])
-		}
-	})
-	return m
-}
-
 // SocketInode returns the inode of an fd link target "socket:[12345]".
 func SocketInode(target string) (uint64, bool) {
 	v, ok := cutBracket(target, "socket:[")
