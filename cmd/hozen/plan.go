@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hozen-dfir/hozen/collect"
+	"github.com/hozen-dfir/hozen/collect/profile"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -19,12 +20,12 @@ type collectionPlan struct {
 // line's globs and builds the collectors. Every error here is the
 // command line's: exit 2 before anything is written.
 func planCollection(o *collectOptions, ref *time.Time) (*collectionPlan, error) {
-	p, err := collect.LoadProfile(o.profile)
+	p, err := profile.Load(o.profile)
 	if err != nil {
 		return nil, usageError{cmd: "collect", err: err}
 	}
 	p.AddFiles(o.include, o.exclude)
-	cs, err := p.Collectors(collect.BuildOptions{NoEnviron: o.noEnviron, ReferenceTime: ref})
+	cs, err := p.Collectors(profile.BuildOptions{NoEnviron: o.noEnviron, ReferenceTime: ref})
 	if err != nil {
 		return nil, usageError{cmd: "collect", err: err}
 	}
