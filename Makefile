@@ -88,10 +88,10 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzParseAllowedLine ./manifest:FuzzRecordJSON \
 	./manifest:FuzzReadManifest \
-	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
+	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect/profile:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
-	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
-	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
+	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
+	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

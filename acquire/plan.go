@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hozen-dfir/hozen/collect"
+	"github.com/hozen-dfir/hozen/collect/profile"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -32,12 +33,12 @@ type Plan struct {
 // builds the collectors. Every error it returns is the responder's to fix
 // before anything is written.
 func NewPlan(o PlanOptions) (*Plan, error) {
-	p, err := collect.LoadProfile(o.Profile)
+	p, err := profile.Load(o.Profile)
 	if err != nil {
 		return nil, err
 	}
 	p.AddFiles(o.Include, o.Exclude)
-	cs, err := p.Collectors(collect.BuildOptions{NoEnviron: o.NoEnviron, ReferenceTime: o.ReferenceTime})
+	cs, err := p.Collectors(profile.BuildOptions{NoEnviron: o.NoEnviron, ReferenceTime: o.ReferenceTime})
 	if err != nil {
 		return nil, err
 	}

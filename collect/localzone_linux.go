@@ -1,16 +1,16 @@
 package collect
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hozen-dfir/hozen/collect/etc"
 )
 
 // The process's own reads of host files must not move their access times
@@ -92,13 +92,5 @@ func UserName(passwd string, uid int) string {
 	if err != nil {
 		return ""
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), ":", 4)
-		if len(f) == 4 && f[2] == strconv.Itoa(uid) && f[0] != "" {
-			return f[0]
-		}
-	}
-	return ""
+	return etc.UserName(data, int64(uid))
 }

@@ -35,7 +35,7 @@ func TestDarwinSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"net.inet.tcp.pcblist_n", "net.inet.udp.pcblist_n"} {
-		if len(sink.data["volatile/raw/sysctl/"+name]) <= xinpgenSize {
+		if len(sink.data["volatile/raw/sysctl/"+name]) <= 24 { // sizeof(struct xinpgen): a header alone
 			t.Errorf("%s: raw list not stored", name)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/collect/etc"
 	"github.com/hozen-dfir/hozen/collect/procfs"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -40,8 +41,8 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 		return err
 	}
 	var boot time.Time
-	if bt, ok := procfs.BootTime(statRaw); ok {
-		boot = time.Unix(bt, 0).UTC()
+	if bt, err := procfs.BootTime(statRaw); err == nil {
+		boot = bt
 		table.BootTime = &boot
 	} else {
 		table.Errors = append(table.Errors, "/proc/stat: no btime: start times unknown")
@@ -89,18 +90,16 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 type idNames struct{ users, groups map[uint32]string }
 
 func readIDNames(ctx context.Context, env *Env, errs *[]string) idNames {
-	var n idNames
-	for _, f := range []struct {
-		path string
-		dst  *map[uint32]string
-	}{{"/etc/passwd", &n.users}, {"/etc/group", &n.groups}} {
-		res := ReadPseudo(ctx, env.Path(f.path), 16<<20)
+	read := func(p string) []byte {
+		res := ReadPseudo(ctx, env.Path(p), 16<<20)
 		if res.Err != nil {
-			*errs = append(*errs, fmt.Sprintf("%s: %v (names unresolved)", f.path, res.Err))
+			*errs = append(*errs, fmt.Sprintf("%s: %v (names unresolved)", p, res.Err))
 		}
-		*f.dst = procfs.ParseIDNames(res.Data)
+		return res.Data
 	}
-	return n
+	users, _ := etc.ParsePasswd(read("/etc/passwd"))
+	groups, _ := etc.ParseGroup(read("/etc/group"))
+	return idNames{users: etc.UserNames(users), groups: etc.GroupNames(groups)}
 }
 
 type devIno struct{ dev, ino uint64 }

@@ -70,22 +70,6 @@ func (s *memSink) paths() []string {
 	return out
 }
 
-// TestCollectorNames: the collector a profile's name builds calls itself
-// by that name, which its records and the collect summary carry. A
-// mismatch would file what a profile asked for as "network" under another
-// name than the profile, 'hozen profiles' and the docs use.
-func TestCollectorNames(t *testing.T) {
-	names := KnownCollectors()
-	if len(names) != len(collectorOrder) || len(names) == 0 {
-		t.Fatalf("KnownCollectors() = %q for %d constructors", names, len(collectorOrder))
-	}
-	for i, c := range collectorOrder {
-		if got := c.make(BuildOptions{}).Name(); got != c.name || names[i] != c.name {
-			t.Errorf("profile name %q builds a collector named %q (listed as %q)", c.name, got, names[i])
-		}
-	}
-}
-
 // TestRunBoundedStuck: one call that never returns is abandoned at its
 // deadline and the others complete.
 func TestRunBoundedStuck(t *testing.T) {

@@ -1,7 +1,6 @@
 package collect
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,12 +9,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/collect/etc"
+	"github.com/hozen-dfir/hozen/collect/procfs"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -62,7 +62,7 @@ func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
 		return err
 	}
 	mods := artifact.Table[artifact.Module]{Source: "/proc/modules"}
-	mods.Items, mods.Errors = ParseModules(raw)
+	mods.Items, mods.Errors = procfs.ParseModules(raw)
 	if raw == nil {
 		mods.Errors = append(mods.Errors, "/proc/modules: not read; see its raw record")
 	}
@@ -75,7 +75,7 @@ func (s *System) Collect(ctx context.Context, env *Env, sink Sink) error {
 		return err
 	}
 	mounts := artifact.Table[artifact.Mount]{Source: "/proc/self/mountinfo"}
-	mounts.Items, mounts.Errors = ParseMountinfo(raw)
+	mounts.Items, mounts.Errors = procfs.ParseMountinfo(raw)
 	if raw == nil {
 		mounts.Errors = append(mounts.Errors, "/proc/self/mountinfo: not read; see its raw record")
 	}
@@ -129,7 +129,7 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock artifact.Clock) a
 	}
 	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
 		if b := read(p, false); b != "" {
-			info.OSRelease = ParseOSRelease(b)
+			info.OSRelease = etc.ParseOSRelease(b)
 			info.OSReleaseSource = p
 			info.PrettyName = info.OSRelease["PRETTY_NAME"]
 			break
@@ -153,7 +153,7 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock artifact.Clock) a
 		info.MachineID = read("/var/lib/dbus/machine-id", false)
 	}
 	info.BootID = read("/proc/sys/kernel/random/boot_id", true)
-	if bt, err := ParseBootTime([]byte(read("/proc/stat", true))); err == nil {
+	if bt, err := procfs.BootTime([]byte(read("/proc/stat", true))); err == nil {
 		info.BootTime = &bt
 	} else {
 		info.Errors = append(info.Errors, "/proc/stat: "+err.Error())
@@ -233,148 +233,6 @@ func readTimeZone(ctx context.Context, env *Env, now time.Time, errs *[]string) 
 	}
 	return tz
 }
-
-// ParseOSRelease parses os-release(5): KEY=value lines, values optionally
-// quoted with shell quoting.
-func ParseOSRelease(s string) map[string]string {
-	m := map[string]string{}
-	for line := range strings.SplitSeq(s, "\n") {
-		line = strings.TrimSpace(line)
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || strings.HasPrefix(line, "#") || k == "" {
-			continue
-		}
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			q := v[0]
-			v = v[1 : len(v)-1]
-			if q == '"' {
-				var b strings.Builder
-				for i := 0; i < len(v); i++ {
-					if v[i] == '\\' && i+1 < len(v) && strings.IndexByte("\"\\$`", v[i+1]) >= 0 {
-						i++
-					}
-					b.WriteByte(v[i])
-				}
-				v = b.String()
-			}
-		}
-		m[k] = v
-	}
-	return m
-}
-
-// ParseBootTime returns the "btime" of /proc/stat, in UTC.
-func ParseBootTime(stat []byte) (time.Time, error) {
-	for line := range bytes.SplitSeq(stat, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
-			sec, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
-			if err != nil {
-				return time.Time{}, fmt.Errorf("btime %q: %v", v, err)
-			}
-			return time.Unix(sec, 0).UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("no btime line")
-}
-
-// ParseModules parses /proc/modules:
-//
-//	name size refcount used_by state address [(taint)]
-//
-// with used_by "-" or a comma-terminated list. Lines that do not parse are
-// reported by number.
-func ParseModules(b []byte) ([]artifact.Module, []string) {
-	out := []artifact.Module{}
-	var errs []string
-	for i, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 6 {
-			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 6 or more", i+1, len(f)))
-			continue
-		}
-		m := artifact.Module{Name: f[0], State: f[4], Address: f[5], UsedBy: []string{}}
-		var err error
-		if m.Size, err = strconv.ParseInt(f[1], 10, 64); err != nil {
-			errs = append(errs, fmt.Sprintf("line %d: size %q", i+1, f[1]))
-		}
-		if f[2] == "-" {
-			m.RefCount = -1
-		} else if m.RefCount, err = strconv.ParseInt(f[2], 10, 64); err != nil {
-			errs = append(errs, fmt.Sprintf("line %d: refcount %q", i+1, f[2]))
-		}
-		if f[3] != "-" {
-			for u := range strings.SplitSeq(f[3], ",") {
-				if u != "" {
-					m.UsedBy = append(m.UsedBy, u)
-				}
-			}
-		}
-		if len(f) > 6 {
-			m.Taint = strings.Trim(strings.Join(f[6:], ""), "()")
-		}
-		out = append(out, m)
-	}
-	return out, errs
-}
-
-// ParseMountinfo parses /proc/PID/mountinfo (proc(5)).
-func ParseMountinfo(b []byte) ([]artifact.Mount, []string) {
-	out := []artifact.Mount{}
-	var errs []string
-	for i, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		sep := slices.Index(f, "-")
-		if sep < 6 || len(f) < sep+3 {
-			errs = append(errs, fmt.Sprintf("line %d: not a mountinfo line", i+1))
-			continue
-		}
-		m := artifact.Mount{
-			Device:       f[2],
-			Root:         manifest.BString(unescapeOctal(f[3])),
-			MountPoint:   manifest.BString(unescapeOctal(f[4])),
-			Options:      f[5],
-			Optional:     slices.Clone(f[6:sep]),
-			FSType:       unescapeOctal(f[sep+1]),
-			Source:       manifest.BString(unescapeOctal(f[sep+2])),
-			SuperOptions: strings.Join(f[sep+3:], " "),
-		}
-		var err1, err2 error
-		m.ID, err1 = strconv.ParseInt(f[0], 10, 64)
-		m.ParentID, err2 = strconv.ParseInt(f[1], 10, 64)
-		if err1 != nil || err2 != nil {
-			errs = append(errs, fmt.Sprintf("line %d: mount ids %q %q", i+1, f[0], f[1]))
-		}
-		out = append(out, m)
-	}
-	return out, errs
-}
-
-// unescapeOctal decodes the kernel's \ooo escapes (space, tab, newline,
-// backslash in mount paths).
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			v := (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
-			b.WriteByte(v)
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // readBlockDevices lists /sys/block.
 func readBlockDevices(ctx context.Context, env *Env) artifact.Table[artifact.BlockDevice] {

@@ -246,32 +246,3 @@ func TestSystemEmptyRoot(t *testing.T) {
 		t.Errorf("clock without a reference: %+v", info.Clock)
 	}
 }
-
-func TestParseMountinfoEscapes(t *testing.T) {
-	ms, errs := ParseMountinfo([]byte(`1 0 8:1 /a\134b /x\011y\012z rw - ext4 /dev/sda1 rw` + "\nnot a line\n"))
-	if len(ms) != 1 || ms[0].Root != `/a\b` || ms[0].MountPoint != "/x\ty\nz" || len(errs) != 1 {
-		t.Errorf("%+v %v", ms, errs)
-	}
-}
-
-func TestParseOSReleaseQuoting(t *testing.T) {
-	m := ParseOSRelease("A=\"x \\\"y\\\" \\$z\"\nB='single'\n# C=no\nD=plain\n")
-	want := map[string]string{"A": `x "y" $z`, "B": "single", "D": "plain"}
-	if !reflect.DeepEqual(m, want) {
-		t.Errorf("%v", m)
-	}
-}
-
-func FuzzParseKernelTables(f *testing.F) {
-	f.Add([]byte("ext4 1064960 1 - Live 0xffffffffc0800000\n"))
-	f.Add([]byte("22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"))
-	f.Add([]byte(`1 0 8:1 /a\13 /\777 rw - e \0`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ParseModules(b)
-		ParseMountinfo(b)
-		ParseBootTime(b)
-		ParseOSRelease(string(b))
-		ParsePasswd(b)
-		ParseGroup(b)
-	})
-}

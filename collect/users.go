@@ -2,7 +2,6 @@ package collect
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +11,10 @@ import (
 	"path"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/collect/etc"
 	"github.com/hozen-dfir/hozen/collect/logins"
 	"github.com/hozen-dfir/hozen/manifest"
 )
@@ -214,9 +213,9 @@ func readAccounts(ctx context.Context, env *Env) artifact.Accounts {
 		return b
 	}
 	var errs []string
-	a.Users, errs = ParsePasswd(read("/etc/passwd"))
+	a.Users, errs = etc.ParsePasswd(read("/etc/passwd"))
 	a.Errors = append(a.Errors, prefixEach("/etc/passwd: ", errs)...)
-	a.Groups, errs = ParseGroup(read("/etc/group"))
+	a.Groups, errs = etc.ParseGroup(read("/etc/group"))
 	a.Errors = append(a.Errors, prefixEach("/etc/group: ", errs)...)
 	for _, u := range a.Users {
 		if u.UID == 0 {
@@ -232,64 +231,6 @@ func prefixEach(p string, ss []string) []string {
 		out[i] = p + s
 	}
 	return out
-}
-
-// ParsePasswd parses /etc/passwd. Lines that do not parse are reported by
-// line number and skipped; NIS "+"/"-" lines are kept as names.
-func ParsePasswd(b []byte) ([]artifact.Account, []string) {
-	out := []artifact.Account{}
-	var errs []string
-	for i, line := range bytes.Split(b, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-			continue
-		}
-		f := bytes.Split(line, []byte(":"))
-		if len(f) < 7 {
-			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 7", i+1, len(f)))
-			continue
-		}
-		uid, err1 := strconv.ParseInt(string(f[2]), 10, 64)
-		gid, err2 := strconv.ParseInt(string(f[3]), 10, 64)
-		if err1 != nil || err2 != nil {
-			errs = append(errs, fmt.Sprintf("line %d: uid %q or gid %q is not a number", i+1, f[2], f[3]))
-			uid, gid = -1, -1
-		}
-		out = append(out, artifact.Account{
-			Name: manifest.BString(f[0]), UID: uid, GID: gid,
-			GECOS: manifest.BString(f[4]), Home: manifest.BString(f[5]),
-			Shell: manifest.BString(bytes.Join(f[6:], []byte(":"))), Line: i + 1,
-		})
-	}
-	return out, errs
-}
-
-// ParseGroup parses /etc/group.
-func ParseGroup(b []byte) ([]artifact.Group, []string) {
-	out := []artifact.Group{}
-	var errs []string
-	for i, line := range bytes.Split(b, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-			continue
-		}
-		f := bytes.Split(line, []byte(":"))
-		if len(f) != 4 {
-			errs = append(errs, fmt.Sprintf("line %d: %d fields, want 4", i+1, len(f)))
-			continue
-		}
-		gid, err := strconv.ParseInt(string(f[2]), 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("line %d: gid %q is not a number", i+1, f[2]))
-			gid = -1
-		}
-		g := artifact.Group{Name: manifest.BString(f[0]), GID: gid, Members: []manifest.BString{}, Line: i + 1}
-		for m := range bytes.SplitSeq(f[3], []byte(",")) {
-			if len(m) > 0 {
-				g.Members = append(g.Members, manifest.BString(m))
-			}
-		}
-		out = append(out, g)
-	}
-	return out, errs
 }
 
 // readLastlog reads the records of lastlog: the first lastlogScanBytes in
@@ -312,14 +253,7 @@ func readLastlog(ctx context.Context, env *Env, src string, users []artifact.Acc
 		return ll
 	}
 	defer f.Close()
-	names := map[uint32]string{}
-	for _, u := range users {
-		if u.UID >= 0 && u.UID <= 1<<32-1 {
-			if _, dup := names[uint32(u.UID)]; !dup {
-				names[uint32(u.UID)] = string(u.Name)
-			}
-		}
-	}
+	names := etc.UserNames(users)
 	add := func(l artifact.Lastlog) {
 		name, ok := names[l.UID]
 		l.User = name

@@ -175,10 +175,3 @@ func TestLastlogSparse(t *testing.T) {
 		t.Errorf("sparse lastlog: %+v", ll)
 	}
 }
-
-func TestParsePasswdErrors(t *testing.T) {
-	us, errs := ParsePasswd([]byte("root:x:0:0:root:/root:/bin/bash\nbroken\nx:x:notanumber:0::/:/bin/sh\n# comment\n"))
-	if len(us) != 2 || us[1].UID != -1 || len(errs) != 2 || !strings.HasPrefix(errs[0], "line 2:") {
-		t.Errorf("%+v %v", us, errs)
-	}
-}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hozen-dfir/hozen/collect"
+	"github.com/hozen-dfir/hozen/collect/profile"
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/report"
 )
@@ -44,7 +44,7 @@ func recordActions() []string {
 
 func builtinProfileNames() []string {
 	var out []string
-	for _, p := range collect.BuiltinProfiles() {
+	for _, p := range profile.Builtins() {
 		out = append(out, p.Name)
 	}
 	return out

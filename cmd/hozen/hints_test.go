@@ -54,7 +54,7 @@ func TestHintCommandsExist(t *testing.T) {
 	root := newRootCmd(&app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard})
 	mention := regexp.MustCompile(`hozen((?: [a-z%][a-z0-9-]*)+)`)
 	checked := map[string]bool{}
-	for _, dir := range []string{".", "../../artifact", "../../bundle", "../../collect", "../../custody", "../../manifest", "../../report"} {
+	for _, dir := range []string{".", "../../artifact", "../../bundle", "../../collect", "../../collect/profile", "../../custody", "../../manifest", "../../report"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/hozen-dfir/hozen/collect"
+	"github.com/hozen-dfir/hozen/collect/profile"
 	"github.com/spf13/cobra"
 )
 
 // profileView is one profile as `hozen profiles --json` prints it.
 type profileView struct {
-	*collect.Profile
+	*profile.Profile
 	SHA256 string `json:"sha256"`
 }
 
@@ -44,12 +44,12 @@ Globs are host paths: * ? [..] match within a name, ** any number of
 directories. Collectors run in order of volatility (network, processes,
 users, system), then the file groups in the file's order.`,
 		RunE: func(c *cobra.Command, args []string) error {
-			var ps []*collect.Profile
+			var ps []*profile.Profile
 			if len(args) == 0 {
-				ps = collect.BuiltinProfiles()
+				ps = profile.Builtins()
 			}
 			for _, arg := range args {
-				p, err := collect.LoadProfile(arg)
+				p, err := profile.Load(arg)
 				if err != nil {
 					return err
 				}
@@ -75,7 +75,7 @@ users, system), then the file groups in the file's order.`,
 	return c
 }
 
-func printProfile(w io.Writer, p *collect.Profile) {
+func printProfile(w io.Writer, p *profile.Profile) {
 	title := p.Name
 	if p.Default {
 		title += " (default)"

@@ -2,15 +2,18 @@
 // socket tables (/proc/net/tcp, tcp6, udp, udp6, unix), routes
 // (/proc/net/route, ipv6_route), the ARP table (/proc/net/arp), interface
 // addresses (/proc/net/if_inet6), per-process files (/proc/PID/stat,
-// status, cmdline, environ) and the account files /etc/passwd and
-// /etc/group.
+// status, cmdline, environ), the kernel's tables (/proc/modules,
+// /proc/PID/mountinfo) and the boot time in /proc/stat. The account files
+// /etc/passwd and /etc/group are the package collect/etc's.
 //
 // # Contract
 //
 // Every parser is pure: it takes the bytes a caller read and returns values,
 // never touching the disk. Parsers never panic on malformed input; a line
-// they cannot make sense of is skipped and reported in a [LineError], so
-// that a collector can keep what parsed and record what did not.
+// they cannot make sense of is skipped and reported (in a [LineError], or
+// for the kernel tables as a "line N: ..." string stored as it is in the
+// artifact's errors), so that a collector can keep what parsed and record
+// what did not.
 //
 // Addresses in /proc/net/{tcp,udp}{,6} and /proc/net/route are printed by
 // the kernel as 32-bit words in the host's byte order; the parsers decode

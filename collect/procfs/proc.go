@@ -3,7 +3,9 @@ package procfs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
+	"time"
 )
 
 // ClockTicks is USER_HZ, the unit of times in /proc/PID/stat: 100 on every
@@ -248,39 +250,19 @@ func SplitNUL(data []byte) []string {
 	return out
 }
 
-// BootTime returns btime (seconds since the epoch) from /proc/stat.
-func BootTime(data []byte) (int64, bool) {
+// BootTime returns the "btime" of /proc/stat (seconds since the epoch),
+// in UTC.
+func BootTime(data []byte) (time.Time, error) {
 	for line := range bytes.SplitSeq(data, []byte{'\n'}) {
 		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
-			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
-			return n, err == nil
+			sec, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("btime %q: %v", v, err)
+			}
+			return time.Unix(sec, 0).UTC(), nil
 		}
 	}
-	return 0, false
-}
-
-// ParseIDNames parses /etc/passwd or /etc/group: the first field is the
-// name, the third the numeric id. The first name for an id wins, as
-// getpwuid(3) would answer.
-func ParseIDNames(data []byte) map[uint32]string {
-	m := make(map[uint32]string)
-	forLines(data, func(_ int, line []byte) {
-		if len(line) == 0 || line[0] == '#' {
-			return
-		}
-		f := bytes.SplitN(line, []byte{':'}, 4)
-		if len(f) < 3 {
-			return
-		}
-		id, err := strconv.ParseUint(string(f[2]), 10, 32)
-		if err != nil {
-			return
-		}
-		if _, dup := m[uint32(id)]; !dup {
-			m[uint32(id)] = string(f[0])
-		}
-	})
-	return m
+	return time.Time{}, errors.New("no btime line")
 }
 
 // SocketInode returns the inode of an fd link target "socket:[12345]".

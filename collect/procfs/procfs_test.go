@@ -3,7 +3,9 @@ package procfs
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 const tcp4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -131,10 +133,6 @@ func TestSplitNULAndNames(t *testing.T) {
 	if got := SplitNUL([]byte("a\x00\x00")); !slices.Equal(got, []string{"a", ""}) {
 		t.Errorf("%q", got)
 	}
-	m := ParseIDNames([]byte("root:x:0:0::/root:/bin/sh\n#c\nbad\ntoor:x:0:0::/:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n"))
-	if m[0] != "root" || m[1000] != "bob" || len(m) != 2 {
-		t.Errorf("%v", m)
-	}
 	if n, ok := SocketInode("socket:[123]"); !ok || n != 123 {
 		t.Error(n, ok)
 	}
@@ -144,8 +142,13 @@ func TestSplitNULAndNames(t *testing.T) {
 	if n, ok := NamespaceInode("net:[4026531840]"); !ok || n != 4026531840 {
 		t.Error(n, ok)
 	}
-	if bt, ok := BootTime([]byte("cpu 1 2\nbtime 1700000000\n")); !ok || bt != 1700000000 {
-		t.Error(bt, ok)
+	if bt, err := BootTime([]byte("cpu 1 2\nbtime 1700000000\n")); err != nil || !bt.Equal(time.Unix(1700000000, 0)) || bt.Location() != time.UTC {
+		t.Error(bt, err)
+	}
+	for in, want := range map[string]string{"cpu 1\n": "no btime line", "btime x\n": `btime "x"`} {
+		if _, err := BootTime([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
 	}
 }
 
@@ -179,6 +182,5 @@ func FuzzNet(f *testing.F) {
 		ParseStat(data)
 		ParseStatus(data)
 		SplitNUL(data)
-		ParseIDNames(data)
 	})
 }

@@ -1,10 +1,12 @@
-package collect
+package profile
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,13 +14,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
-const profileDir = "../testdata/profiles"
+const (
+	profileDir       = "../../testdata/profiles"
+	linuxFixtureRoot = "../../testdata/linuxroot"
+)
+
+// recSink keeps the records the collectors put; a path put twice, or a
+// body shorter than its record says, fails the collector.
+type recSink struct {
+	recs  []*manifest.Record
+	paths map[string]bool
+}
+
+func (s *recSink) Put(rec *manifest.Record, body io.Reader) error {
+	if s.paths == nil {
+		s.paths = map[string]bool{}
+	}
+	if s.paths[string(rec.Path)] {
+		return fmt.Errorf("artifact %s put twice", rec.Path)
+	}
+	s.paths[string(rec.Path)] = true
+	if body != nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(body, rec.Size))
+		if err != nil {
+			return err
+		}
+		if n != rec.Size {
+			return fmt.Errorf("%s: body %d bytes, record says %d", rec.Path, n, rec.Size)
+		}
+	}
+	s.recs = append(s.recs, rec)
+	return nil
+}
 
 func TestBuiltinProfiles(t *testing.T) {
-	ps := BuiltinProfiles()
+	ps := Builtins()
 	var names []string
 	for _, p := range ps {
 		names = append(names, p.Name)
@@ -32,15 +66,15 @@ func TestBuiltinProfiles(t *testing.T) {
 		if !slices.Equal(p.CollectorNames, want) {
 			t.Errorf("%s: collectors %v", p.Name, p.CollectorNames)
 		}
-		q, err := LoadProfile(p.Name)
+		q, err := Load(p.Name)
 		if err != nil || q.SHA256() != p.SHA256() {
-			t.Errorf("LoadProfile(%q): %v", p.Name, err)
+			t.Errorf("Load(%q): %v", p.Name, err)
 		}
 	}
 	if !slices.Equal(names, []string{"triage", "full", "volatile"}) || !ps[0].Default {
 		t.Fatalf("built-ins %v", names)
 	}
-	def, err := LoadProfile("")
+	def, err := Load("")
 	if err != nil || def.Name != "triage" {
 		t.Fatalf("default profile: %v", err)
 	}
@@ -86,7 +120,7 @@ func TestBuiltinProfiles(t *testing.T) {
 // fixture root: each file lands in its group once, private host keys
 // stay out, and links are kept as links.
 func TestTriageOnFixture(t *testing.T) {
-	p, err := LoadProfile("triage")
+	p, err := Load("triage")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +128,10 @@ func TestTriageOnFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Root: linuxFixtureRoot, Now: func() time.Time { return time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC) }}
+	env := &collect.Env{Root: linuxFixtureRoot, Now: func() time.Time { return time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC) }}
 	s := &recSink{}
 	for _, c := range cs {
-		if _, ok := c.(*Files); !ok {
+		if _, ok := c.(*collect.Files); !ok {
 			continue
 		}
 		if err := c.Collect(context.Background(), env, s); err != nil {
@@ -153,7 +187,7 @@ func TestTriageOnFixture(t *testing.T) {
 }
 
 func TestLoadProfileFile(t *testing.T) {
-	p, err := LoadProfile(filepath.Join(profileDir, "good.yaml"))
+	p, err := Load(filepath.Join(profileDir, "good.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +206,7 @@ func TestLoadProfileFile(t *testing.T) {
 	if !slices.Equal(names, []string{"users", "system", "cron", "keys"}) {
 		t.Errorf("collectors %v", names)
 	}
-	if f := cs[3].(*Files); f.MaxFileBytes != 1<<20 || len(f.Include) != 2 {
+	if f := cs[3].(*collect.Files); f.MaxFileBytes != 1<<20 || len(f.Include) != 2 {
 		t.Errorf("keys group: %+v", f)
 	}
 }
@@ -189,10 +223,10 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, containers, users, system"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			_, err := LoadProfile(filepath.Join(profileDir, tc.file))
-			var pe *ProfileError
+			_, err := Load(filepath.Join(profileDir, tc.file))
+			var pe *Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("err = %v, want a *ProfileError", err)
+				t.Fatalf("err = %v, want a *Error", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -201,10 +235,10 @@ func TestProfileErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := LoadProfile("triag"); !errors.Is(err, ErrUnknownProfile) || !strings.Contains(err.Error(), "hozen profiles") {
+	if _, err := Load("triag"); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "hozen profiles") {
 		t.Errorf("unknown name: %v", err)
 	}
-	if _, err := LoadProfile(filepath.Join(profileDir, "nonexistent.yaml")); err == nil || !strings.Contains(err.Error(), "nonexistent.yaml") {
+	if _, err := Load(filepath.Join(profileDir, "nonexistent.yaml")); err == nil || !strings.Contains(err.Error(), "nonexistent.yaml") {
 		t.Errorf("missing file: %v", err)
 	}
 	for src, want := range map[string]string{
@@ -224,7 +258,7 @@ func TestProfileErrors(t *testing.T) {
 		"files: [/a]\n": "a file group is a mapping",
 		"name: a\nname: b\ncollectors: [users]\n": "already defined",
 	} {
-		_, err := ParseProfile([]byte(src), "p.yaml")
+		_, err := Parse([]byte(src), "p.yaml")
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "p.yaml") {
 			t.Errorf("%q: %v, want %q", src, err, want)
 		}
@@ -243,29 +277,29 @@ func TestProfileSHA256(t *testing.T) {
 	if err := os.WriteFile(p1, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, err := LoadProfile(p1)
+	a, err := Load(p1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := sha256hex(src); a.SHA256() != want {
 		t.Errorf("sha %s, want %s (sha256sum of the file)", a.SHA256(), want)
 	}
-	b, _ := LoadProfile(p1)
+	b, _ := Load(p1)
 	if a.SHA256() != b.SHA256() {
 		t.Error("same file, different digest")
 	}
 	if err := os.WriteFile(p1, append(src, "# changed\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := LoadProfile(p1)
+	c, err := Load(p1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.SHA256() == a.SHA256() {
 		t.Error("digest did not change with the file")
 	}
-	tri, _ := LoadProfile("triage")
-	full, _ := LoadProfile("full")
+	tri, _ := Load("triage")
+	full, _ := Load("full")
 	if tri.SHA256() == full.SHA256() {
 		t.Error("built-ins share a digest")
 	}
@@ -276,7 +310,7 @@ func TestProfileSHA256(t *testing.T) {
 }
 
 func TestAddFiles(t *testing.T) {
-	p, _ := LoadProfile("volatile")
+	p, _ := Load("volatile")
 	sha := p.SHA256()
 	p.AddFiles([]string{"/srv/app/*.log"}, []string{"/srv/app/secret.log"})
 	p.AddFiles([]string{"/opt/x"}, nil)
@@ -288,7 +322,7 @@ func TestAddFiles(t *testing.T) {
 	if p.SHA256() != sha {
 		t.Error("AddFiles changed the definition digest")
 	}
-	tri, _ := LoadProfile("triage")
+	tri, _ := Load("triage")
 	n := len(tri.Files)
 	tri.AddFiles(nil, []string{"/var/log/huge.log"})
 	if len(tri.Files) != n {
@@ -303,10 +337,10 @@ func TestAddFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := cs[len(cs)-1].(*Files); last.Name() != "journal" {
+	if last := cs[len(cs)-1].(*collect.Files); last.Name() != "journal" {
 		t.Errorf("last collector %s", last.Name())
 	}
-	bad, _ := LoadProfile("volatile")
+	bad, _ := Load("volatile")
 	bad.AddFiles([]string{"relative/path"}, nil)
 	if _, err := bad.Collectors(BuildOptions{}); err == nil || !strings.Contains(err.Error(), "not absolute") {
 		t.Errorf("bad --include: %v", err)
@@ -317,7 +351,7 @@ func TestAddFiles(t *testing.T) {
 // whatever order the file lists them in, then file groups in file order;
 // options reach the collectors.
 func TestCollectorsOrder(t *testing.T) {
-	p, err := ParseProfile([]byte("collectors: [system, users, processes, network]\nfiles:\n  - group: z\n    include: [/z]\n  - group: a\n    include: [/a]\n"), "p.yaml")
+	p, err := Parse([]byte("collectors: [system, users, processes, network]\nfiles:\n  - group: z\n    include: [/z]\n  - group: a\n    include: [/a]\n"), "p.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,15 +368,15 @@ func TestCollectorsOrder(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("order %v, want %v", names, want)
 	}
-	if sys := cs[3].(*System); sys.ReferenceTime == nil || !sys.ReferenceTime.Equal(ref) {
+	if sys := cs[3].(*collect.System); sys.ReferenceTime == nil || !sys.ReferenceTime.Equal(ref) {
 		t.Error("reference time not passed to the system collector")
 	}
-	if procs := cs[1].(*Processes); procs.NoEnviron {
+	if procs := cs[1].(*collect.Processes); procs.NoEnviron {
 		t.Error("no_environ set without being asked")
 	}
 	p.Options.NoEnviron = true
 	cs, _ = p.Collectors(BuildOptions{})
-	if procs := cs[1].(*Processes); !procs.NoEnviron {
+	if procs := cs[1].(*collect.Processes); !procs.NoEnviron {
 		t.Error("the profile's no_environ did not reach the processes collector")
 	}
 	p.CollectorNames = append(p.CollectorNames, "memory")
@@ -364,7 +398,7 @@ func TestParseByteSize(t *testing.T) {
 	}
 }
 
-// FuzzParseProfile: any bytes give a profile or a *ProfileError, never a
+// FuzzParseProfile: any bytes give a profile or a *Error, never a
 // panic; a profile that parses has valid globs and known collectors, and
 // builds its collectors.
 func FuzzParseProfile(f *testing.F) {
@@ -380,9 +414,9 @@ func FuzzParseProfile(f *testing.F) {
 	f.Add([]byte("files: [{group: a, include: ['/**/x'], max_file_bytes: 1KiB}]"))
 	f.Add([]byte("&a [*a]"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParseProfile(b, "fuzz.yaml")
+		p, err := Parse(b, "fuzz.yaml")
 		if err != nil {
-			var pe *ProfileError
+			var pe *Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
@@ -408,4 +442,20 @@ func FuzzParseProfile(f *testing.F) {
 func sha256hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// TestCollectorNames: the collector a profile's name builds calls itself
+// by that name, which its records and the collect summary carry. A
+// mismatch would file what a profile asked for as "network" under another
+// name than the profile, 'hozen profiles' and the docs use.
+func TestCollectorNames(t *testing.T) {
+	names := KnownCollectors()
+	if len(names) != len(collectorOrder) || len(names) == 0 {
+		t.Fatalf("KnownCollectors() = %q for %d constructors", names, len(collectorOrder))
+	}
+	for i, c := range collectorOrder {
+		if got := c.make(BuildOptions{}).Name(); got != c.name || names[i] != c.name {
+			t.Errorf("profile name %q builds a collector named %q (listed as %q)", c.name, got, names[i])
+		}
+	}
 }

@@ -1,18 +1,14 @@
-package collect
+package pcblist
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/hozen-dfir/hozen/artifact"
-	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // sock is the part of a Socket the fixture tables check.
@@ -100,7 +96,7 @@ func TestParsePCBListFixtures(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.file, func(t *testing.T) {
-			list, err := ParsePCBList(readHexFixture(t, tc.file))
+			list, err := Parse(readHexFixture(t, tc.file))
 			var got []sock
 			for _, p := range list.PCBs {
 				got = append(got, sockOf(p.Socket(tc.transport, fakeNames)))
@@ -120,7 +116,7 @@ func TestParsePCBListFixtures(t *testing.T) {
 }
 
 // checkErrs asserts that err joins exactly the errors named by want
-// (substrings, in order), each a *PCBListError.
+// (substrings, in order), each a *Error.
 func checkErrs(t *testing.T, err error, want []string) {
 	t.Helper()
 	var got []error
@@ -131,9 +127,9 @@ func checkErrs(t *testing.T, err error, want []string) {
 		t.Fatalf("errors %q, want %d like %q", got, len(want), want)
 	}
 	for i, e := range got {
-		var pe *PCBListError
+		var pe *Error
 		if !errors.As(e, &pe) {
-			t.Errorf("error %d %q is %T, not *PCBListError", i, e, e)
+			t.Errorf("error %d %q is %T, not *Error", i, e, e)
 		}
 		if !strings.Contains(e.Error(), want[i]) {
 			t.Errorf("error %d %q does not say %q", i, e, want[i])
@@ -143,7 +139,7 @@ func checkErrs(t *testing.T, err error, want []string) {
 
 // TestParsePCBListHeaderAndCounts checks what the xinpgen records say.
 func TestParsePCBListHeaderAndCounts(t *testing.T) {
-	list, err := ParsePCBList(readHexFixture(t, "tcp.hex"))
+	list, err := Parse(readHexFixture(t, "tcp.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +231,7 @@ func TestParsePCBListHostile(t *testing.T) {
 			[]string{"trailing xinpgen cut short: 12 of 24 bytes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			list, err := ParsePCBList(tc.blob)
+			list, err := Parse(tc.blob)
 			if len(list.PCBs) != tc.pcbs || list.Ended != tc.ended {
 				t.Errorf("%d PCBs, ended %v; want %d, %v", len(list.PCBs), list.Ended, tc.pcbs, tc.ended)
 			}
@@ -254,12 +250,12 @@ func TestParsePCBListBounds(t *testing.T) {
 	for k := range 40 {
 		items = append(items, item(32, 0x10000<<(k%16)|uint32(k), 32))
 	}
-	_, err := ParsePCBList(hostile(0, append(items, trailer(0))...))
+	_, err := Parse(hostile(0, append(items, trailer(0))...))
 	errs := unwrapAll(err)
 	if len(errs) != pcbMaxErrors+1 || !strings.Contains(errs[pcbMaxErrors].Error(), "and 68 more problems") {
 		t.Errorf("%d errors, last %q", len(errs), errs[len(errs)-1])
 	}
-	list, _ := ParsePCBList(hostile(1, append([][]byte{onePCB()}, append(items[100:], trailer(1))...)...))
+	list, _ := Parse(hostile(1, append([][]byte{onePCB()}, append(items[100:], trailer(1))...)...))
 	if len(list.Unknown) != pcbMaxUnknownKinds+1 || list.Unknown[0xffffffff] != 40-pcbMaxUnknownKinds {
 		t.Errorf("unknown kinds %v", list.Unknown)
 	}
@@ -274,7 +270,7 @@ func FuzzPCBList(f *testing.F) {
 	f.Add(hostile(1, onePCB(), item(0xffffffff, xsoInPCB, 16)))
 	f.Add(hostile(0, item(104, xsoSocket, 104), trailer(0)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := ParsePCBList(b)
+		list, err := Parse(b)
 		if len(list.PCBs) > len(b)/xinpcbMin {
 			t.Fatalf("%d PCBs from %d bytes", len(list.PCBs), len(b))
 		}
@@ -298,88 +294,17 @@ func FuzzPCBList(f *testing.F) {
 				}
 			}
 		}
-		again, err2 := ParsePCBList(b)
+		again, err2 := Parse(b)
 		if !reflect.DeepEqual(list, again) || fmt.Sprint(err) != fmt.Sprint(err2) {
 			t.Fatal("two parses differ")
 		}
 	})
 }
 
-// TestPCBSourceSockets runs the macOS collector's core on fixtures: the raw
-// lists are stored byte for byte, decoded with owner names, and a list
-// that could not be read gets a record saying why.
-func TestPCBSourceSockets(t *testing.T) {
-	tcp, udp := readHexFixture(t, "tcp.hex"), readHexFixture(t, "udp.hex")
-	asked := map[int]int{}
-	src := pcbSource{
-		sysctl: func(name string) ([]byte, error) {
-			switch name {
-			case "net.inet.tcp.pcblist_n":
-				return tcp, nil
-			case "net.inet.udp.pcblist_n":
-				return udp, nil
-			}
-			return nil, syscall.ENOENT
-		},
-		name: func(_ context.Context, pid int) string { asked[pid]++; return fakeNames(pid) },
+// unwrapAll lists the errors an errors.Join holds, or err alone.
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	sink := &memSink{}
-	st := artifact.SocketTable{Sockets: []artifact.Socket{}}
-	if err := src.sockets(context.Background(), sink, "network", &st); err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string][]byte{"net.inet.tcp.pcblist_n": tcp, "net.inet.udp.pcblist_n": udp} {
-		path := "volatile/raw/sysctl/" + name
-		rec := sink.record(t, path)
-		if !bytes.Equal(sink.data[path], want) || string(rec.Source) != "sysctl "+name || rec.Outcome != manifest.OutcomeOK || rec.Collector != "network" {
-			t.Errorf("%s: record %+v, %d bytes", path, rec, len(sink.data[path]))
-		}
-	}
-	if len(st.Sockets) != 9 || st.Unowned != 1 || len(st.Errors) != 0 {
-		t.Fatalf("%d sockets, %d unowned, errors %q", len(st.Sockets), st.Unowned, st.Errors)
-	}
-	if s := sockOf(st.Sockets[8]); s.proto != "udp" || s.local != "127.0.0.1:9999" || s.ownerStatus != artifact.OwnerNone {
-		t.Errorf("last socket %+v", s)
-	}
-	if asked[200] != 1 {
-		t.Errorf("pid 200 (two sockets) looked up %d times, want once", asked[200])
-	}
-
-	// Denied, then a damaged list: both said in the table, and the denied
-	// one still has its record.
-	src.sysctl = func(name string) ([]byte, error) {
-		if name == "net.inet.tcp.pcblist_n" {
-			return nil, syscall.EPERM
-		}
-		return readHexFixture(t, "truncated.hex"), nil
-	}
-	sink, st = &memSink{}, artifact.SocketTable{Sockets: []artifact.Socket{}}
-	if err := src.sockets(context.Background(), sink, "network", &st); err != nil {
-		t.Fatal(err)
-	}
-	rec := sink.record(t, "volatile/raw/sysctl/net.inet.tcp.pcblist_n")
-	if rec.Entry != manifest.EntryNone || rec.Outcome != manifest.OutcomeDenied || len(rec.Errors) != 1 {
-		t.Errorf("denied record %+v", rec)
-	}
-	want := []string{
-		"sysctl net.inet.tcp.pcblist_n: operation not permitted",
-		"sysctl net.inet.udp.pcblist_n: offset 744: item length 104 (kind 0x1): runs past the end of the blob (40 bytes left)",
-		"sysctl net.inet.udp.pcblist_n: offset 784: no trailing xinpgen: the list is cut short",
-	}
-	if !reflect.DeepEqual(st.Errors, want) {
-		t.Errorf("errors\n%q\nwant\n%q", st.Errors, want)
-	}
-	if len(st.Sockets) != 2 {
-		t.Errorf("%d sockets from the damaged list, want the 2 it holds", len(st.Sockets))
-	}
-
-	// Unknown item kinds are said once per kind.
-	src.sysctl = func(string) ([]byte, error) { return readHexFixture(t, "unknown_kind.hex"), nil }
-	st = artifact.SocketTable{Sockets: []artifact.Socket{}}
-	if err := src.sockets(context.Background(), &memSink{}, "network", &st); err != nil {
-		t.Fatal(err)
-	}
-	if len(st.Errors) != 2 || st.Errors[0] != "sysctl net.inet.tcp.pcblist_n: 1 items of unknown kind 0x400 skipped" {
-		t.Errorf("errors %q", st.Errors)
-	}
+	return []error{err}
 }

@@ -1,4 +1,19 @@
-package collect
+// Package profile reads collection profiles: which collectors run, which
+// file groups are copied with which caps, and the total byte budget. The
+// built-in profiles are YAML files embedded from profiles/; a user's
+// profile is the same YAML in a file. [Profile.Collectors] builds the
+// collectors of package collect that a profile names, so this package
+// imports collect and never the reverse.
+//
+// # Adding a collector
+//
+// A collector a profile can name is one line of collectorOrder, placed in
+// the order of volatility: its name (what profiles, 'hozen profiles' and
+// the collect summary call it, and what its Name method returns) and its
+// constructor from the command line's [BuildOptions]. A built-in profile
+// runs it once its name is added to the collectors list of
+// profiles/*.yaml.
+package profile
 
 import (
 	"bytes"
@@ -17,6 +32,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hozen-dfir/hozen/collect"
 )
 
 // A Profile says what one collection gathers: which collectors run, which
@@ -88,8 +105,8 @@ type BuildOptions struct {
 	ReferenceTime *time.Time
 }
 
-// DefaultProfile is the built-in profile used when none is named.
-const DefaultProfile = "triage"
+// Default is the built-in profile used when none is named.
+const Default = "triage"
 
 // CommandLineGroup is the name of the file group built from --include:
 // the collector of its records and its line in the collect summary. No
@@ -101,13 +118,13 @@ const CommandLineGroup = "--include"
 // name maps to its constructor.
 var collectorOrder = []struct {
 	name string
-	make func(BuildOptions) Collector
+	make func(BuildOptions) collect.Collector
 }{
-	{"network", func(BuildOptions) Collector { return &Network{} }},
-	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
-	{"containers", func(BuildOptions) Collector { return &Containers{} }},
-	{"users", func(BuildOptions) Collector { return &Users{} }},
-	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
+	{"network", func(BuildOptions) collect.Collector { return &collect.Network{} }},
+	{"processes", func(o BuildOptions) collect.Collector { return &collect.Processes{NoEnviron: o.NoEnviron} }},
+	{"containers", func(BuildOptions) collect.Collector { return &collect.Containers{} }},
+	{"users", func(BuildOptions) collect.Collector { return &collect.Users{} }},
+	{"system", func(o BuildOptions) collect.Collector { return &collect.System{ReferenceTime: o.ReferenceTime} }},
 }
 
 // KnownCollectors lists every collector name a profile may use, in the
@@ -130,8 +147,8 @@ var builtinFS embed.FS
 // builtinNames are the built-in profiles in the order they are listed.
 var builtinNames = []string{"triage", "full", "volatile"}
 
-// BuiltinProfiles returns the built-in profiles, the default first.
-func BuiltinProfiles() []*Profile {
+// Builtins returns the built-in profiles, the default first.
+func Builtins() []*Profile {
 	out := make([]*Profile, 0, len(builtinNames))
 	for _, n := range builtinNames {
 		p, err := loadBuiltin(n)
@@ -149,24 +166,24 @@ func loadBuiltin(name string) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := ParseProfile(b, "builtin:"+name)
+	p, err := Parse(b, "builtin:"+name)
 	if err != nil {
 		return nil, err
 	}
 	p.Source = "builtin"
-	p.Default = name == DefaultProfile
+	p.Default = name == Default
 	return p, nil
 }
 
-// ErrUnknownProfile is returned for a name that is neither a built-in
+// ErrUnknown is returned for a name that is neither a built-in
 // profile nor a file.
-var ErrUnknownProfile = errors.New("unknown profile")
+var ErrUnknown = errors.New("unknown profile")
 
-// LoadProfile returns the built-in profile of that name, or else parses the
+// Load returns the built-in profile of that name, or else parses the
 // YAML file at that path. "" means the default profile.
-func LoadProfile(nameOrPath string) (*Profile, error) {
+func Load(nameOrPath string) (*Profile, error) {
 	if nameOrPath == "" {
-		nameOrPath = DefaultProfile
+		nameOrPath = Default
 	}
 	if slices.Contains(builtinNames, nameOrPath) {
 		return loadBuiltin(nameOrPath)
@@ -176,7 +193,7 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !strings.ContainsAny(nameOrPath, `/\.`) {
 			return nil, fmt.Errorf("%w %q: not a built-in (%s) and no such file; run 'hozen profiles' to list them",
-				ErrUnknownProfile, nameOrPath, strings.Join(builtinNames, ", "))
+				ErrUnknown, nameOrPath, strings.Join(builtinNames, ", "))
 		}
 		return nil, fmt.Errorf("profile: %w; give a built-in name (run 'hozen profiles') or a YAML file", err)
 	}
@@ -188,7 +205,7 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 	if len(b) > maxProfileBytes {
 		return nil, fmt.Errorf("profile %s: larger than %d bytes; is this a profile?", nameOrPath, maxProfileBytes)
 	}
-	p, err := ParseProfile(b, nameOrPath)
+	p, err := Parse(b, nameOrPath)
 	if err != nil {
 		return nil, err
 	}
@@ -196,14 +213,14 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 	return p, nil
 }
 
-// ProfileError is a profile definition that does not parse or check.
-type ProfileError struct {
+// Error is a profile definition that does not parse or check.
+type Error struct {
 	File string
 	Line int // 0 when unknown
 	Msg  string
 }
 
-func (e *ProfileError) Error() string {
+func (e *Error) Error() string {
 	where := e.File
 	if e.Line > 0 {
 		where += ":" + strconv.Itoa(e.Line)
@@ -246,7 +263,7 @@ func (g *fileGroupYAML) UnmarshalYAML(n *yaml.Node) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; !slices.Contains(groupKeys, k.Value) {
-			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: field %s not found in type collect.fileGroupYAML", k.Line, k.Value)}}
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: field %s not found in type profile.fileGroupYAML", k.Line, k.Value)}}
 		}
 	}
 	type plain fileGroupYAML
@@ -346,20 +363,20 @@ var (
 
 // yamlWants names the profile's Go types in words.
 var yamlWants = map[string]string{
-	"collect.profileYAML":     "a mapping of profile keys",
-	"collect.optionsYAML":     "a mapping of options",
-	"[]collect.lineString":    "a list",
-	"[]collect.fileGroupYAML": "a list of file groups",
-	"collect.lineString":      "a string",
+	"profile.profileYAML":     "a mapping of profile keys",
+	"profile.optionsYAML":     "a mapping of options",
+	"[]profile.lineString":    "a list",
+	"[]profile.fileGroupYAML": "a list of file groups",
+	"profile.lineString":      "a string",
 	"bool":                    "true or false",
 	"string":                  "a string",
 }
 
-// ParseProfile parses and checks a profile definition; file names it in
+// Parse parses and checks a profile definition; file names it in
 // errors. The profile keeps b for [Profile.SHA256].
-func ParseProfile(b []byte, file string) (*Profile, error) {
+func Parse(b []byte, file string) (*Profile, error) {
 	perr := func(line int, format string, args ...any) error {
-		return &ProfileError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, perr(0, "empty")
@@ -416,7 +433,7 @@ func ParseProfile(b []byte, file string) (*Profile, error) {
 			out *[]string
 		}{{g.Include, &fg.Include}, {g.Exclude, &fg.Exclude}} {
 			for _, gl := range list.in {
-				if _, err := ParseGlob(gl.s); err != nil {
+				if _, err := collect.ParseGlob(gl.s); err != nil {
 					return nil, perr(gl.line, "file group %q: %v", fg.Name, err)
 				}
 				*list.out = append(*list.out, gl.s)
@@ -432,7 +449,7 @@ func ParseProfile(b []byte, file string) (*Profile, error) {
 	return p, nil
 }
 
-// yamlError turns a yaml error into a ProfileError with a line, and yaml's
+// yamlError turns a yaml error into a Error with a line, and yaml's
 // Go type names into the profile's words.
 func yamlError(file string, err error) error {
 	var te *yaml.TypeError
@@ -461,14 +478,14 @@ func yamlError(file string, err error) error {
 			}
 			msgs = append(msgs, msg)
 		}
-		return &ProfileError{File: file, Line: line, Msg: strings.Join(msgs, "; ")}
+		return &Error{File: file, Line: line, Msg: strings.Join(msgs, "; ")}
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		l, _ := strconv.Atoi(m[1])
-		return &ProfileError{File: file, Line: l, Msg: m[2]}
+		return &Error{File: file, Line: l, Msg: m[2]}
 	}
-	return &ProfileError{File: file, Msg: msg}
+	return &Error{File: file, Msg: msg}
 }
 
 // SHA256 is the hex SHA-256 of the profile's exact definition bytes (the
@@ -506,7 +523,7 @@ func (p *Profile) AddFiles(include, exclude []string) {
 // the profile's order (the built-ins list accounts and persistence before
 // logs), then the command line's group. An unknown collector name or a bad
 // glob is an error.
-func (p *Profile) Collectors(o BuildOptions) ([]Collector, error) {
+func (p *Profile) Collectors(o BuildOptions) ([]collect.Collector, error) {
 	if len(p.CollectorNames) == 0 && len(p.Files) == 0 {
 		return nil, fmt.Errorf("profile %s collects nothing: add --include GLOB", p.Name)
 	}
@@ -518,7 +535,7 @@ func (p *Profile) Collectors(o BuildOptions) ([]Collector, error) {
 	if p.Options.NoEnviron {
 		o.NoEnviron = true
 	}
-	var out []Collector
+	var out []collect.Collector
 	for _, c := range collectorOrder {
 		if slices.Contains(p.CollectorNames, c.name) {
 			out = append(out, c.make(o))
@@ -526,11 +543,11 @@ func (p *Profile) Collectors(o BuildOptions) ([]Collector, error) {
 	}
 	for _, g := range p.Files {
 		for _, gl := range slices.Concat(g.Include, g.Exclude) {
-			if _, err := ParseGlob(gl); err != nil {
+			if _, err := collect.ParseGlob(gl); err != nil {
 				return nil, fmt.Errorf("profile %s, file group %s: %w", p.Name, g.Name, err)
 			}
 		}
-		out = append(out, &Files{
+		out = append(out, &collect.Files{
 			Group:        g.Name,
 			Include:      slices.Clone(g.Include),
 			Exclude:      slices.Clone(g.Exclude),

@@ -1,13 +1,20 @@
-package collect
+// Package pcblist decodes the macOS kernel's lists of TCP and UDP protocol
+// control blocks, the binary blobs of the sysctls net.inet.tcp.pcblist_n
+// and net.inet.udp.pcblist_n, into a [List] of [PCB]s, and a PCB into the
+// network artifact's [artifact.Socket].
+//
+// It decodes bytes only: the network collector (package collect, on
+// darwin) reads the sysctls and stores each blob raw before decoding it,
+// so the decoder runs, and is tested and fuzzed, on every platform. [Parse]
+// never panics on a hostile or damaged blob; it keeps what decoded and
+// names each problem in an [*Error].
+package pcblist
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
-	"slices"
 	"strconv"
 
 	"github.com/hozen-dfir/hozen/artifact"
@@ -126,8 +133,8 @@ var bsdTCPStates = [...]string{
 
 const bsdTCPListen = 1
 
-// PCBList is what one pcblist_n blob holds.
-type PCBList struct {
+// List is what one pcblist_n blob holds.
+type List struct {
 	// Count and Gen are xig_count and xig_gen of the leading xinpgen.
 	Count uint32
 	Gen   uint64
@@ -165,25 +172,25 @@ type PCB struct {
 	TCPState int32
 }
 
-// PCBListError is one thing wrong in a pcblist_n blob.
-type PCBListError struct {
+// Error is one thing wrong in a pcblist_n blob.
+type Error struct {
 	Offset int    // byte offset of the item (or field) concerned
 	Msg    string // what is wrong
 }
 
-func (e *PCBListError) Error() string {
+func (e *Error) Error() string {
 	return fmt.Sprintf("offset %d: %s", e.Offset, e.Msg)
 }
 
-// ParsePCBList decodes a net.inet.{tcp,udp}.pcblist_n blob. It never
+// Parse decodes a net.inet.{tcp,udp}.pcblist_n blob. It never
 // panics and keeps what decoded before and around damage; the error, when
-// not nil, joins one [*PCBListError] per problem (at most 32, then a
+// not nil, joins one [*Error] per problem (at most 32, then a
 // count of the rest). Counts in the blob are never trusted for
 // allocation: the walk is bounded by the blob's length, and every step
 // advances at least 8 bytes.
-func ParsePCBList(b []byte) (PCBList, error) {
+func Parse(b []byte) (List, error) {
 	var (
-		out    PCBList
+		out    List
 		errs   []error
 		more   int
 		cur    *PCB
@@ -192,7 +199,7 @@ func ParsePCBList(b []byte) (PCBList, error) {
 	)
 	fail := func(off int, format string, args ...any) {
 		if len(errs) < pcbMaxErrors {
-			errs = append(errs, &PCBListError{Offset: off, Msg: fmt.Sprintf(format, args...)})
+			errs = append(errs, &Error{Offset: off, Msg: fmt.Sprintf(format, args...)})
 		} else {
 			more++
 		}
@@ -368,7 +375,7 @@ func (p PCB) Proto(transport string) string {
 	return transport
 }
 
-// Socket turns a PCB of the given transport into a [Socket]. Owners are
+// Socket turns a PCB of the given transport into an [artifact.Socket]. Owners are
 // the processes the kernel names, not descriptor holders: so_last_pid,
 // and so_e_pid when another process delegated the socket (FD -1: the
 // table has no descriptor numbers). name looks up a process name.
@@ -397,7 +404,8 @@ func (p PCB) Socket(transport string, name func(pid int) string) artifact.Socket
 		s.OwnerStatus = artifact.OwnerNoInode
 		return s
 	}
-	s.UID = ptr(p.UID)
+	uid := p.UID
+	s.UID = &uid
 	if p.LastPID > 0 {
 		s.Owners = append(s.Owners, artifact.SocketOwner{PID: int(p.LastPID), Name: manifest.BString(name(int(p.LastPID))), FD: -1, Role: artifact.OwnerLast})
 	}
@@ -409,76 +417,4 @@ func (p PCB) Socket(transport string, name func(pid int) string) artifact.Socket
 		s.OwnerStatus = artifact.OwnedBy
 	}
 	return s
-}
-
-// pcbSysctls are the kernel's PCB lists, with their transport.
-var pcbSysctls = []struct{ name, transport string }{
-	{"net.inet.tcp.pcblist_n", "tcp"},
-	{"net.inet.udp.pcblist_n", "udp"},
-}
-
-// pcbSource reads the PCB lists; the darwin collector passes the real
-// sysctl and process lookups, tests pass fixtures.
-type pcbSource struct {
-	sysctl func(name string) ([]byte, error)
-	name   func(ctx context.Context, pid int) string
-}
-
-// sockets reads net.inet.{tcp,udp}.pcblist_n, stores each blob raw at
-// volatile/raw/sysctl/NAME (or a record saying why it could not be read),
-// and decodes them into st. It returns an error only when the sink fails.
-func (src pcbSource) sockets(ctx context.Context, sink Sink, collector string, st *artifact.SocketTable) error {
-	names := map[int]string{}
-	name := func(pid int) string {
-		n, ok := names[pid]
-		if !ok {
-			n = src.name(ctx, pid)
-			names[pid] = n
-		}
-		return n
-	}
-	for _, sc := range pcbSysctls {
-		rec := &manifest.Record{
-			Path:      manifest.BString("volatile/raw/sysctl/" + sc.name),
-			Source:    manifest.BString("sysctl " + sc.name),
-			Collector: collector,
-		}
-		b, err := src.sysctl(sc.name)
-		if err != nil {
-			st.Errors = append(st.Errors, "sysctl "+sc.name+": "+err.Error())
-			rec.Entry, rec.Outcome, rec.Errors = manifest.EntryNone, outcomeOf(err), []string{err.Error()}
-			if err := sink.Put(rec, nil); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := PutBytes(sink, string(rec.Path), string(rec.Source), collector, b, nil); err != nil {
-			return err
-		}
-		list, err := ParsePCBList(b)
-		if err != nil {
-			for _, e := range unwrapAll(err) {
-				st.Errors = append(st.Errors, "sysctl "+sc.name+": "+e.Error())
-			}
-		}
-		for _, k := range slices.Sorted(maps.Keys(list.Unknown)) {
-			st.Errors = append(st.Errors, fmt.Sprintf("sysctl %s: %d items of unknown kind %#x skipped", sc.name, list.Unknown[k], k))
-		}
-		for _, p := range list.PCBs {
-			s := p.Socket(sc.transport, name)
-			if s.OwnerStatus == artifact.OwnerNone {
-				st.Unowned++
-			}
-			st.Sockets = append(st.Sockets, s)
-		}
-	}
-	return nil
-}
-
-// unwrapAll lists the errors an errors.Join holds, or err alone.
-func unwrapAll(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

@@ -1,4 +1,4 @@
-package collect
+package pcblist
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the pcblist_n fixtures under testdata/pcblist")
+var update = flag.Bool("update", false, "rewrite the pcblist_n fixtures under testdata")
 
 // pcbBlob builds a pcblist_n blob field by field, the way xnu lays it out
 // (bsd/netinet/in_pcblist.c get_pcblist_n; structures from
@@ -287,7 +287,7 @@ func (w *pcbBlob) hex(title string) []byte {
 // readHexFixture decodes an annotated hex file.
 func readHexFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	txt, err := os.ReadFile(filepath.Join("testdata", "pcblist", name))
+	txt, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,11 +383,11 @@ func pcbFixtures() map[string]struct {
 	return out
 }
 
-// TestPCBListFixtures checks that the files under testdata/pcblist are what
+// TestPCBListFixtures checks that the files under testdata are what
 // the generator above builds (-update rewrites them).
 func TestPCBListFixtures(t *testing.T) {
 	for name, f := range pcbFixtures() {
-		path := filepath.Join("testdata", "pcblist", name)
+		path := filepath.Join("testdata", name)
 		want := f.blob.hex(f.title)
 		if *update {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
