@@ -91,7 +91,7 @@ FUZZ_TARGETS := \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
-	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
+	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
