@@ -105,6 +105,8 @@ var collectorOrder = []struct {
 }{
 	{"network", func(BuildOptions) Collector { return &Network{} }},
 	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
+	{"procmaps", func(o BuildOptions) Collector { return &ProcMaps{NoEnviron: o.NoEnviron} }},
+	{"tmpplaces", func(BuildOptions) Collector { return &TmpPlacesCollector{} }},
 	{"users", func(BuildOptions) Collector { return &Users{} }},
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
 }

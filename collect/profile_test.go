@@ -25,7 +25,11 @@ func TestBuiltinProfiles(t *testing.T) {
 		if p.Source != "builtin" || p.Description == "" || len(p.SHA256()) != 64 {
 			t.Errorf("%s: source %q, description %q, sha %q", p.Name, p.Source, p.Description, p.SHA256())
 		}
-		if !slices.Equal(p.CollectorNames, []string{"network", "processes", "users", "system"}) {
+		want := []string{"network", "processes", "procmaps", "tmpplaces", "users", "system"}
+		if p.Name == "volatile" {
+			want = []string{"network", "processes", "users", "system"}
+		}
+		if !slices.Equal(p.CollectorNames, want) {
 			t.Errorf("%s: collectors %v", p.Name, p.CollectorNames)
 		}
 		q, err := LoadProfile(p.Name)
@@ -182,7 +186,7 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown_top_key.yaml", []string{"unknown_top_key.yaml:2:", `unknown key "colectors"`}},
 		{"bad_glob.yaml", []string{"bad_glob.yaml:7:", `/var/log/[abc`, "syntax error in pattern"}},
 		{"relative_glob.yaml", []string{"relative_glob.yaml:4:", "not absolute"}},
-		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, users, system"}},
+		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, procmaps, tmpplaces, users, system"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := LoadProfile(filepath.Join(profileDir, tc.file))
