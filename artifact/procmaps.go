@@ -150,12 +150,13 @@ type TmpPlaces struct {
 	CollectedAt time.Time `json:"collected_at"`
 	Places      []string  `json:"places"`
 	// Files counts the entries recorded; Executables those a rule flagged.
-	Files       int   `json:"files"`
-	Executables int   `json:"executables"`
-	MaxFiles    int   `json:"max_files"`
-	MaxBytes    int64 `json:"max_bytes"`
+	Files       int `json:"files"`
+	Executables int `json:"executables"`
+	// MaxFiles bounds the entries of each place.
+	MaxFiles int   `json:"max_files"`
+	MaxBytes int64 `json:"max_bytes"`
 	// MaxFileBytes is the per-file cap on contents.
 	MaxFileBytes int64 `json:"max_file_bytes"`
-	// Stopped says why the walk ended early ("" when it did not).
-	Stopped string `json:"stopped,omitempty"`
+	// Stopped says which walks ended early, and why.
+	Stopped []string `json:"stopped,omitempty"`
 }

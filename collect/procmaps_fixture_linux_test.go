@@ -166,18 +166,30 @@ func TestTmpPlacesFixture(t *testing.T) {
 	}
 	var sum artifact.TmpPlaces
 	sink.decode(t, artifact.PathTmpPlaces, &sum)
-	if sum.Files != 4 || sum.Executables != 3 || sum.Stopped != "" {
+	if sum.Files != 4 || sum.Executables != 3 || len(sum.Stopped) != 0 {
 		t.Errorf("summary %+v", sum)
 	}
 
 	// The file-count bound: stops, and says so.
 	env = &Env{Root: root}
 	sink = &recSink{}
+	writeTree(t, root, map[string]string{"tmp/a1": "", "tmp/a2": "", "tmp/a3": ""})
 	if err := (&TmpPlacesCollector{MaxFiles: 2}).Collect(context.Background(), env, sink); err != nil {
 		t.Fatal(err)
 	}
 	sink.decode(t, artifact.PathTmpPlaces, &sum)
-	if sum.Files != 2 || !strings.Contains(sum.Stopped, "file-count bound") {
+	// /tmp is cut at 2; /dev/shm's and /var/tmp's files are still seen.
+	if sum.Files != 5 || len(sum.Stopped) != 1 || !strings.Contains(sum.Stopped[0], "/tmp: stopped after 2 entries") {
 		t.Errorf("bounded summary %+v", sum)
+	}
+	if _, ok := sink.data["files/dev/shm/blob"]; !ok {
+		t.Error("a flood in /tmp hid /dev/shm")
+	}
+	var bounded bool
+	for _, f := range env.Findings.List() {
+		bounded = bounded || f.Rule == RuleTmpBounded && f.Path == "/tmp"
+	}
+	if !bounded {
+		t.Error("no tmp-walk-bounded finding")
 	}
 }

@@ -27,7 +27,7 @@ type TmpPlacesCollector struct {
 	// DefaultTmpFileBytes); MaxBytes all of them (0: DefaultTmpBytes).
 	MaxFileBytes int64
 	MaxBytes     int64
-	// MaxFiles bounds the entries recorded (0: DefaultTmpFiles).
+	// MaxFiles bounds the entries recorded per place (0: DefaultTmpFiles).
 	MaxFiles int
 }
 
@@ -35,11 +35,15 @@ type TmpPlacesCollector struct {
 const (
 	DefaultTmpFileBytes = 16 << 20
 	DefaultTmpBytes     = 1 << 30
-	DefaultTmpFiles     = 100_000
+	DefaultTmpFiles     = 20_000 // per place
 )
 
-// RuleExecInTmp flags an executable or script in a temporary place.
-const RuleExecInTmp = "exec-in-tmp"
+// The rules of the tmpplaces collector: an executable or script in a
+// temporary place; a walk of one that stopped at its bound.
+const (
+	RuleExecInTmp  = "exec-in-tmp"
+	RuleTmpBounded = "tmp-walk-bounded"
+)
 
 // tmpExcludes are FUSE mounts under /run/user that serve remote or
 // sandboxed files (gvfs, the document portal): not the host's, and slow.
@@ -61,28 +65,40 @@ func (t *TmpPlacesCollector) Collect(ctx context.Context, env *Env, sink Sink) e
 		MaxFiles: orDefault(t.MaxFiles, DefaultTmpFiles), MaxBytes: orDefault(t.MaxBytes, DefaultTmpBytes),
 		MaxFileBytes: orDefault(t.MaxFileBytes, DefaultTmpFileBytes),
 	}
-	f := &Files{Group: t.Name(), Exclude: tmpExcludes, MaxFileBytes: sum.MaxFileBytes}
-	for _, p := range places {
-		f.Include = append(f.Include, p+"/**")
-	}
 	// The walk takes its bytes from a budget of its own, drawn from the
-	// collection's.
+	// collection's. Each place has its own file-count bound, so that a
+	// flood of files in one cannot hide another.
+	budget := &Budget{max: sum.MaxBytes, parent: env.Budget}
 	wenv := &Env{Root: env.Root, Now: env.Now, Progress: env.Progress, Redactor: env.Redactor,
-		Budget: &Budget{max: sum.MaxBytes, parent: env.Budget}, Findings: env.findings()}
-	tap := &tmpTap{sink: sink, env: env, max: sum.MaxFiles}
+		Budget: budget, Findings: env.findings()}
 	env.RuleRan(RuleExecInTmp)
-	err := f.Collect(ctx, wenv, tap)
-	sum.Files, sum.Executables = tap.n, tap.flagged
-	switch {
-	case errors.Is(err, errTmpFiles):
-		sum.Stopped = fmt.Sprintf("stopped after %d entries (file-count bound); the rest not listed", tap.n)
-	case err != nil && tap.sinkErr:
-		return err
-	case err != nil:
-		sum.Stopped = err.Error()
+	env.RuleRan(RuleTmpBounded)
+	for _, place := range places {
+		f := &Files{Group: t.Name(), Include: []string{place + "/**"}, Exclude: tmpExcludes, MaxFileBytes: sum.MaxFileBytes}
+		tap := &tmpTap{sink: sink, env: env, max: sum.MaxFiles}
+		err := f.Collect(ctx, wenv, tap)
+		sum.Files += tap.n
+		sum.Executables += tap.flagged
+		stop := ""
+		switch {
+		case errors.Is(err, errTmpFiles):
+			stop = fmt.Sprintf("%s: stopped after %d entries (file-count bound); the rest not listed", place, tap.n)
+		case err != nil && tap.sinkErr:
+			return err
+		case err != nil:
+			stop = fmt.Sprintf("%s: %v", place, err)
+		}
+		if stop != "" {
+			sum.Stopped = append(sum.Stopped, stop)
+			env.Finding(artifact.Finding{Rule: RuleTmpBounded, Severity: artifact.SeverityMedium, Score: 30,
+				Title:    "the walk of a temporary place stopped early: " + stop,
+				Reason:   "what lies past the bound was not seen; a flood of files can be made to hide a dropped tool, so look at this place by hand",
+				Path:     manifest.BString(place),
+				Evidence: []string{artifact.PathTmpPlaces}})
+		}
 	}
-	if wenv.Budget.used.Load() >= sum.MaxBytes && sum.Stopped == "" {
-		sum.Stopped = fmt.Sprintf("byte bound of %d reached: later files listed with their metadata only", sum.MaxBytes)
+	if budget.used.Load() >= sum.MaxBytes {
+		sum.Stopped = append(sum.Stopped, fmt.Sprintf("byte bound of %d reached: later files listed with their metadata only", sum.MaxBytes))
 	}
 	return PutJSON(sink, artifact.PathTmpPlaces, t.Name(), &sum)
 }
