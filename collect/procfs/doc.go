@@ -1,7 +1,7 @@
 // Package procfs parses the text formats of Linux's /proc file system:
 // socket tables (/proc/net/tcp, tcp6, udp, udp6, unix), routes
 // (/proc/net/route, ipv6_route), the ARP table (/proc/net/arp), interface
-// addresses (/proc/net/if_inet6), per-process files (/proc/PID/stat,
+// addresses (/proc/net/if_inet6), per-process files (/proc/PID/stat, maps,
 // status, cmdline, environ) and the account files /etc/passwd and
 // /etc/group.
 //
