@@ -91,7 +91,7 @@ FUZZ_TARGETS := \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect/profile:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
-	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList
+	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -42,6 +42,9 @@ func (f *Files) Name() string {
 type Budget struct {
 	max  int64 // 0: none
 	used atomic.Int64
+	// parent, when set, is a budget this one draws from as well (a
+	// collector's own bound within the collection's).
+	parent *Budget
 }
 
 // NewBudget returns a budget of max bytes; 0 means unlimited.
@@ -49,19 +52,31 @@ func NewBudget(max int64) *Budget { return &Budget{max: max} }
 
 // Take reserves up to n bytes and returns how many were granted.
 func (b *Budget) Take(n int64) int64 {
-	if b == nil || b.max <= 0 {
+	if b == nil {
 		return n
 	}
-	for {
-		used := b.used.Load()
-		grant := min(n, b.max-used)
-		if grant <= 0 {
-			return 0
-		}
-		if b.used.CompareAndSwap(used, used+grant) {
-			return grant
+	grant := n
+	if b.max > 0 {
+		for {
+			used := b.used.Load()
+			grant = min(n, b.max-used)
+			if grant <= 0 {
+				return 0
+			}
+			if b.used.CompareAndSwap(used, used+grant) {
+				break
+			}
 		}
 	}
+	if b.parent != nil {
+		if got := b.parent.Take(grant); got < grant {
+			if b.max > 0 {
+				b.used.Add(got - grant) // give back what the parent refused
+			}
+			grant = got
+		}
+	}
+	return grant
 }
 
 // Max is the budget's size; 0 for none.

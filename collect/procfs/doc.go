@@ -2,7 +2,7 @@
 // socket tables (/proc/net/tcp, tcp6, udp, udp6, unix), routes
 // (/proc/net/route, ipv6_route), the ARP table (/proc/net/arp), interface
 // addresses (/proc/net/if_inet6), per-process files (/proc/PID/stat,
-// status, cmdline, environ), the kernel's tables (/proc/modules,
+// maps, status, cmdline, environ), the kernel's tables (/proc/modules,
 // /proc/PID/mountinfo) and the boot time in /proc/stat. The account files
 // /etc/passwd and /etc/group are the package collect/etc's.
 //

@@ -122,7 +122,9 @@ var collectorOrder = []struct {
 }{
 	{"network", func(BuildOptions) collect.Collector { return &collect.Network{} }},
 	{"processes", func(o BuildOptions) collect.Collector { return &collect.Processes{NoEnviron: o.NoEnviron} }},
+	{"procmaps", func(o BuildOptions) collect.Collector { return &collect.ProcMaps{NoEnviron: o.NoEnviron} }},
 	{"containers", func(BuildOptions) collect.Collector { return &collect.Containers{} }},
+	{"tmpplaces", func(BuildOptions) collect.Collector { return &collect.TmpPlacesCollector{} }},
 	{"users", func(BuildOptions) collect.Collector { return &collect.Users{} }},
 	{"system", func(o BuildOptions) collect.Collector { return &collect.System{ReferenceTime: o.ReferenceTime} }},
 }

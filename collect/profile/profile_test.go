@@ -59,7 +59,7 @@ func TestBuiltinProfiles(t *testing.T) {
 		if p.Source != "builtin" || p.Description == "" || len(p.SHA256()) != 64 {
 			t.Errorf("%s: source %q, description %q, sha %q", p.Name, p.Source, p.Description, p.SHA256())
 		}
-		want := []string{"network", "processes", "containers", "users", "system"}
+		want := []string{"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system"}
 		if p.Name == "volatile" {
 			want = []string{"network", "processes", "users", "system"}
 		}
@@ -220,7 +220,7 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown_top_key.yaml", []string{"unknown_top_key.yaml:2:", `unknown key "colectors"`}},
 		{"bad_glob.yaml", []string{"bad_glob.yaml:7:", `/var/log/[abc`, "syntax error in pattern"}},
 		{"relative_glob.yaml", []string{"relative_glob.yaml:4:", "not absolute"}},
-		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, containers, users, system"}},
+		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, procmaps, containers, tmpplaces, users, system"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := Load(filepath.Join(profileDir, tc.file))
