@@ -295,7 +295,7 @@ func (x *extractor) Record(r *manifest.Record) error {
 	switch r.Entry {
 	case manifest.EntryFile:
 		x.pending = ""
-		if why := x.blocked(p); why != "" {
+		if why := blocked(x.tree, p); why != "" {
 			x.out.Dropped = append(x.out.Dropped, Dropped{Path: p, Reason: why})
 			return nil
 		}
@@ -332,12 +332,12 @@ func (x *extractor) Record(r *manifest.Record) error {
 // blocked says why the file p cannot take its place in the tree: the
 // place, or a directory on the way, is taken by a file of the bundle.
 // (No link is in the tree yet: links come last.)
-func (x *extractor) blocked(p string) string {
-	if _, err := x.tree.Lstat(p); err == nil {
+func blocked(tree linkTree, p string) string {
+	if _, err := tree.Lstat(p); err == nil {
 		return "an entry of the bundle is already at its path"
 	}
 	for d := path.Dir(p); d != "."; d = path.Dir(d) {
-		fi, err := x.tree.Lstat(d)
+		fi, err := tree.Lstat(d)
 		if err == nil && !fi.IsDir() {
 			return fmt.Sprintf("%s, on its path, is a file of the bundle", d)
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -69,9 +68,18 @@ type link struct {
 	reason       string
 }
 
+// linkTree is what the linker needs of a tree: the staging tree (an
+// *os.Root) when extracting, an in-memory tree when planning ([Layout]).
+type linkTree interface {
+	Lstat(name string) (fs.FileInfo, error)
+	Readlink(name string) (string, error)
+	Symlink(oldname, newname string) error
+	MkdirAll(name string, perm fs.FileMode) error
+}
+
 type linker struct {
-	tree   *os.Root         // the staging tree
-	dest   *os.Root         // the target directory
+	tree   linkTree         // the staging tree
+	dest   linkTree         // the target directory; nil when planning
 	byPath map[string]*link // the bundle's links by path (the first, for a path twice)
 }
 
@@ -177,7 +185,7 @@ func (k *linker) walk(at []string, target string, full bool, hops *int) ([]strin
 		if i == last && !full {
 			// Rule 5: nothing in the tree here, nor a link planted in the
 			// target directory (hozen moves nothing over it).
-			if errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, fs.ErrNotExist) && k.dest != nil {
 				if dfi, derr := k.dest.Lstat(name); derr == nil && dfi.Mode()&fs.ModeSymlink != 0 {
 					return nil, fmt.Errorf("the extraction directory already holds a link at %s", name)
 				}

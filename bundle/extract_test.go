@@ -190,6 +190,27 @@ func TestExtractLinks(t *testing.T) {
 					nlinks++
 				}
 			}
+			if !tc.plant {
+				// Layout decides as Extract does, without writing.
+				lay := NewLayout()
+				for _, a := range tc.arts {
+					if a.rec.Entry == manifest.EntryFile {
+						lay.AddFile(string(a.rec.Path))
+					} else {
+						lay.AddLink(a.rec.Seq, string(a.rec.Path), string(*a.rec.File.LinkTarget))
+					}
+				}
+				var planned []string
+				for _, l := range lay.PlaceLinks() {
+					if l.Created {
+						planned = append(planned, l.Path)
+					}
+				}
+				slices.Sort(planned)
+				if !slices.Equal(planned, got) {
+					t.Errorf("Layout creates %q, Extract created %q", planned, got)
+				}
+			}
 			if x.Links+len(x.NotCreated) != nlinks {
 				t.Errorf("%d created + %d not created, the bundle has %d links", x.Links, len(x.NotCreated), nlinks)
 			}

@@ -24,7 +24,7 @@ var bundleExts = []string{"tar.zst", "tar.zst.age", "tar.zst.partial", "tar.zst.
 // timeline --format, custody export --format and collect --hash.
 var (
 	timelineFormats = []string{"csv", "jsonl", "bodyfile"}
-	exportFormats   = []string{"csv", "json", "html"}
+	exportFormats   = []string{"csv", "json", "html", "case"}
 	extraHashes     = []string{"md5", "sha1"}
 	// verifyOutcomes are what verify reports, for custody record --outcome.
 	verifyOutcomes = []string{"intact", "tampered", "incomplete"}
@@ -97,12 +97,14 @@ func addCompletions(root *cobra.Command) {
 		"report":   argsCompletion(bundleFiles, nil),
 		"timeline": argsCompletion(bundleFiles, nil),
 		"show":     argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
+		"export":   argsCompletion(bundleFiles, nil),
 		"profiles": profileNames,
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{
 		"collect":        {"profile": profileNames, "hash": words(fixed(extraHashes...))},
 		"timeline":       {"format": words(fixed(timelineFormats...))},
 		"custody export": {"format": words(fixed(exportFormats...))},
+		"export":         {"format": words(fixed(bundleExportFormats...))},
 		"custody record": {"action": words(recordActions), "outcome": words(fixed(verifyOutcomes...))},
 		"report": {"output": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []string{"html"}, cobra.ShellCompDirectiveFilterFileExt
