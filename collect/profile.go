@@ -107,6 +107,8 @@ var collectorOrder = []struct {
 	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
 	{"users", func(BuildOptions) Collector { return &Users{} }},
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
+	{"packages", func(BuildOptions) Collector { return &Packages{} }},
+	{"packages-all", func(BuildOptions) Collector { return &Packages{All: true} }},
 }
 
 // KnownCollectors lists every collector name a profile may use, in the
