@@ -109,6 +109,8 @@ var collectorOrder = []struct {
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
 	{"packages", func(BuildOptions) Collector { return &Packages{} }},
 	{"packages-all", func(BuildOptions) Collector { return &Packages{All: true} }},
+	{"exe-hashes", func(BuildOptions) Collector { return &ExeHashes{} }},
+	{"filesystem", func(BuildOptions) Collector { return &FileSystem{} }},
 }
 
 // KnownCollectors lists every collector name a profile may use, in the
