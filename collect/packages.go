@@ -64,7 +64,12 @@ const dpkgStatus = "/var/lib/dpkg/status"
 const dpkgInfo = "/var/lib/dpkg/info"
 
 // Name implements Collector.
-func (p *Packages) Name() string { return "packages" }
+func (p *Packages) Name() string {
+	if p.All {
+		return "packages-all"
+	}
+	return "packages"
+}
 
 // Collect implements Collector.
 func (p *Packages) Collect(ctx context.Context, env *Env, sink Sink) error {
