@@ -76,6 +76,8 @@ reproducible:
 # corpus (BENCH_MIB, BENCH_SMALL, BENCH_RUNS), then the Go benchmarks.
 bench:
 	bash scripts/bench.sh
+	bash scripts/bench-fs.sh
+	HOZEN_FS_FILES=100000 $(GO) test -count=1 -run TestFileSystemMemoryFlat -v ./collect
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./bundle ./custody ./manifest
 
 # Every fuzz target, one after the other, FUZZTIME each, on one core
@@ -91,7 +93,8 @@ FUZZ_TARGETS := \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect/profile:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
-	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList
+	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList \
+	./collect:FuzzParseDpkgStatus
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -75,6 +75,7 @@ type Env struct {
 	// Findings gathers what rules flag (see [Env.Finding]); nil makes one.
 	Findings     *FindingSet
 	findingsOnce sync.Once
+	owners       pkgOwners // PackageOwns's set, read once
 }
 
 // Progress hears about collection as it goes. Library code never prints.

@@ -1,0 +1,551 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/collect/procfs"
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// skipFSTypes are pseudo and network file systems the walk does not
+// enter: the kernel's views (no files of the disk), and remote shares
+// (another host's evidence, and slow). tmpfs and ramfs are local.
+var skipFSTypes = map[string]bool{
+	"proc": true, "sysfs": true, "devtmpfs": true, "devpts": true, "cgroup": true, "cgroup2": true,
+	"securityfs": true, "debugfs": true, "tracefs": true, "pstore": true, "bpf": true, "configfs": true,
+	"fusectl": true, "mqueue": true, "hugetlbfs": true, "autofs": true, "binfmt_misc": true,
+	"efivarfs": true, "rpc_pipefs": true, "nsfs": true, "selinuxfs": true, "nfsd": true,
+	"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "smbfs": true, "ceph": true, "glusterfs": true,
+	"9p": true, "afs": true, "davfs": true, "lustre": true, "virtiofs": true, "fuse.sshfs": true,
+	"fuse.rclone": true, "fuse.s3fs": true, "fuse.gvfsd-fuse": true, "fuse.portal": true,
+}
+
+// tempDirs are where world-writable files are expected.
+var tempDirs = []string{"/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/run/lock", "/var/lock", "/run/user"}
+
+// mountEntry is one mount to consider (from /proc/self/mountinfo).
+type mountEntry struct {
+	dev, mnt, fstype, src string
+}
+
+func mountsOf(b []byte) []mountEntry {
+	ms, _ := procfs.ParseMountinfo(b)
+	out := make([]mountEntry, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, mountEntry{dev: m.Device, mnt: string(m.MountPoint), fstype: m.FSType, src: string(m.Source)})
+	}
+	return out
+}
+
+// Collect implements Collector.
+func (f *FileSystem) Collect(ctx context.Context, env *Env, sink Sink) error {
+	w := &fsWalk{env: env, sink: sink, ctx: ctx, maxFiles: f.MaxFiles, partMax: f.PartBytes,
+		doc: &artifact.FileSystem{Mounts: []artifact.FSMount{}, Bodyfile: []string{}, Flagged: map[string][]artifact.FSEntry{}, Dropped: map[string]int64{}}}
+	if w.maxFiles <= 0 {
+		w.maxFiles = DefaultFSMaxFiles
+	}
+	if w.partMax <= 0 {
+		w.partMax = DefaultBodyPartBytes
+	}
+	maxTime := f.MaxTime
+	if maxTime <= 0 {
+		maxTime = DefaultFSMaxTime
+	}
+	w.deadline = time.Now().Add(maxTime)
+	for _, r := range []string{RuleSUID, RuleCapabilities, RuleImmutable, RuleWorldWritable, RuleUnowned, RuleHiddenExec} {
+		env.RuleRan(r)
+	}
+	w.owns, w.haveDpkg = PackageOwns(env)
+	w.users = idSet(env.Path("/etc/passwd"))
+	w.groups = idSet(env.Path("/etc/group"))
+	live := env.Root == "" || env.Root == "/"
+	var mounts []mountEntry
+	if live {
+		res := readBounded("/proc/self/mountinfo", PseudoMaxBytes)
+		mounts = mountsOf(res.Data)
+		slices.SortStableFunc(mounts, func(a, b mountEntry) int { return strings.Compare(a.mnt, b.mnt) })
+	}
+	if len(mounts) == 0 {
+		// A fixture or dead-box root: that tree, not crossing into
+		// another file system.
+		mounts = []mountEntry{{mnt: "/", fstype: "root"}}
+	}
+	walkedDev := map[string]bool{}
+	for _, m := range mounts {
+		fm := artifact.FSMount{MountPoint: m.mnt, FSType: m.fstype, Source: m.src}
+		switch {
+		case skipFSTypes[m.fstype] || strings.HasPrefix(m.fstype, "fuse.") && m.fstype != "fuse.fuseblk":
+			fm.Reason = "pseudo or network file system"
+		case m.dev != "" && walkedDev[m.dev]:
+			fm.Reason = "device " + m.dev + " already walked (a bind mount)"
+		case w.limit != "":
+			fm.Reason = "not reached: the " + w.limit + " bound was hit"
+		default:
+			walkedDev[m.dev] = true
+			fm.Walked = true
+			before := w.doc.Files
+			if err := w.walkMount(m.mnt); err != nil {
+				return err
+			}
+			fm.Files = w.doc.Files - before
+		}
+		w.doc.Mounts = append(w.doc.Mounts, fm)
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	w.doc.Limit = w.limit
+	for r, n := range w.findings {
+		if n > findingsCap {
+			env.Finding(artifact.Finding{Rule: r, Severity: artifact.SeverityInfo, Title: fmt.Sprintf("%d more files flagged by %s", n-findingsCap, r),
+				Reason: fmt.Sprintf("only the first %d are findings; %s lists up to %d", findingsCap, artifact.PathFileSystem, flaggedCap), Evidence: []string{artifact.PathFileSystem}})
+		}
+	}
+	return PutJSON(sink, artifact.PathFileSystem, f.Name(), w.doc)
+}
+
+type fsWalk struct {
+	env      *Env
+	sink     Sink
+	ctx      context.Context
+	doc      *artifact.FileSystem
+	maxFiles int64
+	deadline time.Time
+	limit    string
+	partMax  int
+	part     []byte
+	owns     func(string) bool
+	haveDpkg bool
+	users    map[uint32]bool
+	groups   map[uint32]bool
+	findings map[string]int
+	rootDev  uint64
+}
+
+// idSet reads the numeric ids (third field) of a passwd or group file.
+func idSet(path string) map[uint32]bool {
+	res := readBounded(path, 16<<20)
+	if res.Err != nil && len(res.Data) == 0 {
+		return nil
+	}
+	ids := map[uint32]bool{}
+	for line := range strings.SplitSeq(string(res.Data), "\n") {
+		f := strings.SplitN(line, ":", 4)
+		if len(f) < 4 {
+			continue
+		}
+		if n, err := strconv.ParseUint(f[2], 10, 32); err == nil {
+			ids[uint32(n)] = true
+		}
+	}
+	return ids
+}
+
+func (w *fsWalk) errorf(format string, a ...any) {
+	if len(w.doc.Errors) < 1000 {
+		w.doc.Errors = append(w.doc.Errors, fmt.Sprintf(format, a...))
+	} else {
+		w.doc.ErrorsDropped++
+	}
+}
+
+// walkMount walks one mount point, -xdev: a directory on another device
+// gets its line but is not entered (its own mount is walked, or skipped,
+// on its own).
+func (w *fsWalk) walkMount(mnt string) error {
+	local := w.env.Path(mnt)
+	dir, info, err := openRootDir(local)
+	if err != nil {
+		w.errorf("%s: %v", mnt, err)
+		return nil
+	}
+	defer dir.release()
+	w.rootDev, _, _ = fileDevIno(info)
+	prefix := strings.TrimSuffix(mnt, "/")
+	var st unix.Statx_t
+	if err := statxAt(dir.fd, "", unix.AT_EMPTY_PATH, &st); err == nil && mnt == "/" {
+		w.line("/", &st, "")
+	}
+	var sinkErr error
+	fn := func(d *dirRef, name, loc string, de fs.DirEntry, err error) error {
+		if err != nil {
+			w.errorf("%v", err)
+			return nil
+		}
+		if d == nil {
+			return nil // the mount point itself: its mount's parent lists it
+		}
+		if w.doc.Files >= w.maxFiles {
+			w.limit = "files"
+			return fs.SkipAll
+		}
+		if w.doc.Files&1023 == 0 && (time.Now().After(w.deadline) || w.ctx.Err() != nil) {
+			w.limit = "time"
+			return fs.SkipAll
+		}
+		host := prefix + strings.TrimPrefix(loc, strings.TrimSuffix(local, "/"))
+		if err := statxAt(d.fd, name, unix.AT_SYMLINK_NOFOLLOW, &st); err != nil {
+			w.errorf("statx %s: %v", host, err)
+			return nil
+		}
+		target := ""
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			target, _ = d.readlink(name)
+		}
+		if err := w.line(host, &st, target); err != nil {
+			sinkErr = err
+			return fs.SkipAll
+		}
+		w.rules(d, name, host, &st)
+		if de.IsDir() && unix.Mkdev(st.Dev_major, st.Dev_minor) != w.rootDev {
+			return fs.SkipDir // another file system mounted here
+		}
+		return nil
+	}
+	if err := walkRoot(dir, local, info, fn); err != nil && sinkErr == nil {
+		w.errorf("%s: %v", mnt, err)
+	}
+	return sinkErr
+}
+
+// line appends one bodyfile line, storing a part when it is full.
+// Format 3.x: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime,
+// times in whole seconds, 0 for an unknown birth time; the MD5 is 0 (not
+// computed). A symlink's name is "path -> target", as fls writes it.
+func (w *fsWalk) line(host string, st *unix.Statx_t, target string) error {
+	w.doc.Files++
+	var b []byte
+	b = append(b, "0|"...)
+	b = appendBodyName(b, host)
+	if target != "" {
+		b = append(b, " -> "...)
+		b = appendBodyName(b, target)
+	}
+	b = append(b, '|')
+	b = strconv.AppendUint(b, st.Ino, 10)
+	b = append(b, '|')
+	b = append(b, bodyMode(uint32(st.Mode))...)
+	for _, n := range []int64{int64(st.Uid), int64(st.Gid), int64(st.Size), st.Atime.Sec, st.Mtime.Sec, st.Ctime.Sec} {
+		b = append(b, '|')
+		b = strconv.AppendInt(b, n, 10)
+	}
+	b = append(b, '|')
+	if st.Mask&unix.STATX_BTIME != 0 {
+		b = strconv.AppendInt(b, st.Btime.Sec, 10)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, '\n')
+	if len(w.part)+len(b) > w.partMax && len(w.part) > 0 {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	if w.part == nil {
+		w.part = make([]byte, 0, w.partMax)
+	}
+	w.part = append(w.part, b...)
+	return nil
+}
+
+// flush stores the bodyfile part held, as a complete bodyfile.
+func (w *fsWalk) flush() error {
+	if len(w.part) == 0 && len(w.doc.Bodyfile) > 0 {
+		return nil
+	}
+	p := fmt.Sprintf("%s%03d", artifact.PathBodyfilePrefix, len(w.doc.Bodyfile))
+	w.doc.Bodyfile = append(w.doc.Bodyfile, p)
+	err := PutBytes(w.sink, p, "filesystem metadata (statx)", "filesystem", w.part, nil)
+	w.part = w.part[:0]
+	return err
+}
+
+// appendBodyName writes a path with the bytes that would break a line
+// or a field (control bytes, '|', and '\') as \xHH.
+func appendBodyName(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || c == '|' || c == '\\' {
+			b = append(b, fmt.Sprintf(`\x%02x`, c)...)
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// bodyMode is the mode as fls -m writes it: the type letter, "/", and
+// the ls(1)-style string ("r/rrwxr-xr-x", "d/drwxr-xr-x").
+func bodyMode(m uint32) string {
+	var t byte
+	switch m & unix.S_IFMT {
+	case unix.S_IFREG:
+		t = 'r'
+	case unix.S_IFDIR:
+		t = 'd'
+	case unix.S_IFLNK:
+		t = 'l'
+	case unix.S_IFCHR:
+		t = 'c'
+	case unix.S_IFBLK:
+		t = 'b'
+	case unix.S_IFIFO:
+		t = 'p'
+	case unix.S_IFSOCK:
+		t = 'h'
+	default:
+		t = '-'
+	}
+	s := []byte{t, '/', t, 'r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x'}
+	for i := range 9 {
+		if m&(1<<(8-i)) == 0 {
+			s[3+i] = '-'
+		}
+	}
+	set := func(i int, bit uint32, on, off byte) {
+		if m&bit != 0 {
+			if s[i] == '-' {
+				s[i] = off
+			} else {
+				s[i] = on
+			}
+		}
+	}
+	set(5, unix.S_ISUID, 's', 'S')
+	set(8, unix.S_ISGID, 's', 'S')
+	set(11, unix.S_ISVTX, 't', 'T')
+	return string(s)
+}
+
+func underTemp(p string) bool { return underAny(p, tempDirs) }
+
+// rules flags the entry name of d (at host, described by st).
+func (w *fsWalk) rules(d *dirRef, name, host string, st *unix.Statx_t) {
+	typ := st.Mode & unix.S_IFMT
+	if typ != unix.S_IFREG && typ != unix.S_IFDIR {
+		return
+	}
+	mode := uint32(st.Mode)
+	exec := mode&0o111 != 0
+	reg := typ == unix.S_IFREG
+	packaged := func() string {
+		switch {
+		case !w.haveDpkg:
+			return "unknown"
+		case w.owns(host):
+			return "yes"
+		}
+		return "no"
+	}
+	if reg && mode&(unix.S_ISUID|unix.S_ISGID) != 0 {
+		pk := packaged()
+		sev, score := artifact.SeverityMedium, 50
+		switch pk {
+		case "yes":
+			sev, score = artifact.SeverityInfo, 0
+		case "no":
+			sev, score = artifact.SeverityHigh, 70
+			if underTemp(host) {
+				score = 95
+			}
+		}
+		what := "SUID"
+		if mode&unix.S_ISUID == 0 {
+			what = "SGID"
+		} else if mode&unix.S_ISGID != 0 {
+			what = "SUID and SGID"
+		}
+		w.flag(RuleSUID, sev, score, host, st, fmt.Sprintf("%s, owner uid %d, packaged: %s", what, st.Uid, pk),
+			what+" file", fmt.Sprintf("runs with its owner's (uid %d) rights whoever starts it; packaged: %s — a SUID copy of a shell outside the package database is a classic way back to root", st.Uid, pk))
+	}
+	if reg && exec {
+		if capb := w.getCap(d, name); capb != "" {
+			pk := packaged()
+			sev, score := artifact.SeverityMedium, 40
+			if pk == "yes" {
+				sev, score = artifact.SeverityInfo, 0
+			}
+			w.flag(RuleCapabilities, sev, score, host, st, "security.capability "+capb,
+				"file with capabilities", "gains kernel capabilities when run (like a partial SUID), packaged: "+pk+"; cap_setuid or cap_dac_override on an interpreter is a backdoor")
+		}
+	}
+	if st.Attributes_mask&(unix.STATX_ATTR_IMMUTABLE|unix.STATX_ATTR_APPEND) != 0 {
+		var fl []string
+		if st.Attributes&unix.STATX_ATTR_IMMUTABLE != 0 {
+			fl = append(fl, "immutable")
+		}
+		if st.Attributes&unix.STATX_ATTR_APPEND != 0 {
+			fl = append(fl, "append-only")
+		}
+		if len(fl) > 0 {
+			w.flag(RuleImmutable, artifact.SeverityMedium, 45, host, st, strings.Join(fl, ","),
+				strings.Join(fl, " and ")+" file", "chattr +i/+a keeps even root from changing or deleting it until the flag is cleared: attackers use it to pin a backdoor, an authorized_keys or a cron job in place")
+		}
+	}
+	if mode&0o002 != 0 && !underTemp(host) && !(typ == unix.S_IFDIR && mode&unix.S_ISVTX != 0) {
+		w.flag(RuleWorldWritable, artifact.SeverityLow, 10, host, st, "",
+			"world-writable "+fileType(unixFileMode(mode)), "any user can change it (outside the temporary directories); a world-writable script or directory on root's path is a way up")
+	}
+	if w.users != nil && !w.users[st.Uid] || w.groups != nil && !w.groups[st.Gid] {
+		w.flag(RuleUnowned, artifact.SeverityLow, 15, host, st, fmt.Sprintf("uid %d gid %d", st.Uid, st.Gid),
+			"file of an unknown owner", "its uid or gid is in neither /etc/passwd nor /etc/group: left by a deleted account, unpacked from another host's archive, or planted")
+	}
+	if reg && strings.HasPrefix(name, ".") && (exec || w.isELF(d, name)) {
+		w.flag(RuleHiddenExec, artifact.SeverityMedium, 55, host, st, "",
+			"hidden executable", "a dot-named file that is executable or an ELF program: hidden from ls, a common place for dropped tools")
+	}
+}
+
+func (w *fsWalk) flag(rule, sev string, score int, host string, st *unix.Statx_t, detail, title, reason string) {
+	mtime := time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec)).UTC()
+	e := artifact.FSEntry{Path: host, Mode: unixFileMode(uint32(st.Mode)).String(), UID: st.Uid, GID: st.Gid, Size: int64(st.Size), Mtime: mtime, Detail: detail}
+	if len(w.doc.Flagged[rule]) < flaggedCap {
+		w.doc.Flagged[rule] = append(w.doc.Flagged[rule], e)
+	} else {
+		w.doc.Dropped[rule]++
+	}
+	if w.findings == nil {
+		w.findings = map[string]int{}
+	}
+	w.findings[rule]++
+	if w.findings[rule] > findingsCap {
+		return
+	}
+	w.env.Finding(artifact.Finding{Rule: rule, Severity: sev, Score: score, Title: title, Reason: reason,
+		Path: manifest.BString(host), Evidence: []string{artifact.PathFileSystem}, Time: &mtime})
+}
+
+// getCap reads the security.capability attribute of name in d, without
+// following a symlink (through the directory's descriptor in /proc).
+func (w *fsWalk) getCap(d *dirRef, name string) string {
+	buf := make([]byte, 64)
+	n, err := unix.Lgetxattr("/proc/self/fd/"+strconv.Itoa(d.fd)+"/"+name, "security.capability", buf)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	return hex.EncodeToString(buf[:n])
+}
+
+// isELF reads the first four bytes of name in d.
+func (w *fsWalk) isELF(d *dirRef, name string) bool {
+	f, err := d.openFile(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var m [4]byte
+	n, _ := io.ReadFull(f, m[:])
+	return n == 4 && bytes.Equal(m[:], []byte("\x7fELF"))
+}
+
+// Collect implements Collector.
+func (e *ExeHashes) Collect(ctx context.Context, env *Env, sink Sink) error {
+	maxFiles, maxTime, maxSize := e.MaxFiles, e.MaxTime, e.MaxFileSize
+	if maxFiles <= 0 {
+		maxFiles = DefaultExeMaxFiles
+	}
+	if maxTime <= 0 {
+		maxTime = DefaultExeMaxTime
+	}
+	if maxSize <= 0 {
+		maxSize = DefaultExeMaxFileSize
+	}
+	deadline := time.Now().Add(maxTime)
+	doc := &artifact.ExeHashes{Dirs: programDirs, Files: []artifact.ProgramFile{}}
+	owns, haveDpkg := PackageOwns(env)
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for _, pd := range programDirs {
+		if doc.Limit != "" {
+			break
+		}
+		local := env.Path(pd)
+		if fi, err := os.Lstat(local); err != nil {
+			continue
+		} else if fi.Mode()&fs.ModeSymlink != 0 {
+			continue // /bin -> usr/bin: its files are hashed there
+		}
+		dir, info, err := openRootDir(local)
+		if err != nil {
+			doc.Errors = append(doc.Errors, fmt.Sprintf("%s: %v", pd, err))
+			continue
+		}
+		fn := func(d *dirRef, name, loc string, de fs.DirEntry, err error) error {
+			if err != nil {
+				if len(doc.Errors) < 1000 {
+					doc.Errors = append(doc.Errors, err.Error())
+				}
+				return nil
+			}
+			if d == nil || de.IsDir() {
+				return nil
+			}
+			if int64(len(doc.Files)) >= maxFiles {
+				doc.Limit = "files"
+				return fs.SkipAll
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				doc.Limit = "time"
+				return fs.SkipAll
+			}
+			host := pd + strings.TrimPrefix(loc, local)
+			fi, err := de.Info()
+			if err != nil {
+				return nil
+			}
+			p := artifact.ProgramFile{Path: host, Type: fileType(fi.Mode()), Mode: fi.Mode().String(), Size: fi.Size(), Mtime: fi.ModTime().UTC()}
+			if s, ok := fi.Sys().(*unix.Stat_t); ok {
+				p.UID, p.GID = s.Uid, s.Gid
+			}
+			switch {
+			case fi.Mode()&fs.ModeSymlink != 0:
+				p.Target, _ = d.readlink(name)
+			case fi.Mode().IsRegular() && fi.Mode()&0o111 != 0:
+				if haveDpkg {
+					o := owns(host)
+					p.Packaged = &o
+				}
+				if fi.Size() > maxSize {
+					p.Error = fmt.Sprintf("larger than %d bytes: not hashed", maxSize)
+					break
+				}
+				f, err := d.openFile(name)
+				if err != nil {
+					p.Error = err.Error()
+					break
+				}
+				h.Reset()
+				_, err = io.CopyBuffer(h, f, buf)
+				f.Close()
+				if err != nil {
+					p.Error = err.Error()
+					break
+				}
+				p.SHA256 = hex.EncodeToString(h.Sum(nil))
+			default:
+				return nil // not executable: not listed
+			}
+			doc.Files = append(doc.Files, p)
+			return nil
+		}
+		if err := walkRoot(dir, local, info, fn); err != nil {
+			doc.Errors = append(doc.Errors, fmt.Sprintf("%s: %v", pd, err))
+		}
+		dir.release()
+	}
+	return PutJSON(sink, artifact.PathExeHashes, e.Name(), doc)
+}

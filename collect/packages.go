@@ -1,0 +1,538 @@
+package collect
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// Packages records the package inventory and checks the installed files
+// against the package database, as `dpkg -V` does, without running dpkg:
+// the dpkg status file (stored raw and as [artifact.PathDpkgPackages]),
+// every package file in scope hashed with MD5 and compared with
+// /var/lib/dpkg/info/PKG.md5sums and the status file's Conffiles
+// ([artifact.PathDpkgVerify]). An RPM database is stored raw (see
+// collectRPM). Processes whose executable no package owns are findings.
+type Packages struct {
+	// All checks every package file; otherwise only files in the
+	// program directories, shared objects in the library directories,
+	// and conffiles.
+	All bool
+	// MaxBytes bounds the bytes hashed (0: DefaultVerifyBytes, or none
+	// with All); MaxTime bounds the check's time (0: the default).
+	MaxBytes int64
+	MaxTime  time.Duration
+}
+
+// Bounds of the package check.
+const (
+	// triageMaxFile: in the triage scope a file larger than this is
+	// not hashed (counted in SkippedLarge): a toolchain's or browser's
+	// 100 MiB binaries would take the time the rest needs.
+	triageMaxFile        = 32 << 20
+	DefaultVerifyBytes   = 1 << 30
+	DefaultVerifyTime    = 20 * time.Second
+	DefaultVerifyAllTime = 15 * time.Minute
+	// dpkgMaxFile bounds a status, md5sums or list file read whole.
+	dpkgMaxFile = 64 << 20
+	// maxFailures bounds the failures listed in dpkg_verify.json.
+	maxFailures = 10000
+)
+
+// Finding rules of the package collector.
+const (
+	RulePackageFileModified = "package-file-modified"
+	RuleConffileModified    = "package-conffile-modified"
+	RulePackageFileReplaced = "package-file-replaced"
+	RuleExeUnpackaged       = "process-exe-unpackaged"
+)
+
+const dpkgStatus = "/var/lib/dpkg/status"
+const dpkgInfo = "/var/lib/dpkg/info"
+
+// Name implements Collector.
+func (p *Packages) Name() string {
+	if p.All {
+		return "packages-all"
+	}
+	return "packages"
+}
+
+// Collect implements Collector.
+func (p *Packages) Collect(ctx context.Context, env *Env, sink Sink) error {
+	if _, err := os.Lstat(env.Path(dpkgStatus)); err == nil {
+		if err := p.collectDpkg(ctx, env, sink); err != nil {
+			return err
+		}
+	}
+	return collectRPM(ctx, env, sink, p.Name())
+}
+
+func (p *Packages) collectDpkg(ctx context.Context, env *Env, sink Sink) error {
+	res := readBounded(env.Path(dpkgStatus), dpkgMaxFile)
+	rec := &manifest.Record{Path: manifest.BString("volatile/raw" + dpkgStatus), Source: dpkgStatus, Collector: p.Name()}
+	if !res.describe(rec) {
+		return sink.Put(rec, nil)
+	}
+	if err := sink.Put(rec, bytesReader(res.Data)); err != nil {
+		return err
+	}
+	pkgs, errs := ParseDpkgStatus(res.Data)
+	doc := &artifact.DpkgPackages{Source: dpkgStatus, Packages: pkgs, Errors: errs}
+	if doc.Packages == nil {
+		doc.Packages = []artifact.DpkgPackage{}
+	}
+	if err := PutJSON(sink, artifact.PathDpkgPackages, p.Name(), doc); err != nil {
+		return err
+	}
+	v := p.verify(ctx, env, pkgs)
+	if err := PutJSON(sink, artifact.PathDpkgVerify, p.Name(), v); err != nil {
+		return err
+	}
+	exeUnpackaged(env)
+	return nil
+}
+
+// readBounded reads a regular file whole, up to max bytes (never through a
+// final symlink, without updating its access time).
+func readBounded(path string, max int64) PseudoResult {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return PseudoResult{Outcome: outcomeOf(err), Err: err}
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return PseudoResult{Outcome: manifest.OutcomeError, Err: fmt.Errorf("%s: not a regular file (%s)", path, fileType(fi.Mode()))}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	res := PseudoResult{Data: data, Outcome: manifest.OutcomeOK}
+	if int64(len(data)) > max {
+		res.Data, res.Outcome, res.Err = data[:max], manifest.OutcomePartial, fmt.Errorf("%s: truncated at %d bytes", path, max)
+	}
+	if err != nil {
+		res.Outcome, res.Err = manifest.OutcomePartial, err
+	}
+	return res
+}
+
+// programDirs are the standard program directories.
+var programDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"}
+
+// libraryDirs hold shared objects and helper programs.
+var libraryDirs = []string{"/lib", "/lib32", "/lib64", "/libx32", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec", "/usr/local/lib"}
+
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if underPath(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// isProgramPath: a program or a shared object by where it lies and its
+// name: what a rootkit replaces.
+func isProgramPath(p string) bool {
+	if underAny(p, programDirs) || underAny(p, []string{"/usr/libexec", "/lib/systemd", "/usr/lib/systemd"}) && !strings.Contains(path.Base(p), ".") {
+		return true
+	}
+	b := path.Base(p)
+	return underAny(p, libraryDirs) && (strings.HasSuffix(b, ".so") || strings.Contains(b, ".so."))
+}
+
+// isCorePath is the triage scope: programs, and the shared objects every
+// program loads or a login passes through, directly in a library
+// directory or one level below it (/usr/lib/x86_64-linux-gnu/libc.so.6,
+// .../security/pam_unix.so), not the deep trees of language runtimes and
+// plugins, which [Packages.All] checks.
+func isCorePath(p string) bool {
+	if underAny(p, programDirs) {
+		return true
+	}
+	if !isProgramPath(p) {
+		return false
+	}
+	for _, d := range libraryDirs {
+		if underPath(p, d) {
+			rest := p[len(d):]
+			return strings.Count(rest, "/") <= 2 || strings.Count(rest, "/") == 3 && strings.Contains(rest, "/security/")
+		}
+	}
+	return false
+}
+
+// verify checks the package files in scope against their recorded MD5s.
+func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPackage) *artifact.DpkgVerify {
+	v := &artifact.DpkgVerify{Scope: "programs", Failures: []artifact.DpkgFail{}}
+	maxBytes, maxTime := p.MaxBytes, p.MaxTime
+	if p.All {
+		v.Scope = "all"
+		if maxTime == 0 {
+			maxTime = DefaultVerifyAllTime
+		}
+	} else {
+		if maxBytes == 0 {
+			maxBytes = DefaultVerifyBytes
+		}
+		if maxTime == 0 {
+			maxTime = DefaultVerifyTime
+		}
+	}
+	deadline := time.Now().Add(maxTime)
+	env.RuleRan(RulePackageFileModified)
+	env.RuleRan(RuleConffileModified)
+	env.RuleRan(RulePackageFileReplaced)
+	root, err := openRoot(env.Path("/"))
+	if err != nil {
+		v.Errors = append(v.Errors, err.Error())
+		return v
+	}
+	defer root.close()
+	divs := readDiversions(env)
+	buf := make([]byte, 64<<10)
+	fail := func(f artifact.DpkgFail) {
+		if len(v.Failures) >= maxFailures {
+			v.FailuresDropped++
+		} else {
+			v.Failures = append(v.Failures, f)
+		}
+		flagPackageFile(env, f)
+	}
+	// check hashes one file; false when a bound stopped the check.
+	check := func(pkg, hostPath, want string, conffile bool) bool {
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			v.Limit = "time"
+			return false
+		}
+		if maxBytes > 0 && v.BytesChecked >= maxBytes {
+			v.Limit = "bytes"
+			return false
+		}
+		maxFile := int64(-1)
+		if !p.All {
+			maxFile = triageMaxFile
+		}
+		got, n, fi, err := md5File(root, hostPath, buf, maxFile)
+		if errors.Is(err, errTooLarge) {
+			v.SkippedLarge++
+			return true
+		}
+		v.FilesChecked++
+		v.BytesChecked += n
+		f := artifact.DpkgFail{Package: pkg, Path: hostPath, Conffile: conffile, Expected: want}
+		if fi != nil {
+			m := fi.ModTime().UTC()
+			f.Mtime = &m
+			f.Ctime = ctimeOf(fi)
+		}
+		switch {
+		case err == nil && got == want:
+			return true
+		case err == nil:
+			f.Kind, f.Actual = "checksum", got
+		case errors.Is(err, errNotRegular):
+			f.Kind, f.Error = "not-regular", err.Error()
+		case errors.Is(err, fs.ErrNotExist):
+			f.Kind = "missing"
+		default:
+			f.Kind, f.Error = "unreadable", err.Error()
+		}
+		fail(f)
+		return true
+	}
+	for _, pk := range pkgs {
+		if !strings.HasSuffix(pk.Status, " installed") {
+			continue
+		}
+		v.Packages++
+		for _, c := range pk.Conffiles {
+			if c.Obsolete || c.MD5 == "newconffile" {
+				continue
+			}
+			v.FilesListed++
+			if !check(pk.Name, c.Path, strings.ToLower(c.MD5), true) {
+				return v
+			}
+		}
+		sums, err := readMD5Sums(env, pk)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) && len(v.Errors) < dpkgMaxErrors {
+				v.Errors = append(v.Errors, err.Error())
+			}
+			continue
+		}
+		conf := map[string]bool{}
+		for _, c := range pk.Conffiles {
+			conf[c.Path] = true
+		}
+		stopped := false
+		parseMD5Sums(sums, func(e md5sumsEntry) bool {
+			v.FilesListed++
+			if conf[e.Path] || !p.All && !isCorePath(e.Path) {
+				return true
+			}
+			at := e.Path
+			if d, ok := divs[e.Path]; ok && d.by != pk.Name {
+				at = d.to // diverted: this package's file lies there
+			}
+			if !check(pk.Name, at, e.MD5, false) {
+				stopped = true
+				return false
+			}
+			return true
+		}, func(line int, text string) {
+			fail(artifact.DpkgFail{Package: pk.Name, Path: fmt.Sprintf("%s/%s.md5sums:%d", dpkgInfo, pk.Name, line), Kind: "bad-entry", Error: clip(text)})
+		})
+		if stopped {
+			return v
+		}
+	}
+	return v
+}
+
+// readMD5Sums reads the md5sums file of a package: PKG.md5sums, or
+// PKG:ARCH.md5sums for a Multi-Arch: same package.
+func readMD5Sums(env *Env, pk artifact.DpkgPackage) ([]byte, error) {
+	if strings.ContainsAny(pk.Name, "/\x00") || strings.ContainsAny(pk.Architecture, "/\x00") || pk.Name == ".." {
+		return nil, fmt.Errorf("package %q: a name that is not a file name", pk.Name)
+	}
+	names := []string{pk.Name + ".md5sums"}
+	if pk.Architecture != "" {
+		names = append(names, pk.Name+":"+pk.Architecture+".md5sums")
+	}
+	var last error
+	for _, n := range names {
+		res := readBounded(env.Path(dpkgInfo+"/"+n), dpkgMaxFile)
+		if res.Err == nil || res.Outcome == manifest.OutcomePartial {
+			return res.Data, nil
+		}
+		last = res.Err
+	}
+	return nil, last
+}
+
+// diversion is one entry of /var/lib/dpkg/diversions.
+type diversion struct{ to, by string }
+
+// readDiversions reads /var/lib/dpkg/diversions: three lines per
+// diversion (the path, where the diverted package's file went, and the
+// diverting package, ":" for a local one), as dpkg-divert keeps them.
+func readDiversions(env *Env) map[string]diversion {
+	res := readBounded(env.Path("/var/lib/dpkg/diversions"), dpkgMaxFile)
+	return parseDiversions(res.Data)
+}
+
+func parseDiversions(b []byte) map[string]diversion {
+	out := map[string]diversion{}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for i := 0; i+2 < len(lines); i += 3 {
+		from, to, by := lines[i], lines[i+1], lines[i+2]
+		if strings.HasPrefix(from, "/") && strings.HasPrefix(to, "/") {
+			out[from] = diversion{to: to, by: by}
+		}
+	}
+	return out
+}
+
+var (
+	errNotRegular = errors.New("not a regular file")
+	errTooLarge   = errors.New("larger than the scope's per-file bound")
+)
+
+// md5File hashes a package file opened inside the root.
+func md5File(root *rootDir, hostPath string, buf []byte, maxFile int64) (sum string, n int64, fi fs.FileInfo, err error) {
+	f, err := root.open(hostPath)
+	if err != nil {
+		if isLoop(err) {
+			return "", 0, nil, fmt.Errorf("%s: a symlink in its place: %w", hostPath, errNotRegular)
+		}
+		return "", 0, nil, err
+	}
+	defer f.Close()
+	fi, err = f.Stat()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", 0, fi, fmt.Errorf("%s: a %s in its place: %w", hostPath, fileType(fi.Mode()), errNotRegular)
+	}
+	if maxFile >= 0 && fi.Size() > maxFile {
+		return "", 0, fi, errTooLarge
+	}
+	h := md5.New()
+	n, err = io.CopyBuffer(h, f, buf)
+	if err != nil {
+		return "", n, fi, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, fi, nil
+}
+
+// flagPackageFile turns a failed check into a finding.
+func flagPackageFile(env *Env, f artifact.DpkgFail) {
+	ev := []string{artifact.PathDpkgVerify}
+	prog := isProgramPath(f.Path)
+	switch {
+	case f.Kind == "checksum" && f.Conffile:
+		env.Finding(artifact.Finding{Rule: RuleConffileModified, Severity: artifact.SeverityInfo,
+			Title:  "configuration file of package " + f.Package + " changed",
+			Reason: "a conffile differs from the MD5 dpkg recorded at installation; admins edit these, but so do attackers (PAM, sudoers, sshd)",
+			Path:   manifest.BString(f.Path), Evidence: ev, Time: f.Mtime})
+	case f.Kind == "checksum":
+		sev, score := artifact.SeverityMedium, 50
+		if prog {
+			sev, score = artifact.SeverityHigh, 90
+		}
+		env.Finding(artifact.Finding{Rule: RulePackageFileModified, Severity: sev, Score: score,
+			Title:  "file of package " + f.Package + " fails its checksum",
+			Reason: fmt.Sprintf("MD5 %s, dpkg recorded %s: the file was changed after installation (a replaced program or library is how rootkits hide)", f.Actual, f.Expected),
+			Path:   manifest.BString(f.Path), Evidence: ev, Time: f.Mtime})
+	case f.Kind == "not-regular" && prog:
+		env.Finding(artifact.Finding{Rule: RulePackageFileReplaced, Severity: artifact.SeverityHigh, Score: 80,
+			Title:  "program of package " + f.Package + " replaced by something else",
+			Reason: f.Error + "; the package installed a regular file there",
+			Path:   manifest.BString(f.Path), Evidence: ev, Time: f.Mtime})
+	}
+}
+
+// Package ownership, for rules that ask whether a file came from a package.
+
+var ownerSeed = maphash.MakeSeed()
+
+// pkgOwners is the set of paths dpkg's file lists name, each also under
+// its canonical directory (/bin/ls is /usr/bin/ls on a merged-/usr host),
+// kept as 64-bit hashes: some 200,000 paths in a few MiB.
+type pkgOwners struct {
+	once sync.Once
+	set  map[uint64]struct{}
+	errs []string
+}
+
+// PackageOwns returns whether a host path belongs to an installed dpkg
+// package by the file lists in /var/lib/dpkg/info/*.list, and whether the
+// host has a dpkg database at all (ok false: the answer means nothing).
+// The set is read once per Env and kept (collectors of one run share it).
+func PackageOwns(env *Env) (owns func(hostPath string) bool, ok bool) {
+	o := env.pkgOwners()
+	o.once.Do(func() { o.set, o.errs = loadOwners(env) })
+	return func(p string) bool {
+		_, in := o.set[maphash.String(ownerSeed, p)]
+		return in
+	}, len(o.set) > 0
+}
+
+func loadOwners(env *Env) (map[uint64]struct{}, []string) {
+	set := map[uint64]struct{}{}
+	var errs []string
+	dir := env.Path(dpkgInfo)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return set, []string{err.Error()}
+	}
+	root, err := openRoot(env.Path("/"))
+	if err != nil {
+		return set, []string{err.Error()}
+	}
+	defer root.close()
+	canon := map[string]string{}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".list") || !e.Type().IsRegular() {
+			continue
+		}
+		res := readBounded(dir+"/"+e.Name(), dpkgMaxFile)
+		if res.Err != nil && len(errs) < dpkgMaxErrors {
+			errs = append(errs, res.Err.Error())
+		}
+		for line := range strings.SplitSeq(string(res.Data), "\n") {
+			if !strings.HasPrefix(line, "/") {
+				continue
+			}
+			set[maphash.String(ownerSeed, line)] = struct{}{}
+			d, b := path.Split(line)
+			d = path.Clean(d)
+			c, seen := canon[d]
+			if !seen {
+				c = root.canonical(d)
+				canon[d] = c
+			}
+			if c != d {
+				set[maphash.String(ownerSeed, path.Join(c, b))] = struct{}{}
+			}
+		}
+	}
+	return set, errs
+}
+
+// exeUnpackaged flags every executable of a running process that no
+// package owns (deleted and memory-only programs are left to the rules
+// that look for them).
+func exeUnpackaged(env *Env) {
+	owns, ok := PackageOwns(env)
+	if !ok {
+		return
+	}
+	env.RuleRan(RuleExeUnpackaged)
+	proc := env.Path("/proc")
+	ents, err := os.ReadDir(proc)
+	if err != nil {
+		return
+	}
+	byExe := map[string][]int{}
+	var order []string
+	for _, e := range ents {
+		pid, ok := atoiPID(e.Name())
+		if !ok {
+			continue
+		}
+		exe, err := os.Readlink(proc + "/" + e.Name() + "/exe")
+		if err != nil || !strings.HasPrefix(exe, "/") || strings.HasSuffix(exe, " (deleted)") {
+			continue
+		}
+		if owns(exe) {
+			continue
+		}
+		if byExe[exe] == nil {
+			order = append(order, exe)
+		}
+		byExe[exe] = append(byExe[exe], pid)
+	}
+	for _, exe := range order {
+		pids := byExe[exe]
+		ev := []string{artifact.PathDpkgPackages}
+		for _, pid := range pids[:min(len(pids), 10)] {
+			ev = append(ev, fmt.Sprintf("%s#pid=%d", artifact.PathProcesses, pid))
+		}
+		env.Finding(artifact.Finding{Rule: RuleExeUnpackaged, Severity: artifact.SeverityMedium, Score: 40,
+			Title:  "process runs a program no package installed",
+			Reason: fmt.Sprintf("%d process(es) (pid %d first) run %s, which no dpkg package lists: installed by hand, built locally, or dropped by an intruder", len(pids), pids[0], exe),
+			Path:   manifest.BString(exe), PID: pids[0], Evidence: ev})
+	}
+}
+
+func atoiPID(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n > 0
+}
+
+func (e *Env) pkgOwners() *pkgOwners { return &e.owners }
