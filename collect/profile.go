@@ -107,6 +107,7 @@ var collectorOrder = []struct {
 	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
 	{"users", func(BuildOptions) Collector { return &Users{} }},
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
+	{"persistence", func(BuildOptions) Collector { return &Persistence{} }},
 }
 
 // KnownCollectors lists every collector name a profile may use, in the
