@@ -39,7 +39,7 @@ type collectOptions struct {
 	ledger        string
 	recipients    []string
 	recipFiles    []string
-	root          string // hidden: collect from a fixture tree instead of "/"
+	root          string // dead-box: collect from a mounted image instead of "/"
 }
 
 func newCollectCmd(a *app) *cobra.Command {
@@ -56,6 +56,17 @@ With --recipient or --recipients-file the bundle is encrypted with age as it
 is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
 holder of a recipient's private key can read it ('hozen verify --identity',
 or 'age -d -i KEY' back to the plain .tar.zst).
+
+With --root DIR, hozen collects a dead box: a mounted disk image or a
+container's root file system at DIR. File collectors and the file groups
+read under DIR (symlinks resolved inside it); collectors of live state
+(network, processes, system) are skipped with a record saying so; the host
+identity comes from DIR's /etc/hostname and /etc/machine-id; the bundle
+header says dead_box.root = DIR. Mount the image read-only (ro,noexec).
+
+Run as root: without it other users' processes, /etc/shadow, other
+homes and socket owners are out of reach. collect says so at the start and
+in the summary, and records the privileges in the bundle header.
 
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
@@ -81,8 +92,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
 	f.StringArrayVar(&o.recipients, "recipient", nil, "encrypt the bundle with age to this public `KEY` (age1... or an ssh-ed25519 public key line); repeatable")
 	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
-	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
-	f.MarkHidden("root")
+	f.StringVar(&o.root, "root", "/", "dead-box collection: collect from a mounted image or root file system at `DIR` as if it were /, skipping live state")
 	return c
 }
 
@@ -118,6 +128,9 @@ type collectSummary struct {
 	// Redacted says what was kept out of the evidence: hozen's secrets
 	// masked, its own key and passphrase files skipped.
 	Redacted *collect.RedactStats `json:"redacted,omitempty"`
+	// Privileges and DeadBox are as in the bundle header.
+	Privileges *manifest.Privileges `json:"privileges,omitempty"`
+	DeadBox    *manifest.DeadBox    `json:"dead_box,omitempty"`
 }
 
 // collectorSummary is one collector's part of the summary.
@@ -226,6 +239,13 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if err != nil {
 		return err
 	}
+	deadBox, priv := o.root != "/" && o.root != "", collect.Privileges()
+	if fi, err := os.Stat(o.root); deadBox && (err != nil || !fi.IsDir()) {
+		return usageError{cmd: "collect", err: fmt.Errorf("--root %s: not a directory; give the mount point of the image", o.root)}
+	}
+	if !priv.Root {
+		a.warnf("not running as root (uid %d): this collection cannot read %s; run it with sudo", priv.EUID, strings.Join(priv.Missing, "; "))
+	}
 	recipients, recipDesc, err := loadRecipients(o.recipients, o.recipFiles)
 	if err != nil {
 		return usageError{cmd: "collect", err: err}
@@ -269,7 +289,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	if err != nil {
 		return err
 	}
-	env := &collect.Env{Root: o.root, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal), Redactor: red}
+	env := &collect.Env{Root: o.root, DeadBox: deadBox, Now: time.Now, Budget: collect.NewBudget(plan.maxTotal), Redactor: red}
 	prog := newProgress(a.stderr)
 	if prog != nil {
 		env.Progress = prog
@@ -289,6 +309,13 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		Clock:     hostClock(now, refTime),
 		Tool:      <-tool,
 		Profile:   plan.profile,
+	}
+	hdr.Privileges = priv
+	if deadBox {
+		abs, _ := filepath.Abs(o.root)
+		hdr.Host = collect.HostIdentityDeadBox(ctx, env)
+		hdr.DeadBox = &manifest.DeadBox{Root: manifest.BString(abs), Skipped: collect.SkippedLive(plan.collectors)}
+		a.warnf("dead-box collection of %s: live state not collected (%s skipped); host identity from its /etc", abs, strings.Join(hdr.DeadBox.Skipped, ", "))
 	}
 	name := bundleName(o.caseID, hdr.Host.Hostname, now, id.String())
 	if len(recipients) > 0 {
@@ -381,6 +408,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		Status: m.Status, Head: m.Head, MerkleRoot: m.MerkleRoot,
 		Records: m.Counts.Records, Artifacts: m.Counts.Artifacts, Errors: m.Counts.Errors, Bytes: m.Counts.Bytes,
 		Duration: time.Since(start).Seconds(), Collectors: collectorSummaries(stats),
+		Privileges: hdr.Privileges, DeadBox: hdr.DeadBox,
 	}
 	if hdr.Signer != nil {
 		sum.Signer = hdr.Signer.Fingerprint
@@ -446,6 +474,12 @@ func printCollectSummary(a *app, s *collectSummary) {
 		fmt.Fprintf(w, "  redacted: %s\n", redactionNote(*s.Redacted))
 	}
 	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
+	if p := s.Privileges; p != nil && !p.Root {
+		fmt.Fprintf(w, "hozen: warning: collected without root (uid %d): not collected: %s\n", p.EUID, strings.Join(p.Missing, "; "))
+	}
+	if d := s.DeadBox; d != nil {
+		fmt.Fprintf(w, "  dead-box collection of %s; not collected: %s\n", d.Root, strings.Join(d.Skipped, ", "))
+	}
 }
 
 func humanBytes(n int64) string {
