@@ -23,7 +23,7 @@ func hiddenFindings(env *Env, h *artifact.HiddenPIDs) {
 			sev, score, what = artifact.SeverityMedium, 60, "thread"
 		}
 		env.Finding(artifact.Finding{Rule: "hidden-pid", Severity: sev, Score: score, PID: p.PID,
-			Title: fmt.Sprintf("hidden %s %d %s: it answers probes but /proc does not list it", what, p.PID, p.Name),
+			Title: fmt.Sprintf("hidden %s %d %q: it answers probes but /proc does not list it", what, p.PID, string(p.Name)),
 			Reason: fmt.Sprintf("seen by %s, missing from the directory listing of /proc; rootkits (Diamorphine, Reptile, libprocesshider) hide processes this way. %s",
 				strings.Join(p.SeenBy, " and "), p.Note),
 			Evidence: []string{artifact.PathHiddenPIDs, fmt.Sprintf("%s#pid=%d", artifact.PathProcesses, p.PID)}})
