@@ -197,7 +197,7 @@ func writeFindings(w io.Writer, r *Report) {
 	}
 	if len(r.Ranked) == 0 {
 		if len(r.RulesRun) == 0 {
-			fmt.Fprintln(w, "-\t-\tno findings document in this bundle (written by a hozen before findings)")
+			fmt.Fprintln(w, "-\t-\tno findings document in this bundle (written by a build older than findings)")
 		} else {
 			fmt.Fprintf(w, "-\t-\tnothing found by the %d rules that ran: %s\n", len(r.RulesRun), strings.Join(r.RulesRun, ", "))
 		}

@@ -57,7 +57,7 @@ is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
 holder of a recipient's private key can read it ('hozen verify --identity',
 or 'age -d -i KEY' back to the plain .tar.zst).
 
-With --root DIR, hozen collects a dead box: a mounted disk image or a
+With --root DIR, collect reads a dead box: a mounted disk image or a
 container's root file system at DIR. File collectors and the file groups
 read under DIR (symlinks resolved inside it); collectors of live state
 (network, processes, system) are skipped with a record saying so; the host
