@@ -68,6 +68,10 @@ type Options struct {
 	ReferenceTime *time.Time
 	// Root stands for the host's "/"; "" is "/".
 	Root string
+	// DeadBox: Root is a mounted image or a container's root file system,
+	// not the running host: collectors of live state are skipped with a
+	// record saying so, and the host identity comes from Root's /etc.
+	DeadBox bool
 	// Secrets are the values hozen holds (passphrases) that must not reach
 	// the bundle; KeyFile and PassphraseFile, when set, are hozen's own
 	// files, collected as metadata only (and an unencrypted key's bytes
@@ -127,6 +131,9 @@ type Result struct {
 	Redacted collect.RedactStats
 	// Warnings are for the responder, after the fact.
 	Warnings []string
+	// Privileges and DeadBox are as recorded in the bundle header.
+	Privileges *manifest.Privileges
+	DeadBox    *manifest.DeadBox
 }
 
 // Interrupted reports whether the session was cut short and sealed as such.
@@ -200,7 +207,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &collect.Env{Root: o.Root, Now: now, Budget: collect.NewBudget(o.Plan.MaxTotal), Redactor: red}
+	env := &collect.Env{Root: o.Root, DeadBox: o.DeadBox, Now: now, Budget: collect.NewBudget(o.Plan.MaxTotal), Redactor: red}
 	if env.Root == "" {
 		env.Root = "/"
 	}
@@ -225,6 +232,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Clock:     hostClock(t, o.ReferenceTime),
 		Tool:      tool,
 		Profile:   o.Plan.Profile,
+	}
+	hdr.Privileges = collect.Privileges()
+	if o.DeadBox {
+		abs, _ := filepath.Abs(env.Root)
+		hdr.Host = collect.HostIdentityDeadBox(ctx, env)
+		hdr.DeadBox = &manifest.DeadBox{Root: manifest.BString(abs), Skipped: collect.SkippedLive(o.Plan.Collectors)}
+		if rep != nil {
+			rep.Warning(fmt.Sprintf("dead-box collection of %s: live state not collected (%s skipped); host identity from its /etc", abs, strings.Join(hdr.DeadBox.Skipped, ", ")))
+		}
 	}
 	name := bundleName(o.CaseID, hdr.Host.Hostname, t, id.String())
 	if len(o.Recipients) > 0 {
@@ -316,6 +332,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Status: m.Status, Reason: reason, Head: m.Head, MerkleRoot: m.MerkleRoot, Counts: m.Counts,
 		Ledger: ledgerPath, LedgerHead: head.Text,
 		Duration: now().Sub(start), Collectors: stats, Redacted: rst,
+		Privileges: hdr.Privileges, DeadBox: hdr.DeadBox,
 	}
 	if hdr.Signer != nil {
 		res.Signer = hdr.Signer.Fingerprint

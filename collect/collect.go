@@ -63,6 +63,10 @@ type Collector interface {
 type Env struct {
 	// Root stands for the host's "/"; "/" on a live host.
 	Root string
+	// DeadBox marks a collection from a file system that is not the
+	// running host's (a mounted image, a container's root): collectors
+	// of live state ([LiveCollector]) are skipped with a record saying so.
+	DeadBox bool
 	// Now is the clock; tests pass a fixed one.
 	Now func() time.Time
 	// Progress, when not nil, hears what is being collected.

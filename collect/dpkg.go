@@ -64,14 +64,14 @@ func ParseDpkgStatus(b []byte) (pkgs []artifact.DpkgPackage, errs []string) {
 				if c, ok := parseConffile(string(line)); ok {
 					cur.Conffiles = append(cur.Conffiles, c)
 				} else {
-					addErr("line %d: package %q: conffile line %q does not parse", n, cur.Name, clip(string(line)))
+					addErr("line %d: package %q: conffile line %q does not parse", n, cur.Name, clip(string(line), 80))
 				}
 			}
 			continue
 		}
 		k, v, ok := strings.Cut(string(line), ":")
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			addErr("line %d: %q is neither a field nor a continuation", n, clip(string(line)))
+			addErr("line %d: %q is neither a field nor a continuation", n, clip(string(line), 80))
 			field = ""
 			continue
 		}
@@ -191,9 +191,3 @@ func isHex(s string, n int) bool {
 }
 
 // clip shortens s for a message.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
-}

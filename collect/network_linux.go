@@ -140,6 +140,9 @@ func (n *Network) Collect(ctx context.Context, env *Env, sink Sink) error {
 			unowned.Sockets = append(unowned.Sockets, *s)
 		}
 	}
+	if !n.NoOwners {
+		unownedFindings(env, unowned.Sockets)
+	}
 	st.Count = len(st.Sockets)
 	st.Errors = append(st.Errors, idErrs...)
 

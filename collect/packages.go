@@ -294,7 +294,7 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 			}
 			return true
 		}, func(line int, text string) {
-			fail(artifact.DpkgFail{Package: pk.Name, Path: fmt.Sprintf("%s/%s.md5sums:%d", dpkgInfo, pk.Name, line), Kind: "bad-entry", Error: clip(text)})
+			fail(artifact.DpkgFail{Package: pk.Name, Path: fmt.Sprintf("%s/%s.md5sums:%d", dpkgInfo, pk.Name, line), Kind: "bad-entry", Error: clip(text, 80)})
 		})
 		if stopped {
 			return v

@@ -60,6 +60,7 @@ func (p *Processes) Collect(ctx context.Context, env *Env, sink Sink) error {
 	}
 	hidden, extra := probeHidden(ctx, env, pids, list, p.ProbeMax)
 	hidden.CollectedAt = table.CollectedAt
+	hiddenFindings(env, &hidden)
 
 	r := &procReader{p: p, env: env, ids: ids, boot: boot, exeCache: map[devIno]*exeEntry{}}
 	all := append(slices.Clone(pids), extra...)

@@ -37,7 +37,12 @@ func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]St
 		}
 		cs := &countingSink{sink: sink, st: Stats{Collector: c.Name()}, progress: env.Progress}
 		start := time.Now()
-		err := c.Collect(ctx, env, cs)
+		var err error
+		if lc, live := c.(LiveCollector); live && env.DeadBox {
+			err = skipLive(env, lc, cs)
+		} else {
+			err = c.Collect(ctx, env, cs)
+		}
 		cs.st.Duration = time.Since(start)
 		all = append(all, cs.st)
 		if err != nil {

@@ -55,6 +55,38 @@ type Header struct {
 	// Previous is the last sealed bundle of this case the ledger knew of.
 	Previous  *Previous  `json:"previous,omitempty"`
 	Footprint *Footprint `json:"footprint,omitempty"`
+	// Privileges are those collect ran with; nil in bundles written
+	// before they were recorded.
+	Privileges *Privileges `json:"privileges,omitempty"`
+	// DeadBox is set for a collection from a mounted image or a
+	// container's root file system (collect --root DIR) rather than the
+	// running host.
+	DeadBox *DeadBox `json:"dead_box,omitempty"`
+}
+
+// Privileges are the identity and capabilities collect ran with. Without
+// root, much of a host is out of reach (other users' processes' open
+// files, environments and executables, /etc/shadow, other users' homes,
+// the owners of sockets); Missing says what.
+type Privileges struct {
+	UID  int  `json:"uid"`
+	EUID int  `json:"euid"`
+	Root bool `json:"root"`
+	// Capabilities is the effective capability mask (CapEff of
+	// /proc/self/status, hex) where the OS has one.
+	Capabilities string `json:"capabilities,omitempty"`
+	// Missing lists what collection could not reach for want of root.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// DeadBox describes a collection from a file system that is not the
+// running host's: volatile collectors were skipped, and the host identity
+// came from the image's /etc.
+type DeadBox struct {
+	// Root is the directory collected as "/".
+	Root BString `json:"root"`
+	// Skipped lists the collectors that read live state and did not run.
+	Skipped []string `json:"skipped"`
 }
 
 // Host is the identity of the host the evidence was collected on.

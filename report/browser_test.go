@@ -87,7 +87,8 @@ func TestBrowser(t *testing.T) {
 		`id="verification"`, `class="banner banner-intact`, ">INTACT<",
 		`id="process-tree"`, `data-pid="1300"`, `data-pid="1301"`, `data-pid="6666"`,
 		`class="proc deleted traced"`, `class="proc hidden"`,
-		`data-script="ran"`, "20 of 20 shown",
+		`data-script="ran"`, "22 of 22 shown",
+		`id="triage"`, `class="sev-high"`, "ld-so-preload",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)

@@ -168,6 +168,8 @@ func fixtureArtifacts(t testing.TB) []fixtureArt {
 		jsonArt(t, "volatile/users/failed_logins.json", "users", failed),
 		jsonArt(t, "volatile/users/lastlog.json", "users", lastlog),
 		jsonArt(t, "volatile/system/system.json", "system", sys),
+		jsonArt(t, artifact.PathPersistence, "persistence", fixturePersistence()),
+		jsonArt(t, artifact.PathFindings, "findings", fixtureFindings()),
 		fileArt("/etc/crontab", "cron", "* * * * * root /tmp/.x/kworker -c beacon\n", "-rw-r--r--", 0, t0.Add(-85*time.Minute), nil),
 		fileArt("/etc/systemd/system/kworker.service", "systemd", "[Service]\nExecStart=/tmp/.x/kworker\n", "-rw-r--r--", 0, t0.Add(-84*time.Minute), func(f *manifest.FileMeta) { b := t0.Add(-84 * time.Minute); f.Btime = &b }),
 		fileArt("/etc/ld.so.preload", "preload", "/lib/x86_64-linux-gnu/libkw.so\n", "-rw-r--r--", 0, t0.Add(-83*time.Minute), nil),
@@ -194,9 +196,10 @@ func fixtureHeader() *manifest.Header {
 	return &manifest.Header{BundleID: "019ce9f0-0000-7000-8000-00000000c0de", CaseID: "CASE-7", Examiner: "Ana Investigator", StartedAt: t0,
 		Host: manifest.Host{Hostname: "web-01", MachineID: "0123456789abcdef0123456789abcdef", BootID: "b0b0b0b0-0000-4000-8000-000000000001",
 			OS: "linux", Arch: "amd64", Kernel: "6.1.0-18-amd64", Addresses: []string{"10.0.0.5"}},
-		Clock:   manifest.Clock{Local: "2026-03-14T10:00:00+01:00", TimeZone: "CET", UTCOffsetSeconds: 3600, BootTime: &bt, ReferenceTime: &ref, SkewSeconds: f64(95)},
-		Tool:    manifest.Tool{Name: "hozen", Version: "v0.1.0", GoVersion: "go1.26.0", SHA256: "abababababababababababababababababababababababababababababababab"},
-		Profile: manifest.Profile{Name: "triage", SHA256: "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"}}
+		Clock:      manifest.Clock{Local: "2026-03-14T10:00:00+01:00", TimeZone: "CET", UTCOffsetSeconds: 3600, BootTime: &bt, ReferenceTime: &ref, SkewSeconds: f64(95)},
+		Tool:       manifest.Tool{Name: "hozen", Version: "v0.1.0", GoVersion: "go1.26.0", SHA256: "abababababababababababababababababababababababababababababababab"},
+		Profile:    manifest.Profile{Name: "triage", SHA256: "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"},
+		Privileges: &manifest.Privileges{UID: 0, EUID: 0, Root: true, Capabilities: "000001ffffffffff"}}
 }
 
 // writeFixture writes the fixture bundle into dir with arts and returns
@@ -288,4 +291,38 @@ func firstDiff(want, got []byte) string {
 		}
 	}
 	return ""
+}
+
+// fixturePersistence lists an unflagged entry before the flagged ones: the
+// report puts flagged entries first whatever order the document has.
+func fixturePersistence() *artifact.Persistence {
+	m := func(d time.Duration) time.Time { return t0.Add(d) }
+	root := int64(0)
+	return &artifact.Persistence{CollectedAt: t0, Places: []string{"/etc/systemd/system", "/etc/ld.so.preload", "/home/alice/.bashrc"}, Count: 3, Flagged: 2,
+		Entries: []artifact.PersistenceEntry{
+			{Kind: artifact.PersistShell, Path: "/home/alice/.bashrc", User: "alice", Mode: "-rw-r--r--", Size: 22, MTime: m(-500 * time.Hour), Lines: []artifact.PersistenceLine{}},
+			{Kind: artifact.PersistSystemd, Path: "/etc/systemd/system/kworker.service", Mode: "-rw-r--r--", UID: &root, Size: 36, MTime: m(-84 * time.Minute),
+				Lines: []artifact.PersistenceLine{{N: 2, Text: "ExecStart=/tmp/.x/kworker"}}, Flags: []string{"unit-exec-tmp", "persistence-recent"}},
+			{Kind: artifact.PersistPreload, Path: "/etc/ld.so.preload", Mode: "-rw-r--r--", UID: &root, Size: 31, MTime: m(-83 * time.Minute),
+				Lines: []artifact.PersistenceLine{{N: 1, Text: "/lib/x86_64-linux-gnu/libkw.so"}}, Flags: []string{"ld-so-preload"}},
+		}}
+}
+
+// fixtureFindings are in no particular order: the report ranks them.
+func fixtureFindings() *artifact.Findings {
+	mt := t0.Add(-84 * time.Minute)
+	return &artifact.Findings{CollectedAt: t0, Rules: []string{"hidden-pid", "ld-so-preload", "persistence-recent", "unit-exec-tmp"},
+		Findings: []artifact.Finding{
+			{Rule: "persistence-recent", Severity: artifact.SeverityMedium, Score: 50, Title: "systemd entry changed 1.4h before collection: /etc/systemd/system/kworker.service",
+				Reason: "changed within the last 7 days", Path: "/etc/systemd/system/kworker.service", Time: &mt,
+				Evidence: []string{artifact.PathPersistence + "#path=/etc/systemd/system/kworker.service", "files/etc/systemd/system/kworker.service"}},
+			{Rule: "ld-so-preload", Severity: artifact.SeverityHigh, Score: 95, Title: "/etc/ld.so.preload loads a library into every program: /lib/x86_64-linux-gnu/libkw.so",
+				Reason: "every dynamically linked program loads it", Path: "/etc/ld.so.preload",
+				Evidence: []string{artifact.PathPersistence + "#path=/etc/ld.so.preload", "files/etc/ld.so.preload"}},
+			{Rule: "hidden-pid", Severity: artifact.SeverityHigh, Score: 90, PID: 6666, Title: "hidden process 6666 \"x\\xfe\": it answers probes but /proc does not list it",
+				Reason: "seen by stat", Evidence: []string{artifact.PathHiddenPIDs}},
+			{Rule: "unit-exec-tmp", Severity: artifact.SeverityHigh, Score: 85, Title: "systemd unit runs a program from a temporary place: /etc/systemd/system/kworker.service",
+				Reason: "line 2: \"ExecStart=/tmp/.x/kworker\"", Path: "/etc/systemd/system/kworker.service",
+				Evidence: []string{artifact.PathPersistence + "#path=/etc/systemd/system/kworker.service"}},
+		}}
 }

@@ -54,7 +54,15 @@ type Report struct {
 	Persistence  []*Artifact  `json:"persistence"`
 	Artifacts    []*Artifact  `json:"artifacts"`
 	Findings     []Finding    `json:"findings"`
-	Custody      *Custody     `json:"custody,omitempty"`
+	// Ranked are the collection's findings (volatile/findings/findings.json),
+	// most urgent first: what the report shows at the top. RulesRun
+	// lists the rules that ran, so an empty list is an answer.
+	Ranked   []artifact.Finding `json:"ranked_findings"`
+	RulesRun []string           `json:"rules_run,omitempty"`
+	// PersistenceEntries are the persistence collector's entries
+	// (volatile/persistence/persistence.json), flagged ones first.
+	PersistenceEntries []artifact.PersistenceEntry `json:"persistence_entries,omitempty"`
+	Custody            *Custody                    `json:"custody,omitempty"`
 	// Notes say what the report could not show, and why.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -100,6 +108,9 @@ type Summary struct {
 	Tool       manifest.Tool      `json:"tool"`
 	Profile    manifest.Profile   `json:"profile"`
 	Previous   *manifest.Previous `json:"previous,omitempty"`
+	// Privileges and DeadBox are as the header records them.
+	Privileges *manifest.Privileges `json:"privileges,omitempty"`
+	DeadBox    *manifest.DeadBox    `json:"dead_box,omitempty"`
 	// From volatile/system/system.json:
 	OSName        string     `json:"os_name,omitempty"`
 	KernelVersion string     `json:"kernel_version,omitempty"`
@@ -268,7 +279,7 @@ func wanted(name string) bool {
 	if !strings.HasSuffix(name, ".json") {
 		return false
 	}
-	for _, p := range []string{artifact.DirProcesses, artifact.DirNetwork, artifact.DirUsers, artifact.DirSystem, artifact.DirFindings} {
+	for _, p := range []string{artifact.DirProcesses, artifact.DirNetwork, artifact.DirUsers, artifact.DirSystem, artifact.DirFindings, artifact.DirPersistence} {
 		if rest, ok := strings.CutPrefix(name, p); ok && !strings.Contains(rest, "/") {
 			return true
 		}
@@ -334,7 +345,8 @@ func Build(r io.Reader, opts Options) (*Report, error) {
 	rep.Verification = verification(res, len(opts.Trust) > 0)
 	if h := res.Header; h != nil {
 		rep.Summary = Summary{BundleID: h.BundleID, CaseID: h.CaseID, Examiner: h.Examiner, StartedAt: h.StartedAt,
-			Host: h.Host, Clock: h.Clock, Tool: h.Tool, Profile: h.Profile, Previous: h.Previous, SkewSeconds: h.Clock.SkewSeconds}
+			Host: h.Host, Clock: h.Clock, Tool: h.Tool, Profile: h.Profile, Previous: h.Previous, SkewSeconds: h.Clock.SkewSeconds,
+			Privileges: h.Privileges, DeadBox: h.DeadBox}
 	}
 	if m := res.Manifest; m != nil {
 		fin := m.FinishedAt
@@ -616,6 +628,19 @@ func (r *Report) buildLogins(b *builder) {
 }
 
 func (r *Report) buildFindings(b *builder) {
+	r.Ranked = []artifact.Finding{}
+	var fd artifact.Findings
+	if r.decode(b, artifact.PathFindings, &fd) {
+		r.Ranked, r.RulesRun = fd.Findings, fd.Rules
+		artifact.SortFindings(r.Ranked) // a forged order is not trusted
+	}
+	var pd artifact.Persistence
+	if r.decode(b, artifact.PathPersistence, &pd) {
+		r.PersistenceEntries = pd.Entries
+		slices.SortStableFunc(r.PersistenceEntries, func(a, b artifact.PersistenceEntry) int {
+			return cmp.Compare(min(len(b.Flags), 1), min(len(a.Flags), 1)) // flagged first
+		})
+	}
 	var h artifact.HiddenPIDs
 	if r.decode(b, artifact.PathHiddenPIDs, &h) {
 		for _, p := range h.Hidden {

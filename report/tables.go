@@ -4,14 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/hozen-dfir/hozen/artifact"
 )
 
 // Views names the tables [WriteTable] prints.
-var Views = []string{"processes", "network", "logins", "artifacts"}
+var Views = []string{"findings", "persistence", "processes", "network", "logins", "artifacts"}
 
 // tableTime is how tables show times: UTC, to the second.
 const tableTime = "2006-01-02 15:04:05Z"
@@ -38,6 +41,27 @@ func cell(s string) string { return strings.ReplaceAll(Display(s), "\t", `\t`) }
 func WriteTable(w io.Writer, r *Report, view string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	switch view {
+	case "findings":
+		writeFindings(tw, r)
+	case "persistence":
+		fmt.Fprintln(tw, "FLAGS\tKIND\tCHANGED (UTC)\tUSER\tPATH")
+		for _, e := range r.PersistenceEntries {
+			ch := e.MTime
+			if e.CTime != nil && e.CTime.After(ch) {
+				ch = *e.CTime
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dash(strings.Join(e.Flags, ",")), e.Kind, fmtTime(&ch), cell(dash(e.User)), cell(string(e.Path)))
+			if len(e.Flags) == 0 {
+				continue
+			}
+			for _, l := range e.Lines {
+				mark := " "
+				if l.Flag != "" {
+					mark = "!"
+				}
+				fmt.Fprintf(tw, "\t\t\t\t  %s %d: %s\n", mark, l.N, cell(string(l.Text)))
+			}
+		}
 	case "processes":
 		fmt.Fprintln(tw, "PID\tPPID\tUSER\tSTART (UTC)\tFLAGS\tEXE SHA256\tCOMMAND")
 		r.Walk(func(p *Process) {
@@ -125,6 +149,13 @@ func WriteTable(w io.Writer, r *Report, view string) error {
 func WriteTableJSON(w io.Writer, r *Report, view string) error {
 	var v any
 	switch view {
+	case "findings":
+		v = struct {
+			Findings []artifact.Finding `json:"findings"`
+			Rules    []string           `json:"rules"`
+		}{r.Ranked, r.RulesRun}
+	case "persistence":
+		v = r.PersistenceEntries
 	case "processes":
 		var flat []*Process
 		r.Walk(func(p *Process) {
@@ -145,4 +176,36 @@ func WriteTableJSON(w io.Writer, r *Report, view string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// writeFindings prints the ranked findings: severity, rule and title, then
+// why and where the evidence is; and what the collection could not see.
+func writeFindings(w io.Writer, r *Report) {
+	if p := r.Summary.Privileges; p != nil && !p.Root {
+		fmt.Fprintf(w, "collected without root (uid %d): these findings cannot see %s\n\n", p.EUID, strings.Join(p.Missing, "; "))
+	}
+	if d := r.Summary.DeadBox; d != nil {
+		fmt.Fprintf(w, "dead-box collection of %s: no live state (%s not collected)\n\n", cell(string(d.Root)), strings.Join(d.Skipped, ", "))
+	}
+	fmt.Fprintln(w, "SEVERITY\tRULE\tFINDING")
+	for _, f := range r.Ranked {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", cell(f.Severity), cell(f.Rule), cell(f.Title))
+		fmt.Fprintf(w, "\t\t  why: %s\n", cell(f.Reason))
+		if len(f.Evidence) > 0 {
+			fmt.Fprintf(w, "\t\t  evidence: %s\n", cell(strings.Join(f.Evidence, ", ")))
+		}
+	}
+	if len(r.Ranked) == 0 {
+		if len(r.RulesRun) == 0 {
+			fmt.Fprintln(w, "-\t-\tno findings document in this bundle (written by a build older than findings)")
+		} else {
+			fmt.Fprintf(w, "-\t-\tnothing found by the %d rules that ran: %s\n", len(r.RulesRun), strings.Join(r.RulesRun, ", "))
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Kind == "hidden_pid" && slices.Contains(r.RulesRun, "hidden-pid") || f.Kind == "unowned_socket" && slices.Contains(r.RulesRun, "unowned-socket") {
+			continue // the collector's own rule listed it above
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", "report", f.Kind, cell(f.Detail))
+	}
 }

@@ -44,6 +44,9 @@ type collectSummary struct {
 	// Redacted says what was kept out of the evidence: hozen's secrets
 	// masked, its own key and passphrase files skipped.
 	Redacted *collect.RedactStats `json:"redacted,omitempty"`
+	// Privileges and DeadBox are as in the bundle header.
+	Privileges *manifest.Privileges `json:"privileges,omitempty"`
+	DeadBox    *manifest.DeadBox    `json:"dead_box,omitempty"`
 }
 
 // collectorSummary is one collector's part of the summary.
@@ -65,6 +68,14 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 		Tool: func() manifest.Tool { return <-tool }, Now: time.Now}
 	if err := parseCollectFlags(o, &ao); err != nil {
 		return usageError{cmd: "collect", err: err}
+	}
+	if ao.DeadBox = o.root != "/" && o.root != ""; ao.DeadBox {
+		if fi, err := os.Stat(o.root); err != nil || !fi.IsDir() {
+			return usageError{cmd: "collect", err: fmt.Errorf("--root %s: not a directory; give the mount point of the image", o.root)}
+		}
+	}
+	if priv := collect.Privileges(); !priv.Root {
+		a.warnf("not running as root (uid %d): this collection cannot read %s; run it with sudo", priv.EUID, strings.Join(priv.Missing, "; "))
 	}
 	// Every secret hozen holds, and its own secret files, stay out of
 	// what it writes (collect.Redactor).
@@ -113,6 +124,7 @@ func summaryOf(r *acquire.Result) collectSummary {
 		Signer: r.Signer, Encrypted: r.Encrypted, Recipients: r.RecipientNames, StreamSHA256: r.StreamSHA256,
 		Ledger: r.Ledger, LedgerHead: r.LedgerHead, Duration: r.Duration.Seconds(),
 		Collectors: make([]collectorSummary, 0, len(r.Collectors)),
+		Privileges: r.Privileges, DeadBox: r.DeadBox,
 	}
 	for _, s := range r.Collectors {
 		sum.Collectors = append(sum.Collectors, collectorSummary{Collector: s.Collector, Records: s.Records, Bytes: s.Bytes,
@@ -174,4 +186,10 @@ func printCollectSummary(a *app, s *collectSummary) {
 		fmt.Fprintf(w, "  redacted: %s\n", acquire.RedactionNote(*s.Redacted))
 	}
 	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
+	if p := s.Privileges; p != nil && !p.Root {
+		fmt.Fprintf(w, "hozen: warning: collected without root (uid %d): not collected: %s\n", p.EUID, strings.Join(p.Missing, "; "))
+	}
+	if d := s.DeadBox; d != nil {
+		fmt.Fprintf(w, "  dead-box collection of %s; not collected: %s\n", d.Root, strings.Join(d.Skipped, ", "))
+	}
 }

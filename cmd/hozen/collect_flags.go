@@ -27,7 +27,7 @@ type collectOptions struct {
 	ledger        string
 	recipients    []string
 	recipFiles    []string
-	root          string // hidden: collect from a fixture tree instead of "/"
+	root          string // dead-box: collect from a mounted image instead of "/"
 }
 
 func newCollectCmd(a *app) *cobra.Command {
@@ -44,6 +44,17 @@ With --recipient or --recipients-file the bundle is encrypted with age as it
 is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
 holder of a recipient's private key can read it ('hozen verify --identity',
 or 'age -d -i KEY' back to the plain .tar.zst).
+
+With --root DIR, collect reads a dead box: a mounted disk image or a
+container's root file system at DIR. File collectors and the file groups
+read under DIR (symlinks resolved inside it); collectors of live state
+(network, processes, system) are skipped with a record saying so; the host
+identity comes from DIR's /etc/hostname and /etc/machine-id; the bundle
+header says dead_box.root = DIR. Mount the image read-only (ro,noexec).
+
+Run as root: without it other users' processes, /etc/shadow, other
+homes and socket owners are out of reach. collect says so at the start and
+in the summary, and records the privileges in the bundle header.
 
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
@@ -69,8 +80,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
 	f.StringArrayVar(&o.recipients, "recipient", nil, "encrypt the bundle with age to this public `KEY` (age1... or an ssh-ed25519 public key line); repeatable")
 	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
-	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
-	f.MarkHidden("root")
+	f.StringVar(&o.root, "root", "/", "dead-box collection: collect from a mounted image or root file system at `DIR` as if it were /, skipping live state")
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/collect/profile"
 	"github.com/spf13/cobra"
 )
@@ -90,11 +91,14 @@ func printProfile(w io.Writer, p *profile.Profile) {
 	}
 	fmt.Fprintf(w, "  source      %s\n", src)
 	fmt.Fprintf(w, "  sha256      %s\n", p.SHA256())
-	collectors := strings.Join(p.CollectorNames, ", ")
-	if collectors == "" {
-		collectors = "none"
+	if len(p.CollectorNames) == 0 {
+		fmt.Fprintf(w, "  collectors  none\n")
+	} else {
+		fmt.Fprintf(w, "  collectors  %s\n", strings.Join(p.CollectorNames, ", "))
+		for _, c := range p.CollectorNames {
+			fmt.Fprintf(w, "    %-12s %s\n", c, collect.DescribeCollector(c))
+		}
 	}
-	fmt.Fprintf(w, "  collectors  %s\n", collectors)
 	if p.Options.NoEnviron {
 		fmt.Fprintf(w, "  options     no_environ\n")
 	}

@@ -14,10 +14,16 @@ func newShowCmd(a *app) *cobra.Command {
 	var f readFlags
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "show BUNDLE processes|network|logins|artifacts [--json]",
+		Use:   "show BUNDLE findings|persistence|processes|network|logins|artifacts [--json]",
 		Short: "print one view of a bundle as an aligned table, for a quick look",
 		Long: `show verifies a bundle and prints one view of it:
 
+  findings     what to look at first: the collection's findings, ranked
+               (severity, rule, title, why, evidence paths), and whether it
+               ran without root or from a dead box
+  persistence  cron jobs, systemd units, rc scripts, ld.so.preload, shell
+               start-up files and authorized_keys, flagged entries first
+               with the lines that run
   processes  the process tree: pid, parent, user, start, flags (deleted-exe,
              hidden, traced), executable hash, command line
   network    TCP and UDP sockets with their processes, listening first

@@ -127,6 +127,7 @@ var collectorOrder = []struct {
 	{"tmpplaces", func(BuildOptions) collect.Collector { return &collect.TmpPlacesCollector{} }},
 	{"users", func(BuildOptions) collect.Collector { return &collect.Users{} }},
 	{"system", func(o BuildOptions) collect.Collector { return &collect.System{ReferenceTime: o.ReferenceTime} }},
+	{"persistence", func(BuildOptions) collect.Collector { return &collect.Persistence{} }},
 	{"packages", func(BuildOptions) collect.Collector { return &collect.Packages{} }},
 	{"packages-all", func(BuildOptions) collect.Collector { return &collect.Packages{All: true} }},
 	{"exe-hashes", func(BuildOptions) collect.Collector { return &collect.ExeHashes{} }},

@@ -59,7 +59,7 @@ func TestBuiltinProfiles(t *testing.T) {
 		if p.Source != "builtin" || p.Description == "" || len(p.SHA256()) != 64 {
 			t.Errorf("%s: source %q, description %q, sha %q", p.Name, p.Source, p.Description, p.SHA256())
 		}
-		want := map[string][]string{"triage": {"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system", "packages", "exe-hashes"}, "full": {"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system", "packages-all", "exe-hashes", "filesystem"}}[p.Name]
+		want := map[string][]string{"triage": {"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system", "persistence", "packages", "exe-hashes"}, "full": {"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system", "persistence", "packages-all", "exe-hashes", "filesystem"}}[p.Name]
 		if p.Name == "volatile" {
 			want = []string{"network", "processes", "users", "system"}
 		}
