@@ -88,7 +88,7 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzParseAllowedLine ./manifest:FuzzRecordJSON \
 	./manifest:FuzzReadManifest \
-	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
+	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./bundle:FuzzCheckProof ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
 	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
