@@ -48,8 +48,7 @@ func (e *ProofError) Untrusted() bool {
 }
 
 // LooksLikeProof reports whether the file at path is, by its first bytes,
-// a proof (or a damaged one) rather than a bundle: a tar whose first entry
-// is named hozen-proof, or any uncompressed tar (a bundle is compressed).
+// a proof (or one damaged) rather than a bundle: see IsProofPrefix.
 func LooksLikeProof(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -61,10 +60,31 @@ func LooksLikeProof(path string) bool {
 	return IsProofPrefix(b[:n])
 }
 
-// IsProofPrefix is LooksLikeProof of a file's first bytes (up to 512).
+// IsProofPrefix reports whether a file's first bytes (up to 512) are those
+// of a proof: a tar header whose name field (its first 100 bytes) is
+// "hozen-proof" padded with NULs, with at most one byte changed. A proof
+// with one byte changed anywhere is still recognisably a proof (and fails
+// its check), as a bundle is (docs/format.md); another tar is not one.
 func IsProofPrefix(b []byte) bool {
-	return bytes.HasPrefix(b, []byte(manifest.ProofMarkerPath+"\x00")) ||
-		len(b) >= 263 && string(b[257:262]) == "ustar"
+	want := make([]byte, 100)
+	copy(want, manifest.ProofMarkerPath)
+	if len(b) < len(want) {
+		return false
+	}
+	diff := 0
+	for i := range want {
+		if b[i] != want[i] {
+			diff++
+		}
+	}
+	return diff <= 1
+}
+
+// NotProofError is a file that is no proof at all (IsProofPrefix).
+type NotProofError struct{ Head string }
+
+func (e *NotProofError) Error() string {
+	return fmt.Sprintf("not a hozen proof: it does not start with a tar entry named %s (it starts %q)", manifest.ProofMarkerPath, e.Head)
 }
 
 // CheckProof reads a proof from r and checks it offline: every byte of it
@@ -73,9 +93,18 @@ func IsProofPrefix(b []byte) bool {
 // manifest's list and under its Merkle root (the RFC 6962 inclusion proof),
 // bundle.json is the one the manifest hashes, and the manifest's signature
 // holds for the header's signer, whom trust (if any) must trust. The error
-// is a *ReadError when r cannot be read, else a *ProofError.
+// is a *ReadError when r cannot be read, a *NotProofError for a file that
+// is not recognisably a proof, else a *ProofError.
 func CheckProof(r io.Reader, trust manifest.Trust) (*Proven, error) {
-	c := &proofChecker{tap: &rawTap{r: ioTagger{r}}}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(ioTagger{r}, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, err
+	}
+	if head = head[:n]; !IsProofPrefix(head) {
+		return nil, &NotProofError{Head: string(head[:min(n, 16)])}
+	}
+	c := &proofChecker{tap: &rawTap{r: io.MultiReader(bytes.NewReader(head), ioTagger{r})}}
 	c.tr = tar.NewReader(c.tap)
 	pv, err := c.check(trust)
 	if err == nil {

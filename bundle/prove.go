@@ -292,4 +292,4 @@ func proofHeader(name string, size int64, h *manifest.Header) *tar.Header {
 	return fixedHeader(name, size, h.StartedAt)
 }
 
-var errNotProof = errors.New("not a hozen proof")
+var errNotProof = errors.New("not a proof as hozen writes it")

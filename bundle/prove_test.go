@@ -207,8 +207,14 @@ func TestProofAnyByteChanged(t *testing.T) {
 			fail(fmt.Sprintf("byte %d ^ 0xfe", i), b)
 		}
 	}
-	for i := 0; i < len(good); i += 97 {
+	for i := 100; i < len(good); i += 97 {
 		fail(fmt.Sprintf("cut at %d", i), good[:i])
+	}
+	// Shorter, it is no proof at all.
+	for _, i := range []int{0, 1, 99} {
+		if _, err := CheckProof(bytes.NewReader(good[:i]), nil); !errors.As(err, new(*NotProofError)) {
+			t.Errorf("cut at %d: %v", i, err)
+		}
 	}
 	fail("one byte added", append(bytes.Clone(good), 0))
 	fail("a block added", append(bytes.Clone(good), make([]byte, 512)...))
@@ -332,6 +338,16 @@ func TestIsProofPrefix(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	if IsProofPrefix(b) {
 		t.Error("a bundle looks like a proof")
+	}
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	tw.WriteHeader(&tar.Header{Name: "hozen-proof/x", Size: 0, Mode: 0o644})
+	tw.Close()
+	if IsProofPrefix(tb.Bytes()) {
+		t.Error("another tar looks like a proof")
+	}
+	if _, err := CheckProof(bytes.NewReader(tb.Bytes()), nil); !errors.As(err, new(*NotProofError)) {
+		t.Errorf("another tar: %v", err)
 	}
 	p := mustProve(t, path, ProveOptions{Path: "files/f000"})
 	for i := range 512 {

@@ -15,5 +15,7 @@ func addCommands(a *app, root *cobra.Command) {
 		newReportCmd(a),
 		newTimelineCmd(a),
 		newShowCmd(a),
+		newProveCmd(a),
+		newVerifyProofCmd(a),
 	)
 }

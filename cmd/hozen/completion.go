@@ -98,6 +98,11 @@ func addCompletions(root *cobra.Command) {
 		"timeline": argsCompletion(bundleFiles, nil),
 		"show":     argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
 		"profiles": profileNames,
+		// PATH is inside the bundle; a proof is any file.
+		"prove": argsCompletion(bundleFiles, nil),
+		"verify-proof": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveDefault
+		},
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{
 		"collect":        {"profile": profileNames, "hash": words(fixed(extraHashes...))},
