@@ -84,7 +84,7 @@ func IsProofPrefix(b []byte) bool {
 type NotProofError struct{ Head string }
 
 func (e *NotProofError) Error() string {
-	return fmt.Sprintf("not a hozen proof: it does not start with a tar entry named %s (it starts %q)", manifest.ProofMarkerPath, e.Head)
+	return fmt.Sprintf("not a hozen-proof file: it does not start with a tar entry named %s (it starts %q)", manifest.ProofMarkerPath, e.Head)
 }
 
 // CheckProof reads a proof from r and checks it offline: every byte of it
