@@ -90,7 +90,7 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	./manifest:FuzzParseRecord ./manifest:FuzzParseManifest ./manifest:FuzzParseAllowedLine ./manifest:FuzzRecordJSON \
 	./manifest:FuzzReadManifest \
-	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect/profile:FuzzParseProfile \
+	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./bundle:FuzzCheckProof ./collect/profile:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
 	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList \

@@ -16,5 +16,7 @@ func addCommands(a *app, root *cobra.Command) {
 		newTimelineCmd(a),
 		newShowCmd(a),
 		newExportCmd(a),
+		newProveCmd(a),
+		newVerifyProofCmd(a),
 	)
 }

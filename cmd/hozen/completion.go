@@ -99,6 +99,11 @@ func addCompletions(root *cobra.Command) {
 		"show":     argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
 		"export":   argsCompletion(bundleFiles, nil),
 		"profiles": profileNames,
+		// PATH is inside the bundle; a proof is any file.
+		"prove": argsCompletion(bundleFiles, nil),
+		"verify-proof": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveDefault
+		},
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{
 		"collect":        {"profile": profileNames, "hash": words(fixed(extraHashes...))},

@@ -54,6 +54,12 @@ func TestScript(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("USER", "examiner")
+			// The repository's scripts/, for the ones docs tell users to run.
+			scripts, err := filepath.Abs("../../scripts")
+			if err != nil {
+				return err
+			}
+			env.Setenv("SCRIPTS", scripts)
 			return nil
 		},
 		Cmds: cmds,

@@ -27,7 +27,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 		Short: "check that bundles are intact: every hash, link, the seal and the signature",
 		Long: `verify reads each bundle to its end and checks every frame, tar header,
 artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
-the signature. It goes on past a fault wherever the stream still parses
+the signature. A proof that 'hozen prove' wrote is checked as 'hozen verify-proof' checks
+it. It goes on past a fault wherever the stream still parses
 and lists every faulty artifact (up to 100) with the kind of fault, and
 says whether the signature holds, or why it was not checked.
 A file that is not a hozen bundle at all is an error (exit 2).
@@ -76,6 +77,14 @@ func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) er
 	}
 	worst := exitOK
 	for _, p := range paths {
+		if bundle.LooksLikeProof(p) {
+			// A proof (hozen prove) is checked as verify-proof checks it.
+			if led != nil {
+				a.warnf("%s is a proof, not a bundle: the ledger is not consulted for it", p)
+			}
+			worst = worseExit(worst, verifyProofFile(a, p, trust, o.jsonOut))
+			continue
+		}
 		rep, res := verifyOne(a, p, trust, o.ids)
 		if led != nil && res != nil {
 			if err := ledgerVerify(ctx, led, rep, res, defaultExaminer(o.actor)); err != nil {
