@@ -195,11 +195,11 @@ func notCompared(name, why string) Section {
 func section[T any](name string, old, new []T, fn func(old, new []T) []Entry) Section {
 	switch {
 	case old == nil && new == nil:
-		return notCompared(name, "neither bundle holds it")
+		return notCompared(name, "neither bundle holds it in a form that was read")
 	case old == nil:
-		return notCompared(name, "OLD does not hold it")
+		return notCompared(name, "OLD does not hold it in a form that was read")
 	case new == nil:
-		return notCompared(name, "NEW does not hold it")
+		return notCompared(name, "NEW does not hold it in a form that was read")
 	}
 	es := fn(old, new)
 	if es == nil {

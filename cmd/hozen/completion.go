@@ -97,6 +97,7 @@ func addCompletions(root *cobra.Command) {
 		"report":   argsCompletion(bundleFiles, nil),
 		"timeline": argsCompletion(bundleFiles, nil),
 		"show":     argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
+		"diff":     argsCompletion(bundleFiles, bundleFiles, nil),
 		"profiles": profileNames,
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{
