@@ -107,7 +107,7 @@ func addCompletions(root *cobra.Command) {
 		"custody record": {"action": words(recordActions), "outcome": words(fixed(verifyOutcomes...))},
 		"report": {"output": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []string{"html"}, cobra.ShellCompDirectiveFilterFileExt
-		}},
+		}, "diff": bundleFiles},
 	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
