@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hozen-dfir/hozen/diff"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -81,6 +82,15 @@ var funcs = template.FuncMap{
 	"add":   func(a, b int) int { return a + b },
 	"lower": strings.ToLower,
 	"open":  func(p *Process) bool { return p.Depth < 2 || p.Flagged },
+	"changeclass": func(c string) string {
+		switch c {
+		case diff.Added:
+			return "added"
+		case diff.Removed:
+			return "removed"
+		}
+		return "changed"
+	},
 }
 
 func humanBytes(n int64) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/custody"
+	"github.com/hozen-dfir/hozen/diff"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -63,6 +64,9 @@ type Report struct {
 	// (volatile/persistence/persistence.json), flagged ones first.
 	PersistenceEntries []artifact.PersistenceEntry `json:"persistence_entries,omitempty"`
 	Custody            *Custody                    `json:"custody,omitempty"`
+	// Diff compares an earlier collection of the host with this one, when
+	// the report was asked for one (report --diff OLD).
+	Diff *diff.Result `json:"diff,omitempty"`
 	// Notes say what the report could not show, and why.
 	Notes []string `json:"notes,omitempty"`
 }

@@ -18,5 +18,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newExportCmd(a),
 		newProveCmd(a),
 		newVerifyProofCmd(a),
+		newDiffCmd(a),
 	)
 }

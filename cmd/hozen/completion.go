@@ -98,6 +98,7 @@ func addCompletions(root *cobra.Command) {
 		"timeline": argsCompletion(bundleFiles, nil),
 		"show":     argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
 		"export":   argsCompletion(bundleFiles, nil),
+		"diff":     argsCompletion(bundleFiles, bundleFiles, nil),
 		"profiles": profileNames,
 		// PATH is inside the bundle; a proof is any file.
 		"prove": argsCompletion(bundleFiles, nil),
@@ -113,7 +114,7 @@ func addCompletions(root *cobra.Command) {
 		"custody record": {"action": words(recordActions), "outcome": words(fixed(verifyOutcomes...))},
 		"report": {"output": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []string{"html"}, cobra.ShellCompDirectiveFilterFileExt
-		}},
+		}, "diff": bundleFiles},
 	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {

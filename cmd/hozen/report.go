@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/diff"
 	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/report"
 )
@@ -33,9 +34,10 @@ func addCustody(ctx context.Context, r *report.Report, path, fileSHA256 string) 
 
 func newReportCmd(a *app) *cobra.Command {
 	var f readFlags
-	var out string
+	var out, diffOld string
+	var df diffFlags
 	c := &cobra.Command{
-		Use:   "report BUNDLE [-o FILE.html] [--ledger FILE] [--pubkey FILE | --allowed-signers FILE]",
+		Use:   "report BUNDLE [-o FILE.html] [--ledger FILE] [--pubkey FILE | --allowed-signers FILE] [--diff OLD]",
 		Short: "write one self-contained HTML report of a bundle, for a browser or a case file",
 		Long: `report verifies a bundle and writes one HTML file an investigator reads in
 any browser, offline: the verification outcome first, then the case, host and
@@ -49,12 +51,27 @@ in the current directory. The last line of stdout is the report's path.
 
 Exit codes are verify's: 0 intact, 1 tampered or untrusted (or a ledger that
 does not verify), 2 usage or I/O error, 3 incomplete. A report is written in
-every case but 2, and says at its top what failed.`,
+every case but 2, and says at its top what failed.
+
+--diff OLD adds a section of what changed since an earlier collection OLD of
+the host, as 'hozen diff OLD BUNDLE' prints it. Its rules are diff's: a
+tampered or untrusted OLD or BUNDLE, or two hosts, are refused (exit 1,
+nothing written) unless --allow-tampered or --allow-other-host.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			var dr *diffResult
+			if diffOld != "" {
+				var err error
+				if dr, err = reportDiff(a, diffOld, args[0], &f, df); err != nil {
+					return err
+				}
+			}
 			r, err := buildReport(c.Context(), a, args[0], &f)
 			if err != nil {
 				return err
+			}
+			if dr != nil {
+				r.Diff = dr.Result
 			}
 			if out == "" {
 				name := filepath.Base(args[0])
@@ -66,12 +83,36 @@ every case but 2, and says at its top what failed.`,
 				return withCode(exitUsage, err)
 			}
 			fmt.Fprintln(a.stdout, out)
-			return verdict(a, args[0], r)
+			if err := verdict(a, args[0], r); err != nil || dr == nil {
+				return err
+			}
+			return silentErrorOf(dr.code)
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "write the report to `FILE.html`")
+	c.Flags().StringVar(&diffOld, "diff", "", "add what changed since an earlier collection, the bundle `OLD`")
+	df.add(c)
 	f.add(c, true)
 	return c
+}
+
+// diffResult is report --diff's comparison and the exit code it ends with.
+type diffResult struct {
+	*diff.Result
+	code int
+}
+
+// reportDiff compares OLD with the reported bundle, by diff's rules.
+func reportDiff(a *app, oldPath, newPath string, f *readFlags, df diffFlags) (*diffResult, error) {
+	trust, err := f.trust.load(a, "report")
+	if err != nil {
+		return nil, err
+	}
+	r, code, err := readDiff(a, oldPath, newPath, f.ids, trust, df)
+	if err != nil {
+		return nil, err
+	}
+	return &diffResult{r, code}, nil
 }
 
 // writeFileAtomic writes path through a temporary file in its directory,

@@ -1,0 +1,237 @@
+package diff
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hozen-dfir/hozen/artifact"
+	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/manifest"
+)
+
+// DefaultMaxJSON is how many bytes of one JSON artifact Read holds in
+// memory by default.
+const DefaultMaxJSON = 256 << 20
+
+// pathPersistence is where the persistence inventory goes once hozen
+// writes one; this build has no schema for it, so a bundle that holds it
+// is said to, and the section is not compared.
+const pathPersistence = "volatile/persistence/persistence.json"
+
+// filesDir is the prefix of collected host files' bundle paths.
+const filesDir = "files/"
+
+// Options configure [Read].
+type Options struct {
+	// Trust lists the keys the investigator trusts (bundle.VerifyOptions).
+	Trust manifest.Trust
+	// MaxJSON caps the bytes of one JSON artifact held (0: DefaultMaxJSON);
+	// a larger one is left out, and the snapshot says so.
+	MaxJSON int64
+	// Name is the bundle's name in the output (default: the file's base name).
+	Name string
+}
+
+// wantedJSON are the artifacts a snapshot decodes.
+var wantedJSON = []string{artifact.PathProcesses, artifact.PathSockets, artifact.PathAccounts,
+	artifact.PathSessions, artifact.PathLogins, artifact.PathModules, artifact.PathFindings}
+
+// reader is the bundle.Handler that keeps what a comparison needs: the
+// wanted JSON artifacts once their record verified, and every record under
+// files/. A data entry's bytes are kept only until its record arrives.
+type reader struct {
+	max     int64
+	pending struct {
+		path string
+		data []byte
+		over int64
+	}
+	json  map[string][]byte
+	files []File
+	notes []string
+	seen  map[string]bool // every record path, for the inventories not read
+}
+
+func (r *reader) Header(*manifest.Header) error { return nil }
+
+func (r *reader) Data(h *tar.Header, body io.Reader) error {
+	r.pending.path, r.pending.data, r.pending.over = h.Name, nil, 0
+	if !slices.Contains(wantedJSON, h.Name) {
+		return nil
+	}
+	if h.Size > r.max {
+		r.pending.over = h.Size
+		return nil
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(h.Size, 0)))
+	if _, err := io.Copy(buf, io.LimitReader(body, r.max)); err != nil {
+		return err
+	}
+	r.pending.data = buf.Bytes()
+	return nil
+}
+
+func (r *reader) Record(rec *manifest.Record) error {
+	p := string(rec.Path)
+	r.seen[p] = true
+	if rec.Entry == manifest.EntryFile && p == r.pending.path {
+		switch {
+		case r.pending.over > 0:
+			r.notes = append(r.notes, fmt.Sprintf("%s is %d bytes, more than the %d read into memory; its section is not compared", p, r.pending.over, r.max))
+		case r.pending.data != nil:
+			r.json[p] = r.pending.data
+		}
+	}
+	r.pending.path, r.pending.data, r.pending.over = "", nil, 0
+	if strings.HasPrefix(p, filesDir) {
+		f := File{Path: rec.Path, Source: rec.Source, Entry: rec.Entry, Outcome: rec.Outcome, SHA256: rec.SHA256, Size: rec.Size}
+		if m := rec.File; m != nil {
+			f.Mode, f.UID, f.GID, f.Link = m.Mode, m.UID, m.GID, m.LinkTarget
+			mt := m.Mtime
+			f.Mtime = &mt
+		}
+		r.files = append(r.files, f)
+	}
+	return nil
+}
+
+// Read verifies the opened bundle f and returns what it holds for a
+// comparison. A bundle that is not intact still gives a snapshot of what
+// verified before the failure (its Status says what failed); err is
+// non-nil only when the file cannot be read.
+func Read(f *bundle.File, opts Options) (*Snapshot, error) {
+	if opts.MaxJSON <= 0 {
+		opts.MaxJSON = DefaultMaxJSON
+	}
+	r := &reader{max: opts.MaxJSON, json: map[string][]byte{}, seen: map[string]bool{}}
+	res, err := f.Verify(bundle.VerifyOptions{Trust: opts.Trust, Handler: r})
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Name: opts.Name, Status: res.Status(), Records: res.Records, Notes: r.notes}
+	if s.Name == "" {
+		s.Name = filepath.Base(f.Path)
+	}
+	if res.Err != nil {
+		s.Reason = res.Err.Error()
+	}
+	if h := res.Header; h != nil {
+		s.BundleID, s.CaseID, s.StartedAt, s.Host, s.Profile = h.BundleID, h.CaseID, h.StartedAt, h.Host, h.Profile
+	}
+	if m := res.Manifest; m != nil {
+		fin := m.FinishedAt
+		s.FinishedAt = &fin
+	}
+	s.fill(r)
+	return s, nil
+}
+
+// decode parses the JSON artifact at path into v, if the bundle held it
+// and it parses as a version this build reads.
+func (s *Snapshot) decode(r *reader, path string, v artifact.Doc) bool {
+	raw, ok := r.json[path]
+	if !ok {
+		return false
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s does not parse, its section is not compared: %v", path, err))
+		return false
+	}
+	if err := artifact.CheckVersion(path, v); err != nil {
+		s.Notes = append(s.Notes, err.Error()+"; its section is not compared")
+		return false
+	}
+	return true
+}
+
+func hostPort(addr string, port uint16) string {
+	if strings.Contains(addr, ":") {
+		return fmt.Sprintf("[%s]:%d", addr, port)
+	}
+	return fmt.Sprintf("%s:%d", addr, port)
+}
+
+func (s *Snapshot) fill(r *reader) {
+	var pt artifact.ProcessTable
+	if s.decode(r, artifact.PathProcesses, &pt) {
+		s.Processes = make([]Process, 0, len(pt.Processes))
+		for _, p := range pt.Processes {
+			q := Process{PID: p.PID, PPID: p.PPID, Name: p.Name, User: p.User, UID: p.UID, EUID: p.EUID,
+				Start: p.StartTime, StartTicks: p.StartTicks, Argv: p.Argv, Exe: p.Exe, ExeDeleted: p.ExeDeleted, Kernel: p.KernelThread}
+			if p.ExeHash != nil && !p.ExeHash.Truncated {
+				q.ExeSHA256 = p.ExeHash.SHA256
+			}
+			s.Processes = append(s.Processes, q)
+		}
+	}
+	var st artifact.SocketTable
+	if s.decode(r, artifact.PathSockets, &st) {
+		s.Sockets = make([]Socket, 0, len(st.Sockets))
+		for _, k := range st.Sockets {
+			so := Socket{Proto: k.Proto, State: k.State, Local: hostPort(k.LocalAddr, k.LocalPort),
+				Remote: hostPort(k.RemoteAddr, k.RemotePort), NetNS: k.NetNS, Listening: k.Listening, User: k.User, Owners: []string{}}
+			for _, o := range k.Owners {
+				so.Owners = append(so.Owners, fmt.Sprintf("%d/%s", o.PID, manifest.BString(o.Name)))
+			}
+			slices.Sort(so.Owners)
+			so.Owners = slices.Compact(so.Owners)
+			s.Sockets = append(s.Sockets, so)
+		}
+	}
+	var acc artifact.Accounts
+	if s.decode(r, artifact.PathAccounts, &acc) {
+		s.Users, s.Groups = []User{}, []Group{}
+		for _, u := range acc.Users {
+			s.Users = append(s.Users, User{Name: u.Name, UID: u.UID, GID: u.GID, GECOS: u.GECOS, Home: u.Home, Shell: u.Shell})
+		}
+		for _, g := range acc.Groups {
+			s.Groups = append(s.Groups, Group{Name: g.Name, GID: g.GID, Members: g.Members})
+		}
+	}
+	for _, src := range []struct{ path, kind string }{{artifact.PathSessions, "session"}, {artifact.PathLogins, "history"}} {
+		var lf artifact.LoginFiles
+		if !s.decode(r, src.path, &lf) {
+			continue
+		}
+		if s.Logins == nil {
+			s.Logins = []Login{}
+		}
+		for _, file := range lf.Files {
+			for _, l := range file.Records {
+				if src.kind == "session" && l.TypeName != "USER_PROCESS" {
+					continue
+				}
+				s.Logins = append(s.Logins, Login{Kind: src.kind, Source: file.Source, Time: l.Time, Type: l.TypeName,
+					User: l.User, Line: l.Line, Host: l.Host, Address: l.Address, PID: l.PID})
+			}
+		}
+	}
+	var mods artifact.Table[artifact.Module]
+	if s.decode(r, artifact.PathModules, &mods) && len(mods.Errors) == 0 {
+		s.Modules = []Module{}
+		for _, m := range mods.Items {
+			s.Modules = append(s.Modules, Module{Name: m.Name, Size: m.Size, State: m.State, Taint: m.Taint})
+		}
+	} else if len(mods.Errors) > 0 {
+		s.Notes = append(s.Notes, "kernel modules were not read: "+strings.Join(mods.Errors, "; "))
+	}
+	var fs artifact.Findings
+	if s.decode(r, artifact.PathFindings, &fs) {
+		s.Findings = []Finding{}
+		for _, f := range fs.Findings {
+			s.Findings = append(s.Findings, Finding{Rule: f.Rule, Severity: f.Severity, Title: f.Title, Path: f.Path, PID: f.PID})
+		}
+	}
+	if r.files != nil {
+		s.Files = r.files
+	} else {
+		s.Files = []File{} // a bundle with no collected files holds none
+	}
+	s.Persistence = r.seen[pathPersistence]
+}
