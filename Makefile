@@ -91,7 +91,8 @@ FUZZ_TARGETS := \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog \
-	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables ./collect:FuzzPCBList
+	./collect/procfs:FuzzNet ./collect:FuzzParseKernelTables ./collect:FuzzPCBList \
+	./collect/procfs:FuzzRawPacket ./collect:FuzzKernelFormats
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -105,8 +105,10 @@ var collectorOrder = []struct {
 }{
 	{"network", func(BuildOptions) Collector { return &Network{} }},
 	{"processes", func(o BuildOptions) Collector { return &Processes{NoEnviron: o.NoEnviron} }},
+	{"kernel", func(BuildOptions) Collector { return &Kernel{} }},
 	{"users", func(BuildOptions) Collector { return &Users{} }},
 	{"system", func(o BuildOptions) Collector { return &System{ReferenceTime: o.ReferenceTime} }},
+	{"firewall", func(BuildOptions) Collector { return &Firewall{} }},
 }
 
 // KnownCollectors lists every collector name a profile may use, in the

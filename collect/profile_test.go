@@ -25,7 +25,7 @@ func TestBuiltinProfiles(t *testing.T) {
 		if p.Source != "builtin" || p.Description == "" || len(p.SHA256()) != 64 {
 			t.Errorf("%s: source %q, description %q, sha %q", p.Name, p.Source, p.Description, p.SHA256())
 		}
-		if !slices.Equal(p.CollectorNames, []string{"network", "processes", "users", "system"}) {
+		if !slices.Equal(p.CollectorNames, []string{"network", "processes", "kernel", "users", "system", "firewall"}) {
 			t.Errorf("%s: collectors %v", p.Name, p.CollectorNames)
 		}
 		q, err := LoadProfile(p.Name)
@@ -47,8 +47,9 @@ func TestBuiltinProfiles(t *testing.T) {
 	if triage.MaxTotalBytes != 8<<30 || full.MaxTotalBytes != 0 {
 		t.Errorf("budgets: triage %d, full %d", triage.MaxTotalBytes, full.MaxTotalBytes)
 	}
-	// full is triage without caps: same groups, same globs.
-	if len(full.Files) != len(triage.Files) {
+	// full is triage without caps (same groups, same globs), plus the
+	// whole of /etc and the web roots.
+	if len(full.Files) != len(triage.Files)+2 || full.Files[len(triage.Files)].Name != "etc" || full.Files[len(triage.Files)+1].Name != "webroots" {
 		t.Fatalf("full has %d groups, triage %d", len(full.Files), len(triage.Files))
 	}
 	for i, g := range triage.Files {
@@ -182,7 +183,7 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown_top_key.yaml", []string{"unknown_top_key.yaml:2:", `unknown key "colectors"`}},
 		{"bad_glob.yaml", []string{"bad_glob.yaml:7:", `/var/log/[abc`, "syntax error in pattern"}},
 		{"relative_glob.yaml", []string{"relative_glob.yaml:4:", "not absolute"}},
-		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, users, system"}},
+		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, kernel, users, system, firewall"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := LoadProfile(filepath.Join(profileDir, tc.file))
