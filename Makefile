@@ -94,7 +94,8 @@ FUZZ_TARGETS := \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
 	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList \
-	./collect:FuzzParseDpkgStatus
+	./collect:FuzzParseDpkgStatus \
+	./collect/procfs:FuzzRawPacket ./collect:FuzzKernelFormats
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -40,6 +40,8 @@ type Kernel struct {
 	// Tainted is /proc/sys/kernel/tainted: non-zero after, for example, an
 	// unsigned or out-of-tree module was loaded.
 	Tainted *uint64 `json:"tainted,omitempty"`
+	// TaintFlags decodes Tainted, one entry per set bit.
+	TaintFlags []TaintFlag `json:"taint_flags,omitempty"`
 }
 
 // SystemInfo is system.json.

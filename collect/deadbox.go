@@ -83,3 +83,14 @@ func (*Processes) LiveState() string { return "the process table (/proc/PID)" }
 func (*System) LiveState() string {
 	return "the running kernel's state (/proc: modules, mounts, boot time; /sys/block)"
 }
+
+// LiveState implements [LiveCollector].
+func (*Kernel) LiveState() string {
+	return "the running kernel (raw sockets, eBPF through bpf(2), /dev/kmsg, /sys/module, /proc/sys)"
+}
+
+// LiveState implements [LiveCollector].
+func (*Firewall) LiveState() string { return "the running kernel's firewall (netlink, getsockopt)" }
+
+// LiveState implements [LiveCollector].
+func (*ProcMaps) LiveState() string { return "processes' memory maps and open files (/proc/PID)" }

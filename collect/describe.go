@@ -8,6 +8,8 @@ var collectorWhat = map[string]string{
 	"users":        "accounts, sessions (utmp), login history (wtmp), failed logins (btmp), lastlog (volatile/users/)",
 	"system":       "hostname, OS, kernel, boot time, modules, mounts, block devices, clock (volatile/system/)",
 	"persistence":  "cron, systemd units, rc scripts, ld.so.preload, shell start-up files, authorized_keys, flagged (volatile/persistence/)",
+	"kernel":       "raw and packet sockets with owners, eBPF programs, /sys/module against /proc/modules, the kernel log, sysctl, binfmt_misc, taint (volatile/kernel/)",
+	"firewall":     "nftables rules through netlink and iptables tables as the kernel reports them, raw and decoded (volatile/firewall/)",
 	"procmaps":     "every process's memory maps, LD_PRELOAD, and the bytes of deleted or memfd programs and deleted open files (volatile/processes/maps.json, exe/, fd/)",
 	"containers":   "Docker, containerd and Podman containers and images from their state files, processes tied to containers (volatile/containers/)",
 	"tmpplaces":    "every file in /tmp, /var/tmp, /dev/shm, /run/shm, /run/user with contents within a budget, executables flagged (files/, volatile/tmpplaces/)",

@@ -144,6 +144,8 @@ func (s *System) readInfo(ctx context.Context, env *Env, clock artifact.Clock) a
 	if t := read("/proc/sys/kernel/tainted", false); t != "" {
 		if v, err := strconv.ParseUint(t, 10, 64); err == nil {
 			info.Kernel.Tainted = &v
+			info.Kernel.TaintFlags = DecodeTaint(v)
+			taintFindings(env, info.Kernel.TaintFlags)
 		} else {
 			info.Errors = append(info.Errors, fmt.Sprintf("/proc/sys/kernel/tainted: %q is not a number", t))
 		}

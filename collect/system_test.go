@@ -99,7 +99,19 @@ const wantSystemJSON = `{
     "version": "#45-Ubuntu SMP PREEMPT_DYNAMIC Fri Aug 30 12:02:04 UTC 2024",
     "type": "Linux",
     "command_line": "BOOT_IMAGE=/vmlinuz-6.8.0-45-generic root=UUID=1234 ro quiet",
-    "tainted": 12288
+    "tainted": 12288,
+    "taint_flags": [
+      {
+        "bit": 12,
+        "letter": "O",
+        "meaning": "externally-built (out-of-tree) module loaded"
+      },
+      {
+        "bit": 13,
+        "letter": "E",
+        "meaning": "unsigned module loaded"
+      }
+    ]
   },
   "machine_id": "0123456789abcdef0123456789abcdef",
   "boot_id": "5f3c9d2e-8a1b-4c7d-9e0f-123456789abc",

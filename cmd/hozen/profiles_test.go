@@ -15,7 +15,7 @@ func TestProfilesCmd(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	for _, want := range []string{"triage (default)\n", "\nfull\n", "\nvolatile\n",
-		"collectors  network, processes, procmaps, containers, tmpplaces, users, system, persistence, packages, exe-hashes\n    network      sockets with their owning processes",
+		"collectors  network, processes, kernel, procmaps, containers, tmpplaces, users, system, firewall, persistence, packages, exe-hashes\n    network      sockets with their owning processes",
 		"    persistence  cron, systemd units", "logs (64 MiB per file)", "total       8 GiB",
 		"      /var/log/**\n", "      except /var/log/journal/**\n", "files       none"} {
 		if !strings.Contains(out, want) {

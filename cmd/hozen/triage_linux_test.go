@@ -154,7 +154,7 @@ func TestCollectDeadBox(t *testing.T) {
 	if code := run([]string{"collect", "--root", tree, "--out", out, "--case", "db"}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("collect --root: exit %d\n%s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "hozen: warning: dead-box collection of "+tree+": live state not collected (network, processes, system skipped)") {
+	if !strings.Contains(stderr.String(), "hozen: warning: dead-box collection of "+tree+": live state not collected (network, processes, kernel, procmaps, system, firewall skipped)") {
 		t.Errorf("stderr lacks the dead-box warning:\n%s", stderr.String())
 	}
 	bpath := strings.TrimSpace(stdout.String())
@@ -163,7 +163,7 @@ func TestCollectDeadBox(t *testing.T) {
 	}
 	fs := bundleEntries(t, bpath)
 	h := bundleHeader(t, fs)
-	if h.DeadBox == nil || string(h.DeadBox.Root) != tree || strings.Join(h.DeadBox.Skipped, ",") != "network,processes,system" {
+	if h.DeadBox == nil || string(h.DeadBox.Root) != tree || strings.Join(h.DeadBox.Skipped, ",") != "network,processes,kernel,procmaps,system,firewall" {
 		t.Errorf("header dead_box %+v", h.DeadBox)
 	}
 	if h.Host.Hostname != "imagehost" || h.Host.MachineID != "0123456789abcdef0123456789abcdef" || h.Host.OSRelease != "Image Linux 1" ||

@@ -122,11 +122,13 @@ var collectorOrder = []struct {
 }{
 	{"network", func(BuildOptions) collect.Collector { return &collect.Network{} }},
 	{"processes", func(o BuildOptions) collect.Collector { return &collect.Processes{NoEnviron: o.NoEnviron} }},
+	{"kernel", func(BuildOptions) collect.Collector { return &collect.Kernel{} }},
 	{"procmaps", func(o BuildOptions) collect.Collector { return &collect.ProcMaps{NoEnviron: o.NoEnviron} }},
 	{"containers", func(BuildOptions) collect.Collector { return &collect.Containers{} }},
 	{"tmpplaces", func(BuildOptions) collect.Collector { return &collect.TmpPlacesCollector{} }},
 	{"users", func(BuildOptions) collect.Collector { return &collect.Users{} }},
 	{"system", func(o BuildOptions) collect.Collector { return &collect.System{ReferenceTime: o.ReferenceTime} }},
+	{"firewall", func(BuildOptions) collect.Collector { return &collect.Firewall{} }},
 	{"persistence", func(BuildOptions) collect.Collector { return &collect.Persistence{} }},
 	{"packages", func(BuildOptions) collect.Collector { return &collect.Packages{} }},
 	{"packages-all", func(BuildOptions) collect.Collector { return &collect.Packages{All: true} }},

@@ -59,9 +59,9 @@ func TestBuiltinProfiles(t *testing.T) {
 		if p.Source != "builtin" || p.Description == "" || len(p.SHA256()) != 64 {
 			t.Errorf("%s: source %q, description %q, sha %q", p.Name, p.Source, p.Description, p.SHA256())
 		}
-		want := map[string][]string{"triage": {"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system", "persistence", "packages", "exe-hashes"}, "full": {"network", "processes", "procmaps", "containers", "tmpplaces", "users", "system", "persistence", "packages-all", "exe-hashes", "filesystem"}}[p.Name]
+		want := map[string][]string{"triage": {"network", "processes", "kernel", "procmaps", "containers", "tmpplaces", "users", "system", "firewall", "persistence", "packages", "exe-hashes"}, "full": {"network", "processes", "kernel", "procmaps", "containers", "tmpplaces", "users", "system", "firewall", "persistence", "packages-all", "exe-hashes", "filesystem"}}[p.Name]
 		if p.Name == "volatile" {
-			want = []string{"network", "processes", "users", "system"}
+			want = []string{"network", "processes", "kernel", "users", "system", "firewall"}
 		}
 		if !slices.Equal(p.CollectorNames, want) {
 			t.Errorf("%s: collectors %v", p.Name, p.CollectorNames)
@@ -85,8 +85,9 @@ func TestBuiltinProfiles(t *testing.T) {
 	if triage.MaxTotalBytes != 8<<30 || full.MaxTotalBytes != 0 {
 		t.Errorf("budgets: triage %d, full %d", triage.MaxTotalBytes, full.MaxTotalBytes)
 	}
-	// full is triage without caps: same groups, same globs.
-	if len(full.Files) != len(triage.Files) {
+	// full is triage without caps (same groups, same globs), plus the
+	// whole of /etc and the web roots.
+	if len(full.Files) != len(triage.Files)+2 || full.Files[len(triage.Files)].Name != "etc" || full.Files[len(triage.Files)+1].Name != "webroots" {
 		t.Fatalf("full has %d groups, triage %d", len(full.Files), len(triage.Files))
 	}
 	for i, g := range triage.Files {
@@ -220,7 +221,7 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown_top_key.yaml", []string{"unknown_top_key.yaml:2:", `unknown key "colectors"`}},
 		{"bad_glob.yaml", []string{"bad_glob.yaml:7:", `/var/log/[abc`, "syntax error in pattern"}},
 		{"relative_glob.yaml", []string{"relative_glob.yaml:4:", "not absolute"}},
-		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, procmaps, containers, tmpplaces, users, system"}},
+		{"unknown_collector.yaml", []string{"unknown_collector.yaml:4:", `unknown collector "memory"`, "known: network, processes, kernel, procmaps, containers, tmpplaces, users, system, firewall, persistence, packages, packages-all, exe-hashes, filesystem"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := Load(filepath.Join(profileDir, tc.file))
