@@ -44,6 +44,8 @@ type collectSummary struct {
 	// Redacted says what was kept out of the evidence: hozen's secrets
 	// masked, its own key and passphrase files skipped.
 	Redacted *collect.RedactStats `json:"redacted,omitempty"`
+	// Timestamps are the RFC 3161 replies stored beside the bundle.
+	Timestamps []string `json:"timestamps,omitempty"`
 }
 
 // collectorSummary is one collector's part of the summary.
@@ -112,7 +114,7 @@ func summaryOf(r *acquire.Result) collectSummary {
 		Records: r.Counts.Records, Artifacts: r.Counts.Artifacts, Errors: r.Counts.Errors, Bytes: r.Counts.Bytes,
 		Signer: r.Signer, Encrypted: r.Encrypted, Recipients: r.RecipientNames, StreamSHA256: r.StreamSHA256,
 		Ledger: r.Ledger, LedgerHead: r.LedgerHead, Duration: r.Duration.Seconds(),
-		Collectors: make([]collectorSummary, 0, len(r.Collectors)),
+		Collectors: make([]collectorSummary, 0, len(r.Collectors)), Timestamps: r.Timestamps,
 	}
 	for _, s := range r.Collectors {
 		sum.Collectors = append(sum.Collectors, collectorSummary{Collector: s.Collector, Records: s.Records, Bytes: s.Bytes,
@@ -172,6 +174,9 @@ func printCollectSummary(a *app, s *collectSummary) {
 	}
 	if s.Redacted != nil && (s.Redacted.Artifacts > 0 || s.Redacted.Skipped > 0) {
 		fmt.Fprintf(w, "  redacted: %s\n", acquire.RedactionNote(*s.Redacted))
+	}
+	for _, t := range s.Timestamps {
+		fmt.Fprintf(w, "  timestamp %s\n", t)
 	}
 	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
 }

@@ -27,6 +27,7 @@ type collectOptions struct {
 	ledger        string
 	recipients    []string
 	recipFiles    []string
+	tsa           []string
 	root          string // hidden: collect from a fixture tree instead of "/"
 }
 
@@ -44,6 +45,13 @@ With --recipient or --recipients-file the bundle is encrypted with age as it
 is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
 holder of a recipient's private key can read it ('hozen verify --identity',
 or 'age -d -i KEY' back to the plain .tar.zst).
+
+With --tsa URL, once the bundle is sealed hozen asks that RFC 3161
+time-stamping authority for a token over the bundle file's SHA-256 and
+stores it beside the bundle as NAME.tar.zst.tsr (a ledger event records
+it). The host then makes an HTTP request: use it only where that is
+acceptable. A TSA that cannot be reached is a warning; 'hozen timestamp'
+does it later, in the lab.
 
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
@@ -69,6 +77,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
 	f.StringArrayVar(&o.recipients, "recipient", nil, "encrypt the bundle with age to this public `KEY` (age1... or an ssh-ed25519 public key line); repeatable")
 	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
+	f.StringArrayVar(&o.tsa, "tsa", nil, "after sealing, have the RFC 3161 time-stamping authority at `URL` timestamp the bundle file (BUNDLE.tsr beside it; repeatable); a TSA that cannot be reached is a warning")
 	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
 	f.MarkHidden("root")
 	return c
@@ -107,6 +116,12 @@ func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
 	if err != nil {
 		return err
 	}
+	for _, u := range o.tsa {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("--tsa %q: want an http:// or https:// URL", u)
+		}
+	}
+	ao.TSA = o.tsa
 	ao.Recipients, ao.RecipientNames, err = loadRecipients(o.recipients, o.recipFiles)
 	return err
 }

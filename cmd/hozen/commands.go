@@ -15,5 +15,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newReportCmd(a),
 		newTimelineCmd(a),
 		newShowCmd(a),
+		newTimestampCmd(a),
 	)
 }

@@ -35,7 +35,7 @@ var (
 func recordActions() []string {
 	var out []string
 	for _, a := range custody.Actions {
-		if a != custody.ActionCollected && a != custody.ActionSealed && a != custody.ActionImported {
+		if a != custody.ActionCollected && a != custody.ActionSealed && a != custody.ActionImported && a != custody.ActionTimestamped {
 			out = append(out, string(a))
 		}
 	}
@@ -62,6 +62,15 @@ func fixed(list ...string) func() []string { return func() []string { return lis
 // bundleFiles completes bundle files.
 func bundleFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return bundleExts, cobra.ShellCompDirectiveFilterFileExt
+}
+
+// pemFiles and tsrFiles complete certificate files and stored timestamps.
+func pemFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []string{"pem", "crt"}, cobra.ShellCompDirectiveFilterFileExt
+}
+
+func tsrFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []string{"tsr"}, cobra.ShellCompDirectiveFilterFileExt
 }
 
 // profileNames completes the built-in profiles that start with what was
@@ -91,18 +100,20 @@ func argsCompletion(fns ...cobra.CompletionFunc) cobra.CompletionFunc {
 // addCompletions registers the completions on the command tree under root.
 func addCompletions(root *cobra.Command) {
 	args := map[string]cobra.CompletionFunc{
-		"verify":   bundleFiles,
-		"ls":       argsCompletion(bundleFiles, nil),
-		"extract":  argsCompletion(bundleFiles, nil), // PATHs are inside the bundle
-		"report":   argsCompletion(bundleFiles, nil),
-		"timeline": argsCompletion(bundleFiles, nil),
-		"show":     argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
-		"profiles": profileNames,
+		"verify":    bundleFiles,
+		"ls":        argsCompletion(bundleFiles, nil),
+		"extract":   argsCompletion(bundleFiles, nil), // PATHs are inside the bundle
+		"report":    argsCompletion(bundleFiles, nil),
+		"timeline":  argsCompletion(bundleFiles, nil),
+		"show":      argsCompletion(bundleFiles, words(fixed(report.Views...)), nil),
+		"profiles":  profileNames,
+		"timestamp": argsCompletion(bundleFiles, nil),
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{
 		"collect":        {"profile": profileNames, "hash": words(fixed(extraHashes...))},
 		"timeline":       {"format": words(fixed(timelineFormats...))},
 		"custody export": {"format": words(fixed(exportFormats...))},
+		"verify":         {"tsa-ca": pemFiles, "tsr": tsrFiles},
 		"custody record": {"action": words(recordActions), "outcome": words(fixed(verifyOutcomes...))},
 		"report": {"output": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []string{"html"}, cobra.ShellCompDirectiveFilterFileExt
