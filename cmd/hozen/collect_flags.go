@@ -46,10 +46,10 @@ is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
 holder of a recipient's private key can read it ('hozen verify --identity',
 or 'age -d -i KEY' back to the plain .tar.zst).
 
-With --tsa URL, once the bundle is sealed hozen asks that RFC 3161
-time-stamping authority for a token over the bundle file's SHA-256 and
-stores it beside the bundle as NAME.tar.zst.tsr (a ledger event records
-it). The host then makes an HTTP request: use it only where that is
+With --tsa URL, once the bundle is sealed, the RFC 3161 time-stamping
+authority at URL is asked for a token over the bundle file's SHA-256; the
+token is stored beside the bundle as NAME.tar.zst.tsr and a ledger event
+records it. The host then makes an HTTP request: use it only where that is
 acceptable. A TSA that cannot be reached is a warning; 'hozen timestamp'
 does it later, in the lab.
 
