@@ -41,6 +41,7 @@ import (
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/custody"
+	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -88,6 +89,11 @@ type Options struct {
 	Now func() time.Time
 	// Reporter hears progress and warnings; nil for nobody.
 	Reporter Reporter
+	// TSA lists RFC 3161 time-stamping authorities (URLs) to timestamp
+	// the sealed bundle file with, when the host can reach them: each
+	// token is stored beside the bundle and recorded as a timestamped
+	// event. A TSA that fails is a warning, not a failed collection.
+	TSA []string
 }
 
 // Reporter hears a session as it goes.
@@ -134,6 +140,9 @@ type Result struct {
 	// Privileges and DeadBox are as recorded in the bundle header.
 	Privileges *manifest.Privileges
 	DeadBox    *manifest.DeadBox
+	// Timestamps are the RFC 3161 replies stored beside the bundle
+	// (Options.TSA), one file each.
+	Timestamps []string
 }
 
 // Interrupted reports whether the session was cut short and sealed as such.
@@ -322,6 +331,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := led.Append(lctx, sev); err != nil {
 		return nil, &UnrecordedError{Path: sealed.Path, Ledger: ledgerPath, Err: err}
 	}
+	var tsaWarnings, sidecars []string
+	if len(o.TSA) > 0 {
+		stamps, warns := timestampSealed(ctx, o.TSA, sealed.Path, sealed.SHA256)
+		tsaWarnings = warns
+		for _, st := range stamps {
+			sidecars = append(sidecars, st.Sidecar)
+			tev := event(custody.ActionTimestamped)
+			tev.BundleSHA256, tev.BundleHead, tev.BundleMerkleRoot = sealed.SHA256, sealed.Manifest.Head, sealed.Manifest.MerkleRoot
+			tev.Reason = ledgerlink.TimestampNote(st).String()
+			if err := led.Append(lctx, tev); err != nil {
+				return nil, &UnrecordedError{Path: sealed.Path, Ledger: ledgerPath, Err: fmt.Errorf("the timestamp %s: %w", st.Sidecar, err)}
+			}
+		}
+	}
 	head, err := led.Checkpoint(lctx)
 	if err != nil {
 		return nil, &LedgerError{Path: ledgerPath, Err: err}
@@ -340,6 +363,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if sealed.Encrypted {
 		res.Encrypted, res.RecipientNames, res.StreamSHA256 = true, o.RecipientNames, sealed.StreamSHA256
 	}
+	res.Warnings, res.Timestamps = append(res.Warnings, tsaWarnings...), sidecars
 	for _, name := range rst.Short {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the secret from %s is shorter than %d bytes: it was masked wherever it occurs in the evidence, so unrelated bytes that happen to match it were masked too (see the records' warnings); use a longer passphrase", name, collect.ShortSecret))
 	}

@@ -37,6 +37,8 @@ func CheckByHand(e *Event) error {
 		return &ByHandError{"action", string(e.Action) + " is recorded by hozen collect, not by hand"}
 	case ActionImported:
 		return &ByHandError{"action", "imported is recorded by hozen custody import"}
+	case ActionTimestamped:
+		return &ByHandError{"action", "timestamped is recorded by hozen timestamp and collect --tsa"}
 	}
 	if !e.Action.Valid() {
 		want := make([]string, len(ByHandActions))

@@ -26,12 +26,13 @@ const (
 	ActionExported    Action = "exported"    // evidence or a report left the lab's systems
 	ActionNote        Action = "note"        // free text
 	ActionImported    Action = "imported"    // another ledger's events were folded in
+	ActionTimestamped Action = "timestamped" // a TSA timestamped a bundle file (RFC 3161); Reason is a [TimestampNote]
 )
 
 // Actions lists every action, in the order of a bundle's life.
 var Actions = []Action{
 	ActionCollected, ActionSealed, ActionVerified, ActionTransferred, ActionReceived,
-	ActionAccessed, ActionExtracted, ActionExported, ActionNote, ActionImported,
+	ActionAccessed, ActionExtracted, ActionExported, ActionNote, ActionImported, ActionTimestamped,
 }
 
 // Valid reports whether a is one of [Actions].
@@ -192,6 +193,14 @@ func (e *Event) check() error {
 	}
 	if e.SourceSize < 0 {
 		return fmt.Errorf("%w: negative source size", ErrInvalidEvent)
+	}
+	if e.Action == ActionTimestamped {
+		if e.BundleSHA256 == "" {
+			return fmt.Errorf("%w: a timestamped event names the bundle file's sha256 its token covers", ErrInvalidEvent)
+		}
+		if _, err := ParseTimestampNote(e.Reason); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+		}
 	}
 	for name, v := range map[string]string{
 		"actor": e.Actor, "case id": e.CaseID, "bundle id": e.BundleID, "bundle file": e.BundleFile,

@@ -47,6 +47,8 @@ type collectSummary struct {
 	// Privileges and DeadBox are as in the bundle header.
 	Privileges *manifest.Privileges `json:"privileges,omitempty"`
 	DeadBox    *manifest.DeadBox    `json:"dead_box,omitempty"`
+	// Timestamps are the RFC 3161 replies stored beside the bundle.
+	Timestamps []string `json:"timestamps,omitempty"`
 }
 
 // collectorSummary is one collector's part of the summary.
@@ -124,7 +126,7 @@ func summaryOf(r *acquire.Result) collectSummary {
 		Signer: r.Signer, Encrypted: r.Encrypted, Recipients: r.RecipientNames, StreamSHA256: r.StreamSHA256,
 		Ledger: r.Ledger, LedgerHead: r.LedgerHead, Duration: r.Duration.Seconds(),
 		Collectors: make([]collectorSummary, 0, len(r.Collectors)),
-		Privileges: r.Privileges, DeadBox: r.DeadBox,
+		Privileges: r.Privileges, DeadBox: r.DeadBox, Timestamps: r.Timestamps,
 	}
 	for _, s := range r.Collectors {
 		sum.Collectors = append(sum.Collectors, collectorSummary{Collector: s.Collector, Records: s.Records, Bytes: s.Bytes,
@@ -184,6 +186,9 @@ func printCollectSummary(a *app, s *collectSummary) {
 	}
 	if s.Redacted != nil && (s.Redacted.Artifacts > 0 || s.Redacted.Skipped > 0) {
 		fmt.Fprintf(w, "  redacted: %s\n", acquire.RedactionNote(*s.Redacted))
+	}
+	for _, t := range s.Timestamps {
+		fmt.Fprintf(w, "  timestamp %s\n", t)
 	}
 	fmt.Fprintf(w, "  ledger %s, head (write it down or send it on):\n  %s\n", s.Ledger, s.LedgerHead)
 	if p := s.Privileges; p != nil && !p.Root {

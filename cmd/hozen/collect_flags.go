@@ -27,6 +27,7 @@ type collectOptions struct {
 	ledger        string
 	recipients    []string
 	recipFiles    []string
+	tsa           []string
 	root          string // dead-box: collect from a mounted image instead of "/"
 }
 
@@ -56,6 +57,13 @@ Run as root: without it other users' processes, /etc/shadow, other
 homes and socket owners are out of reach. collect says so at the start and
 in the summary, and records the privileges in the bundle header.
 
+With --tsa URL, once the bundle is sealed, the RFC 3161 time-stamping
+authority at URL is asked for a token over the bundle file's SHA-256; the
+token is stored beside the bundle as NAME.tar.zst.tsr and a ledger event
+records it. The host then makes an HTTP request: use it only where that is
+acceptable. A TSA that cannot be reached is a warning; 'hozen timestamp'
+does it later, in the lab.
+
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
 		Args: exactArgs(0),
@@ -80,6 +88,7 @@ writes nothing outside --out.`,
 	f.StringVar(&o.ledger, "ledger", "", "custody ledger `FILE` (default: custody.db in --out)")
 	f.StringArrayVar(&o.recipients, "recipient", nil, "encrypt the bundle with age to this public `KEY` (age1... or an ssh-ed25519 public key line); repeatable")
 	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
+	f.StringArrayVar(&o.tsa, "tsa", nil, "after sealing, have the RFC 3161 time-stamping authority at `URL` timestamp the bundle file (BUNDLE.tsr beside it; repeatable); a TSA that cannot be reached is a warning")
 	f.StringVar(&o.root, "root", "/", "dead-box collection: collect from a mounted image or root file system at `DIR` as if it were /, skipping live state")
 	return c
 }
@@ -117,6 +126,12 @@ func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
 	if err != nil {
 		return err
 	}
+	for _, u := range o.tsa {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("--tsa %q: want an http:// or https:// URL", u)
+		}
+	}
+	ao.TSA = o.tsa
 	ao.Recipients, ao.RecipientNames, err = loadRecipients(o.recipients, o.recipFiles)
 	return err
 }

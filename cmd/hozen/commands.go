@@ -19,5 +19,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newProveCmd(a),
 		newVerifyProofCmd(a),
 		newDiffCmd(a),
+		newTimestampCmd(a),
 	)
 }

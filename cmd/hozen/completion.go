@@ -35,7 +35,7 @@ var (
 func recordActions() []string {
 	var out []string
 	for _, a := range custody.Actions {
-		if a != custody.ActionCollected && a != custody.ActionSealed && a != custody.ActionImported {
+		if a != custody.ActionCollected && a != custody.ActionSealed && a != custody.ActionImported && a != custody.ActionTimestamped {
 			out = append(out, string(a))
 		}
 	}
@@ -62,6 +62,15 @@ func fixed(list ...string) func() []string { return func() []string { return lis
 // bundleFiles completes bundle files.
 func bundleFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return bundleExts, cobra.ShellCompDirectiveFilterFileExt
+}
+
+// pemFiles and tsrFiles complete certificate files and stored timestamps.
+func pemFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []string{"pem", "crt"}, cobra.ShellCompDirectiveFilterFileExt
+}
+
+func tsrFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []string{"tsr"}, cobra.ShellCompDirectiveFilterFileExt
 }
 
 // profileNames completes the built-in profiles that start with what was
@@ -105,12 +114,14 @@ func addCompletions(root *cobra.Command) {
 		"verify-proof": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return nil, cobra.ShellCompDirectiveDefault
 		},
+		"timestamp": argsCompletion(bundleFiles, nil),
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{
 		"collect":        {"profile": profileNames, "hash": words(fixed(extraHashes...))},
 		"timeline":       {"format": words(fixed(timelineFormats...))},
 		"custody export": {"format": words(fixed(exportFormats...))},
 		"export":         {"format": words(fixed(bundleExportFormats...))},
+		"verify":         {"tsa-ca": pemFiles, "tsr": tsrFiles},
 		"custody record": {"action": words(recordActions), "outcome": words(fixed(verifyOutcomes...))},
 		"report": {"output": func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []string{"html"}, cobra.ShellCompDirectiveFilterFileExt

@@ -10,6 +10,7 @@ import (
 
 func newCustodyHeadCmd(a *app, ledger *string) *cobra.Command {
 	var hs headSigning
+	var ts headTimestamp
 	c := &cobra.Command{
 		Use:   "head",
 		Short: "print the ledger's current checkpoint; the last line is the head value",
@@ -19,6 +20,12 @@ their Merkle root. The last line is one value that 'hozen custody verify
 
 To sign it (namespace hozen-custody-head): --key KEY --signature FILE, or
   printf %s "$(hozen custody head | tail -n 1)" | ssh-keygen -Y sign -f KEY -n hozen-custody-head
+To timestamp it: --tsa URL asks that RFC 3161 time-stamping authority for a
+token over the SHA-256 of the head line's bytes (the last line, without its
+newline) and stores the reply as --tsa-out FILE, or beside the ledger as
+LEDGER.head-N.tsr (N events). openssl checks it alone (docs/format.md,
+"Timestamps").
+
 'custody verify --head VALUE --head-signature FILE' checks it.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -49,11 +56,16 @@ To sign it (namespace hozen-custody-head): --key KEY --signature FILE, or
 			if err := hs.write(a, cp); err != nil {
 				return err
 			}
+			if err := ts.write(ctx, a, *ledger, cp); err != nil {
+				return err
+			}
 			fmt.Fprintln(a.stdout, cp.Text)
 			return nil
 		},
 	}
 	hs.sign.add(c, "the head")
+	c.Flags().StringArrayVar(&ts.urls, "tsa", nil, "have the RFC 3161 time-stamping authority at `URL` timestamp the head line (repeatable)")
+	c.Flags().StringVar(&ts.out, "tsa-out", "", "store the timestamp reply in `FILE` (default: LEDGER.head-N.tsr beside the ledger)")
 	c.Flags().StringVar(&hs.out, "signature", "", "write the head's SSHSIG signature (namespace hozen-custody-head) to `FILE`")
 	return c
 }

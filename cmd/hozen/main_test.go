@@ -49,6 +49,7 @@ func TestScript(t *testing.T) {
 	maps.Copy(cmds, recipeCmds)
 	maps.Copy(cmds, exitCmds)
 	maps.Copy(cmds, diffCmds)
+	maps.Copy(cmds, tsaCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,

@@ -18,6 +18,7 @@ type verifyOptions struct {
 	ledger, actor string
 	jsonOut       bool
 	ids           identityFlags
+	tsa           tsaVerifyFlags
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -49,7 +50,14 @@ the worst wins: 1 over 2 over 3 over 0.
 
 An encrypted bundle (.tar.zst.age) is read with --identity; without one,
 verify says to whom it is encrypted (exit 2). Its file sha256 is of the
-file as stored, the one the ledger records.`,
+file as stored, the one the ledger records.
+
+RFC 3161 timestamps ('hozen timestamp', 'collect --tsa') are read from
+BUNDLE.tsr, BUNDLE.2.tsr, ... beside the bundle, or from --tsr FILE. Each
+must cover the SHA-256 of the bundle file as stored and carry a good
+signature; with --tsa-ca its TSA certificate must chain to those roots
+and have the timeStamping key usage, and a bundle with no timestamp
+fails. A token that fails is exit 1.`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runVerify(c.Context(), a, o, args)
@@ -59,12 +67,17 @@ file as stored, the one the ledger records.`,
 	c.Flags().BoolVar(&o.jsonOut, "json", false, "print one JSON object per bundle")
 	c.Flags().StringVar(&o.ledger, "ledger", "", "check that this custody ledger `FILE` knows each bundle, show its trail, and record the verification")
 	o.ids.add(c)
+	o.tsa.add(c)
 	c.Flags().StringVar(&o.actor, "actor", "", "who verifies, for the ledger (default: the login name)")
 	return c
 }
 
 func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) error {
 	trust, err := o.trust.load(a, "verify")
+	if err != nil {
+		return err
+	}
+	roots, err := o.tsa.roots(len(paths))
 	if err != nil {
 		return err
 	}
@@ -91,11 +104,15 @@ func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) er
 				return err
 			}
 		}
+		if rep.Outcome != "error" && rep.Outcome != "not-a-bundle" {
+			checkTimestamps(rep, &o.tsa, roots)
+		}
 		if o.jsonOut {
 			b, _ := json.Marshal(rep)
 			fmt.Fprintln(a.stdout, string(b))
 		} else {
 			printVerify(a, rep, len(trust) > 0)
+			printTimestamps(a, rep)
 		}
 		worst = worseExit(worst, rep.Code)
 	}

@@ -43,6 +43,8 @@ type verifyReport struct {
 	Faults     []bundle.Fault `json:"faults,omitempty"`
 	MoreFaults int64          `json:"more_faults,omitempty"`
 	Repacked   bool           `json:"repacked,omitempty"`
+	// Timestamps are the RFC 3161 tokens stored beside the bundle.
+	Timestamps []timestampReport `json:"timestamps,omitempty"`
 }
 
 // failedReport fills the report of a bundle that could not be read to the
