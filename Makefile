@@ -91,7 +91,8 @@ FUZZ_TARGETS := \
 	./bundle:FuzzVerify ./bundle:FuzzUSTARHeader ./collect/profile:FuzzParseProfile \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
-	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList
+	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList \
+	./logparse:FuzzJournal ./logparse:FuzzSyslog
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
