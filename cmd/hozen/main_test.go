@@ -54,7 +54,10 @@ func TestScript(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("USER", "examiner")
-			return nil
+			// The logparse fixtures: a journal systemd wrote.
+			logs, err := filepath.Abs(filepath.Join("..", "..", "logparse", "testdata"))
+			env.Setenv("LOGFIXTURES", logs)
+			return err
 		},
 		Cmds: cmds,
 		Condition: func(cond string) (bool, error) {
