@@ -95,7 +95,8 @@ FUZZ_TARGETS := \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
 	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList \
 	./collect:FuzzParseDpkgStatus \
-	./collect/procfs:FuzzRawPacket ./collect:FuzzKernelFormats
+	./collect/procfs:FuzzRawPacket ./collect:FuzzKernelFormats \
+	./logparse:FuzzJournal ./logparse:FuzzSyslog
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -16,6 +16,7 @@ import (
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/diff"
+	"github.com/hozen-dfir/hozen/logparse"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -38,6 +39,10 @@ type Options struct {
 	// reader: an opened bundle's (bundle.File.Verify), which also
 	// authenticates an encrypted one.
 	Verify func(bundle.VerifyOptions) (*bundle.Result, error)
+	// Logs: read the syslog files and journal files the bundle holds into
+	// Report.Logs (logparse), bounded by LogLimits.
+	Logs      bool
+	LogLimits logparse.Limits
 }
 
 // Report is what an investigator reads about one bundle: its verification,
@@ -67,6 +72,9 @@ type Report struct {
 	// Diff compares an earlier collection of the host with this one, when
 	// the report was asked for one (report --diff OLD).
 	Diff *diff.Result `json:"diff,omitempty"`
+	// Logs are the lines of the syslog files and the journal entries, with
+	// Options.Logs; the timeline holds them.
+	Logs []logparse.Event `json:"-"`
 	// Notes say what the report could not show, and why.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -276,6 +284,7 @@ type builder struct {
 	json  map[string][]byte // verified JSON artifacts by path
 	arts  []*Artifact
 	notes []string
+	logs  logState
 }
 
 // wanted reports whether a data entry's JSON is read into memory.
@@ -295,6 +304,11 @@ func (b *builder) Header(h *manifest.Header) error { b.hdr = h; return nil }
 
 func (b *builder) Data(h *tar.Header, body io.Reader) error {
 	b.pending.path, b.pending.data, b.pending.over = h.Name, nil, 0
+	if b.opts.Logs {
+		if isLog, err := b.logData(h, body); isLog {
+			return err
+		}
+	}
 	if !wanted(h.Name) {
 		return nil
 	}
@@ -313,6 +327,9 @@ func (b *builder) Data(h *tar.Header, body io.Reader) error {
 func (b *builder) Record(rec *manifest.Record) error {
 	a := &Artifact{Record: *rec, Persistence: IsPersistence(rec.Collector)}
 	b.arts = append(b.arts, a)
+	if b.opts.Logs {
+		b.logRecord(rec)
+	}
 	if rec.Entry == manifest.EntryFile && string(rec.Path) == b.pending.path {
 		switch {
 		case b.pending.over > 0:
@@ -363,6 +380,7 @@ func Build(r io.Reader, opts Options) (*Report, error) {
 		}
 	}
 	rep.fill(b)
+	rep.addLogs(b)
 	return rep, nil
 }
 

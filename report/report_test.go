@@ -181,8 +181,17 @@ func TestBodyfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mactime: %v\n%s", err, stderr.String())
 	}
+	// No event at time 0 (mactime -y prints it as 0000-00-00, without -y
+	// as "Xxx Xxx 00 0000"): an event that is not a file has its one time
+	// in every column. The only rows at 0 are the birth times the fixture's
+	// files lack (TSK's 0, "unknown", as fls writes it).
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "1970") || (strings.Contains(l, "0000-00-00") && (!strings.Contains(l, ",...b,") || strings.Contains(l, `,"[`))) {
+			t.Errorf("mactime shows a row at time 0: %s", l)
+		}
+	}
 	// mactime -d: Date,Size,Type,Mode,UID,GID,Meta,File Name
-	for _, want := range []string{",m...,-rw-r--r--,0,0,", "/etc/crontab", ",...b,", "/etc/systemd/system/kworker.service", "[process] process 1300", "[login] failed login of admin"} {
+	for _, want := range []string{",m...,-rw-r--r--,0,0,", "/etc/crontab", ",macb,", "/etc/systemd/system/kworker.service", "[process] process 1300", "[login] failed login of admin"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("mactime output lacks %q:\n%s", want, out)
 		}
@@ -347,4 +356,53 @@ func otherKey(t *testing.T) ssh.PublicKey {
 		t.Fatal(err)
 	}
 	return s.PublicKey()
+}
+
+// On a terminal, show folds rows longer than the width, continuations
+// indented to the COMMAND column; width 0 (a pipe) prints what
+// WriteTable prints.
+func TestTableFolded(t *testing.T) {
+	r, _ := fixtureReport(t)
+	var plain, zero, folded bytes.Buffer
+	if err := WriteTable(&plain, r, "processes"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTableFolded(&zero, r, "processes", 0); err != nil {
+		t.Fatal(err)
+	}
+	if plain.String() != zero.String() {
+		t.Fatal("width 0 changed the table")
+	}
+	const width = 160
+	if err := WriteTableFolded(&folded, r, "processes", width); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(folded.String(), "\n"), "\n")
+	col := strings.Index(plain.String(), "COMMAND")
+	long := 0
+	for _, l := range strings.Split(plain.String(), "\n") {
+		if len([]rune(l)) > width {
+			long++
+		}
+	}
+	if long == 0 {
+		t.Fatal("the fixture has no row longer than the width")
+	}
+	conts := 0
+	for _, l := range lines {
+		if n := len([]rune(l)); n > width {
+			t.Errorf("a line of %d runes: %q", n, l)
+		}
+		if strings.HasPrefix(l, strings.Repeat(" ", col)) {
+			conts++
+		}
+	}
+	if conts < long {
+		t.Errorf("%d continuation lines indented to column %d for %d long rows:\n%s", conts, col, long, folded.String())
+	}
+	// Nothing lost: the folded text without its breaks and indents is the table's.
+	join := strings.ReplaceAll(folded.String(), "\n"+strings.Repeat(" ", col), "")
+	if join != plain.String() {
+		t.Errorf("folding changed the text:\n%s\nvs\n%s", join, plain.String())
+	}
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,6 +41,66 @@ func cell(s string) string { return strings.ReplaceAll(Display(s), "\t", `\t`) }
 
 // WriteTable prints one view of the report as an aligned table.
 func WriteTable(w io.Writer, r *Report, view string) error {
+	return writeTable(w, r, view)
+}
+
+// WriteTableFolded prints a view as WriteTable does, for a terminal width
+// columns wide: a row longer than that (a long command line, most often)
+// is folded, its continuation lines indented to the start of the last
+// column. width <= 0 does not fold: the output of WriteTable.
+func WriteTableFolded(w io.Writer, r *Report, view string, width int) error {
+	if width <= 0 {
+		return writeTable(w, r, view)
+	}
+	var buf bytes.Buffer
+	if err := writeTable(&buf, r, view); err != nil {
+		return err
+	}
+	return fold(w, buf.Bytes(), width)
+}
+
+// fold breaks each line of table (its header first) longer than width
+// runes, indenting the continuations to where the header's last column
+// starts (or by 8 when that leaves under 20 columns).
+func fold(w io.Writer, table []byte, width int) error {
+	lines := strings.SplitAfter(string(table), "\n")
+	indent := 0
+	if len(lines) > 0 {
+		h := strings.TrimRight(lines[0], " \n")
+		// Columns are two spaces apart or more; the header is ASCII.
+		if i := strings.LastIndex(h, "  "); i >= 0 {
+			indent = i + 2
+		}
+	}
+	if width-indent < 20 {
+		indent = min(8, width/2)
+	}
+	bw := bufio.NewWriter(w)
+	pad := strings.Repeat(" ", indent)
+	for _, l := range lines {
+		body, nl := strings.CutSuffix(l, "\n")
+		rs := []rune(body)
+		if len(rs) <= width {
+			bw.WriteString(l)
+			continue
+		}
+		bw.WriteString(string(rs[:width]))
+		bw.WriteByte('\n')
+		rs = rs[width:]
+		for len(rs) > 0 {
+			n := min(len(rs), width-indent)
+			bw.WriteString(pad)
+			bw.WriteString(string(rs[:n]))
+			rs = rs[n:]
+			if len(rs) > 0 || nl {
+				bw.WriteByte('\n')
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+func writeTable(w io.Writer, r *Report, view string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	switch view {
 	case "findings":

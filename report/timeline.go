@@ -43,6 +43,12 @@ type Event struct {
 	SHA256   string           `json:"sha256,omitempty"`
 	// Argv is a process's exact command line.
 	Argv []manifest.BString `json:"argv,omitempty"`
+	// Offset is where a log event is in Artifact: a line's first byte (in
+	// the decompressed stream of a .gz file), a journal entry's object.
+	Offset *int64 `json:"offset,omitempty"`
+	// Note records an assumption the time rests on (a syslog line's
+	// inferred year and zone).
+	Note string `json:"note,omitempty"`
 }
 
 // Format of the datetime column: ISO 8601 in UTC with microseconds, as
@@ -122,6 +128,9 @@ func (r *Report) Timeline() []Event {
 			add(Event{Time: e.At, Desc: "Custody " + string(e.Action), Kind: KindCustody, Message: msg, User: e.Actor, Host: e.Host, SHA256: e.BundleSHA256})
 		}
 	}
+	for _, l := range r.Logs {
+		add(logEvent(l))
+	}
 	s := r.Summary
 	add(Event{Time: s.StartedAt, Desc: "Collection Start", Kind: KindCollection, Message: fmt.Sprintf("hozen collection %s of case %s started by %s", s.BundleID, s.CaseID, s.Examiner), User: s.Examiner})
 	if s.FinishedAt != nil {
@@ -167,7 +176,7 @@ func loginEvent(l Login, failed bool) Event {
 }
 
 // CSVColumns are the columns of [WriteCSV], Timesketch's three first.
-var CSVColumns = []string{"message", "datetime", "timestamp_desc", "timestamp", "data_type", "path", "artifact", "pid", "user", "host", "sha256", "command_line"}
+var CSVColumns = []string{"message", "datetime", "timestamp_desc", "timestamp", "data_type", "path", "artifact", "pid", "user", "host", "sha256", "command_line", "offset", "note"}
 
 // WriteCSV writes the events as CSV (RFC 4180) with a header row, in the
 // columns Timesketch imports. Paths that are not printable UTF-8 are
@@ -185,8 +194,12 @@ func WriteCSV(w io.Writer, events []Event) error {
 		if e.PID != 0 {
 			pid = strconv.Itoa(e.PID)
 		}
+		off := ""
+		if e.Offset != nil {
+			off = strconv.FormatInt(*e.Offset, 10)
+		}
 		if err := cw.Write([]string{e.Message, e.Time.UTC().Format(datetimeFormat), e.Desc, strconv.FormatInt(e.Time.UnixMicro(), 10),
-			e.Kind, Display(string(e.Path)), Display(string(e.Artifact)), pid, e.User, e.Host, e.SHA256, rawCmdline(e.Argv)}); err != nil {
+			e.Kind, Display(string(e.Path)), Display(string(e.Artifact)), pid, e.User, e.Host, e.SHA256, rawCmdline(e.Argv), off, e.Note}); err != nil {
 			return err
 		}
 	}
@@ -220,11 +233,16 @@ func WriteJSONL(w io.Writer, events []Event) error {
 //
 //	MD5|name|inode|mode_as_string|UID|GID|size|atime|mtime|ctime|crtime
 //
-// Times are Unix seconds (0: unknown). A file's name is its host path;
-// other events are named "[kind] message" and carry their time as crtime
-// (mactime shows them as "...b"). A name's '|', backslash and
-// unprintable bytes are escaped as \xNN (and \\), so every line has
-// exactly 11 fields and `mactime -b` reads it.
+// Times are Unix seconds. A file's name is its host path, and a time the
+// record lacks is 0 (TSK's own "unknown"; mactime lists it at time 0, as
+// it does for fls output); a record with no time at all is left out.
+// Other events (processes, logins, log lines, the collection) are named
+// "[kind] message", with the event's time in all four columns, so that
+// mactime shows each once, as "macb", at its time and never at time 0: a
+// non-file line's "macb" means "the event's time". A log line is
+// "[log] /var/log/auth.log@OFFSET: prog[pid]: msg". A name's '|',
+// backslash and unprintable bytes are escaped as \xNN (and \\), so every
+// line has exactly 11 fields and `mactime -b` reads it.
 func WriteBodyfile(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	secs := func(t *time.Time) string {
@@ -236,6 +254,10 @@ func WriteBodyfile(w io.Writer, r *Report) error {
 	for _, a := range r.Artifacts {
 		f := a.File
 		if f == nil {
+			continue
+		}
+		mt := f.Mtime
+		if mt.IsZero() && zeroTime(f.Atime) && zeroTime(f.Ctime) && zeroTime(f.Btime) {
 			continue
 		}
 		md5 := cmp.Or(a.MD5, "0")
@@ -250,7 +272,6 @@ func WriteBodyfile(w io.Writer, r *Report) error {
 		if f.LinkTarget != nil {
 			name += " -> " + bodyName(string(*f.LinkTarget))
 		}
-		mt := f.Mtime
 		fmt.Fprintf(bw, "%s|%s|%d|%s|%s|%s|%d|%s|%s|%s|%s\n", md5, name, f.Inode, cmp.Or(f.Mode, "----------"), uid, gid, f.Size,
 			secs(f.Atime), secs(&mt), secs(f.Ctime), secs(f.Btime))
 	}
@@ -258,11 +279,17 @@ func WriteBodyfile(w io.Writer, r *Report) error {
 		if e.Kind == KindFile {
 			continue
 		}
-		t := e.Time
-		fmt.Fprintf(bw, "0|%s|0|----------|0|0|0|0|0|0|%s\n", bodyName("["+e.Kind+"] "+e.Message), secs(&t))
+		t := secs(&e.Time)
+		name := "[" + e.Kind + "] " + e.Message
+		if e.Kind == KindLog && e.Offset != nil {
+			name = fmt.Sprintf("[%s] %s@%d: %s", e.Kind, Display(string(e.Path)), *e.Offset, e.Message)
+		}
+		fmt.Fprintf(bw, "0|%s|0|----------|0|0|0|%s|%s|%s|%s\n", bodyName(name), t, t, t, t)
 	}
 	return bw.Flush()
 }
+
+func zeroTime(t *time.Time) bool { return t == nil || t.IsZero() }
 
 func bodyName(s string) string {
 	d := Display(s)

@@ -62,7 +62,10 @@ func TestScript(t *testing.T) {
 				return err
 			}
 			env.Setenv("SCRIPTS", scripts)
-			return nil
+			// The logparse fixtures: a journal systemd wrote.
+			logs, err := filepath.Abs(filepath.Join("..", "..", "logparse", "testdata"))
+			env.Setenv("LOGFIXTURES", logs)
+			return err
 		},
 		Cmds: cmds,
 		Condition: func(cond string) (bool, error) {

@@ -17,6 +17,8 @@ type readFlags struct {
 	trust  trustFlags
 	ledger string
 	ids    identityFlags
+	// logs: read the bundle's syslog and journal files (timeline).
+	logs bool
 }
 
 func (f *readFlags) add(c *cobra.Command, withLedger bool) {
@@ -47,7 +49,7 @@ func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*readB
 	}
 	defer bf.Close()
 	var res *bundle.Result
-	r, err := report.Build(nil, report.Options{Trust: trust, Name: filepath.Base(path), Verify: func(o bundle.VerifyOptions) (*bundle.Result, error) {
+	r, err := report.Build(nil, report.Options{Trust: trust, Name: filepath.Base(path), Logs: f.logs, Verify: func(o bundle.VerifyOptions) (*bundle.Result, error) {
 		res, err = bf.Verify(o)
 		return res, err
 	}})

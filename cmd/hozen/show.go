@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/hozen-dfir/hozen/report"
 )
@@ -30,7 +33,9 @@ func newShowCmd(a *app) *cobra.Command {
   logins     sessions, login history, failed logins, last login per account
   artifacts  every record: outcome, size, SHA-256, collector, path
 
-Bytes a terminal should not get raw are shown as \xNN. --json prints the same
+Bytes a terminal should not get raw are shown as \xNN. On a terminal, a row
+wider than it (a long command line) is folded, indented to its last column;
+piped, each row stays one line. --json prints the same
 view as JSON. Exit codes are verify's; a bundle that is not intact shows only
 what was read before the failure.`,
 		Args: exactArgs(2),
@@ -46,7 +51,7 @@ what was read before the failure.`,
 			if asJSON {
 				err = report.WriteTableJSON(a.stdout, r.Report, view)
 			} else {
-				err = report.WriteTable(a.stdout, r.Report, view)
+				err = report.WriteTableFolded(a.stdout, r.Report, view, termWidth(a.stdout))
 			}
 			if err != nil {
 				return withCode(exitUsage, err)
@@ -57,4 +62,18 @@ what was read before the failure.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the view as JSON")
 	f.add(c, false)
 	return c
+}
+
+// termWidth is the width of w when it is a terminal, else 0 (no folding:
+// what a script reads through a pipe does not change).
+func termWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
