@@ -13,7 +13,7 @@ import (
 // Kernel collects the kernel's defences and what can hide behind them: raw
 // and packet sockets with their owners, loaded eBPF objects, /proc/modules
 // against /sys/module, the kernel log (/dev/kmsg), sysctl values and
-// binfmt_misc handlers. See docs/collectors-kernel.md.
+// binfmt_misc handlers. See docs/collectors.md.
 type Kernel struct {
 	// NoOwners skips mapping sockets and eBPF programs to processes.
 	NoOwners bool
@@ -33,7 +33,7 @@ const (
 // Name implements [Collector].
 func (*Kernel) Name() string { return "kernel" }
 
-// Rule ids of the kernel collector (docs/collectors-kernel.md).
+// Rule ids of the kernel collector (docs/collectors.md).
 const (
 	RuleRawSocket      = "raw-socket"
 	RuleModuleHidden   = "module-hidden"
