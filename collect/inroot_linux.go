@@ -123,7 +123,7 @@ func isLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
 // ctimeOf is the inode change time of fi, when the OS gives one.
 func ctimeOf(fi fs.FileInfo) *time.Time {
 	if s, ok := fi.Sys().(*syscall.Stat_t); ok {
-		t := time.Unix(s.Ctim.Sec, s.Ctim.Nsec).UTC()
+		t := time.Unix(int64(s.Ctim.Sec), int64(s.Ctim.Nsec)).UTC() // int32 on 386
 		return &t
 	}
 	return nil

@@ -233,11 +233,15 @@ func dropSpace(r rune) rune {
 	return r
 }
 
+// knownKeyType reports whether ssh-keygen knows t as a key type on an
+// allowed_signers line. DSA ("ssh-dss") is spelled out: x/crypto marks its
+// constants deprecated, but a line naming it is still a key type to
+// ssh-keygen (which then refuses the key), not a parse error.
 func knownKeyType(t string) bool {
 	switch t {
-	case ssh.KeyAlgoRSA, ssh.KeyAlgoDSA, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384,
+	case ssh.KeyAlgoRSA, "ssh-dss", ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384,
 		ssh.KeyAlgoECDSA521, ssh.KeyAlgoED25519, ssh.KeyAlgoSKECDSA256, ssh.KeyAlgoSKED25519,
-		ssh.CertAlgoRSAv01, ssh.CertAlgoDSAv01, ssh.CertAlgoECDSA256v01, ssh.CertAlgoECDSA384v01,
+		ssh.CertAlgoRSAv01, "ssh-dss-cert-v01@openssh.com", ssh.CertAlgoECDSA256v01, ssh.CertAlgoECDSA384v01,
 		ssh.CertAlgoECDSA521v01, ssh.CertAlgoED25519v01, ssh.CertAlgoSKECDSA256v01, ssh.CertAlgoSKED25519v01:
 		return true
 	}
