@@ -37,6 +37,8 @@ func CheckByHand(e *Event) error {
 		return &ByHandError{"action", string(e.Action) + " is recorded by hozen collect, not by hand"}
 	case ActionImported:
 		return &ByHandError{"action", "imported is recorded by hozen custody import"}
+	case ActionStored:
+		return &ByHandError{"action", "stored is recorded by hozen push"}
 	}
 	if !e.Action.Valid() {
 		want := make([]string, len(ByHandActions))

@@ -28,6 +28,9 @@ type collectOptions struct {
 	recipients    []string
 	recipFiles    []string
 	root          string // hidden: collect from a fixture tree instead of "/"
+	push          string
+	sf            storeFlags
+	rf            retentionFlags
 }
 
 func newCollectCmd(a *app) *cobra.Command {
@@ -44,6 +47,11 @@ With --recipient or --recipients-file the bundle is encrypted with age as it
 is written, NAME.tar.zst.age: no plaintext touches the disk, and only the
 holder of a recipient's private key can read it ('hozen verify --identity',
 or 'age -d -i KEY' back to the plain .tar.zst).
+
+With --push s3://BUCKET/PREFIX the store is checked before collecting (see
+'hozen push --check') and the bundle is stored there once sealed, with the
+Object Lock flags of 'hozen push'; if storing fails, the sealed bundle stays
+in --out and 'hozen push' stores it later.
 
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
@@ -71,6 +79,9 @@ writes nothing outside --out.`,
 	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
 	f.StringVar(&o.root, "root", "/", "collect from `DIR` as if it were / (for tests and mounted images)")
 	f.MarkHidden("root")
+	f.StringVar(&o.push, "push", "", "check this store `DEST` (s3://BUCKET/PREFIX) first, and store the bundle there once sealed")
+	o.sf.add(c)
+	o.rf.add(c)
 	return c
 }
 
@@ -78,7 +89,7 @@ writes nothing outside --out.`,
 // the digests, the reference time, the level, the plan and the
 // recipients. Every error is the command line's: exit 2 before anything
 // is written.
-func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
+func parseCollectFlags(a *app, o *collectOptions, ao *acquire.Options) error {
 	for _, h := range o.hashes {
 		switch strings.ToLower(strings.TrimSpace(h)) {
 		case "md5":
@@ -108,5 +119,24 @@ func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
 		return err
 	}
 	ao.Recipients, ao.RecipientNames, err = loadRecipients(o.recipients, o.recipFiles)
-	return err
+	if err != nil {
+		return err
+	}
+	return parsePushFlags(a, o, ao)
+}
+
+// parsePushFlags reads --push and the store flags.
+func parsePushFlags(a *app, o *collectOptions, ao *acquire.Options) error {
+	if o.push == "" {
+		if o.sf != (storeFlags{}) || o.rf != (retentionFlags{}) {
+			return fmt.Errorf("--endpoint, --retention and the other store flags need --push DEST")
+		}
+		return nil
+	}
+	d, po, err := o.rf.setup(a, o.sf, o.push, 0)
+	if err != nil {
+		return err
+	}
+	ao.Push = &acquire.Push{Dest: d, Put: po}
+	return nil
 }

@@ -16,5 +16,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newTimelineCmd(a),
 		newShowCmd(a),
 		newExportCmd(a),
+		newPushCmd(a),
 	)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/manifest"
+	"github.com/hozen-dfir/hozen/store"
 )
 
 type verifyOptions struct {
@@ -18,12 +20,13 @@ type verifyOptions struct {
 	ledger, actor string
 	jsonOut       bool
 	ids           identityFlags
+	sf            storeFlags
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
 	o := &verifyOptions{}
 	c := &cobra.Command{
-		Use:   "verify BUNDLE...",
+		Use:   "verify BUNDLE|s3://BUCKET/KEY...",
 		Short: "check that bundles are intact: every hash, link, the seal and the signature",
 		Long: `verify reads each bundle to its end and checks every frame, tar header,
 artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
@@ -48,7 +51,11 @@ the worst wins: 1 over 2 over 3 over 0.
 
 An encrypted bundle (.tar.zst.age) is read with --identity; without one,
 verify says to whom it is encrypted (exit 2). Its file sha256 is of the
-file as stored, the one the ledger records.`,
+file as stored, the one the ledger records.
+
+A bundle in an S3 store (s3://BUCKET/KEY, with --endpoint as for push) is
+verified in place, streaming, without a temporary copy; its version,
+retention and legal hold are shown as the store reports them.`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runVerify(c.Context(), a, o, args)
@@ -58,6 +65,7 @@ file as stored, the one the ledger records.`,
 	c.Flags().BoolVar(&o.jsonOut, "json", false, "print one JSON object per bundle")
 	c.Flags().StringVar(&o.ledger, "ledger", "", "check that this custody ledger `FILE` knows each bundle, show its trail, and record the verification")
 	o.ids.add(c)
+	o.sf.add(c)
 	c.Flags().StringVar(&o.actor, "actor", "", "who verifies, for the ledger (default: the login name)")
 	return c
 }
@@ -76,7 +84,7 @@ func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) er
 	}
 	worst := exitOK
 	for _, p := range paths {
-		rep, res := verifyOne(a, p, trust, o.ids)
+		rep, res := verifyOne(ctx, a, p, trust, o)
 		if led != nil && res != nil {
 			if err := ledgerVerify(ctx, led, rep, res, defaultExaminer(o.actor)); err != nil {
 				return err
@@ -106,9 +114,19 @@ func worseExit(a, b int) int {
 	return a
 }
 
-func verifyOne(a *app, path string, trust manifest.Trust, ids identityFlags) (*verifyReport, *bundle.Result) {
+func verifyOne(ctx context.Context, a *app, path string, trust manifest.Trust, o *verifyOptions) (*verifyReport, *bundle.Result) {
 	rep := &verifyReport{Bundle: path}
-	bf, err := openBundle(a, path, ids)
+	var bf *bundle.File
+	var err error
+	if store.IsURL(path) {
+		bf, rep.Stored, err = openStored(ctx, a, path, o.sf, o.ids)
+		var se *store.Error
+		if errors.As(err, &se) {
+			rep.Hint = se.Hint
+		}
+	} else {
+		bf, err = openBundle(a, path, o.ids)
+	}
 	if err != nil {
 		failedReport(rep, nil, err)
 		return rep, nil
