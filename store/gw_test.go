@@ -178,3 +178,7 @@ func objectSHA(t testing.TB, cl *minio.Client, bucket, key, version string) stri
 func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 func fileStat(p string) (os.FileInfo, error) { return os.Stat(p) }
+
+func listAll() minio.ListObjectsOptions {
+	return minio.ListObjectsOptions{Recursive: true, WithVersions: true}
+}
