@@ -87,6 +87,7 @@ reproducible:
 bench:
 	bash scripts/bench.sh
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./bundle ./custody ./manifest
+	$(GO) test -run '^$$' -bench Push -benchtime 3x ./store
 
 # Every fuzz target, one after the other, FUZZTIME each, on one core
 # (-parallel 1). -fuzzminimizetime is bounded by executions: minimizing an
