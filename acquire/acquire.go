@@ -43,6 +43,7 @@ import (
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/manifest"
+	"github.com/hozen-dfir/hozen/store"
 )
 
 // Options are everything a session needs, as values.
@@ -94,6 +95,10 @@ type Options struct {
 	// token is stored beside the bundle and recorded as a timestamped
 	// event. A TSA that fails is a warning, not a failed collection.
 	TSA []string
+	// Push, when set, is checked before collecting and receives the
+	// bundle once sealed; a failure to store it is a *PushError returned
+	// with the Result.
+	Push *Push
 }
 
 // Reporter hears a session as it goes.
@@ -143,6 +148,8 @@ type Result struct {
 	// Timestamps are the RFC 3161 replies stored beside the bundle
 	// (Options.TSA), one file each.
 	Timestamps []string
+	// Stored is where Options.Push stored the bundle.
+	Stored *store.Stored
 }
 
 // Interrupted reports whether the session was cut short and sealed as such.
@@ -197,6 +204,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	// reliability: refuse to start on a destination with too little room.
 	if err := checkFreeSpace(o.Out, 0); err != nil {
+		return nil, err
+	}
+	// reliability: a store that cannot take the bundle is said before a
+	// long collection, not after.
+	if err := o.Push.preflight(ctx); err != nil {
 		return nil, err
 	}
 	// The ledger travels with the bundles; it must work before anything is
@@ -366,6 +378,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Warnings, res.Timestamps = append(res.Warnings, tsaWarnings...), sidecars
 	for _, name := range rst.Short {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the secret from %s is shorter than %d bytes: it was masked wherever it occurs in the evidence, so unrelated bytes that happen to match it were masked too (see the records' warnings); use a longer passphrase", name, collect.ShortSecret))
+	}
+	if o.Push != nil {
+		if res.Interrupted() {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the bundle was not pushed to %s, being interrupted; 'hozen push %s %s' stores it", o.Push.Dest, res.Path, o.Push.Dest))
+		} else if err := o.Push.store(lctx, led, res, o.Examiner); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

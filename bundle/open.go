@@ -27,7 +27,7 @@ type File struct {
 	// to its end.
 	StreamSHA256 string
 
-	f    *os.File
+	f    ReaderAtCloser
 	size int64
 	r    io.Reader // the .tar.zst stream
 	dec  *Decrypted
@@ -108,18 +108,35 @@ func Open(path string, ids Identities) (*File, error) {
 		f.Close()
 		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file (%s)", fi.Mode().Type())}
 	}
-	if fi.Size() == 0 {
+	return OpenReader(path, f, fi.Size(), ids)
+}
+
+// ReaderAtCloser is a bundle file to read: *os.File, or an object in a
+// store read over the network.
+type ReaderAtCloser interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+}
+
+// OpenReader is [Open] of a bundle file that is not on disk: f, of size
+// bytes, read from its start by Read and, for its first bytes and an
+// encrypted bundle's age header, by ReadAt. name stands for its path in
+// messages. OpenReader closes f on error; [File.Close] closes it.
+func OpenReader(name string, f ReaderAtCloser, size int64, ids Identities) (*File, error) {
+	path := name
+	if size == 0 {
 		f.Close()
 		return nil, fmt.Errorf("%s: empty file: %w", path, ErrNotBundle)
 	}
 	prefix := make([]byte, 64)
-	n, err := io.ReadFull(io.NewSectionReader(f, 0, fi.Size()), prefix)
+	n, err := io.ReadFull(io.NewSectionReader(f, 0, size), prefix)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		f.Close()
 		return nil, &os.PathError{Op: "read", Path: path, Err: err}
 	}
 	prefix = prefix[:n]
-	bf := &File{Path: path, f: f, size: fi.Size(), r: f}
+	bf := &File{Path: path, f: f, size: size, r: f}
 	if bytes.HasPrefix(prefix, []byte("-----BEGIN AGE ENCRYPTED FILE-----")) {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, ErrArmored)

@@ -39,6 +39,8 @@ func CheckByHand(e *Event) error {
 		return &ByHandError{"action", "imported is recorded by hozen custody import"}
 	case ActionTimestamped:
 		return &ByHandError{"action", "timestamped is recorded by hozen timestamp and collect --tsa"}
+	case ActionStored:
+		return &ByHandError{"action", "stored is recorded by hozen push"}
 	}
 	if !e.Action.Valid() {
 		want := make([]string, len(ByHandActions))

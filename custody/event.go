@@ -27,12 +27,13 @@ const (
 	ActionNote        Action = "note"        // free text
 	ActionImported    Action = "imported"    // another ledger's events were folded in
 	ActionTimestamped Action = "timestamped" // a TSA timestamped a bundle file (RFC 3161); Reason is a [TimestampNote]
+	ActionStored      Action = "stored"      // a bundle was stored past this host (hozen push): Location, Reason
 )
 
 // Actions lists every action, in the order of a bundle's life.
 var Actions = []Action{
 	ActionCollected, ActionSealed, ActionVerified, ActionTransferred, ActionReceived,
-	ActionAccessed, ActionExtracted, ActionExported, ActionNote, ActionImported, ActionTimestamped,
+	ActionAccessed, ActionExtracted, ActionExported, ActionNote, ActionImported, ActionTimestamped, ActionStored,
 }
 
 // Valid reports whether a is one of [Actions].
@@ -190,6 +191,9 @@ func (e *Event) check() error {
 	}
 	if e.Action == ActionTransferred && strings.TrimSpace(e.Recipient) == "" {
 		return fmt.Errorf("%w: a transfer needs a recipient", ErrInvalidEvent)
+	}
+	if e.Action == ActionStored && (e.BundleSHA256 == "" || strings.TrimSpace(e.Location) == "") {
+		return fmt.Errorf("%w: a stored event needs the bundle's sha256 and the location it was stored at", ErrInvalidEvent)
 	}
 	if e.SourceSize < 0 {
 		return fmt.Errorf("%w: negative source size", ErrInvalidEvent)

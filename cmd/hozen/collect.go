@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/hozen-dfir/hozen/acquire"
 	"github.com/hozen-dfir/hozen/collect"
 	"github.com/hozen-dfir/hozen/manifest"
+	"github.com/hozen-dfir/hozen/store"
 )
 
 // collectSummarySchema names the form of collect --json's object
@@ -49,6 +51,8 @@ type collectSummary struct {
 	DeadBox    *manifest.DeadBox    `json:"dead_box,omitempty"`
 	// Timestamps are the RFC 3161 replies stored beside the bundle.
 	Timestamps []string `json:"timestamps,omitempty"`
+	// Stored is where --push stored the bundle.
+	Stored *store.Stored `json:"stored,omitempty"`
 }
 
 // collectorSummary is one collector's part of the summary.
@@ -68,7 +72,7 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	ao := acquire.Options{Out: o.out, Ledger: o.ledger, CaseID: o.caseID, Examiner: defaultExaminer(o.examiner),
 		Level: o.level, Root: o.root, KeyFile: o.key, PassphraseFile: o.passFile, Args: os.Args,
 		Tool: func() manifest.Tool { return <-tool }, Now: time.Now}
-	if err := parseCollectFlags(o, &ao); err != nil {
+	if err := parseCollectFlags(a, o, &ao); err != nil {
 		return usageError{cmd: "collect", err: err}
 	}
 	if ao.DeadBox = o.root != "/" && o.root != ""; ao.DeadBox {
@@ -96,6 +100,16 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	rep := collectReporter{a: a, p: newProgress(a.stderr)}
 	ao.Reporter = rep
 	res, err := acquire.Run(ctx, ao)
+	var pe *acquire.PushError
+	if errors.As(err, &pe) && res != nil {
+		// The bundle is sealed and whole: say so, then why it is not stored.
+		sum := summaryOf(res)
+		printCollectSummary(a, &sum)
+		fmt.Fprintln(a.stdout, res.Path)
+		a.errorf("%v", err)
+		a.hintf("run 'hozen push %s %s' (with the same --endpoint and flags) to store it; a cut upload resumes", res.Path, ao.Push.Dest)
+		return silentError{exitUsage}
+	}
 	if err != nil {
 		return err
 	}
@@ -104,6 +118,9 @@ func runCollect(ctx context.Context, a *app, o *collectOptions) error {
 	}
 	sum := summaryOf(res)
 	printCollectSummary(a, &sum)
+	if st := res.Stored; st != nil {
+		fmt.Fprintf(a.stderr, "  stored as %s version %s, sha256 %s (read back), retention %s, legal hold %s\n", st.URL(), orNone(st.VersionID), st.SHA256, st.Retention, onOff(st.LegalHold))
+	}
 	if o.jsonOut {
 		if err := writeJSON(a.stdout, sum); err != nil {
 			return err
@@ -126,7 +143,7 @@ func summaryOf(r *acquire.Result) collectSummary {
 		Signer: r.Signer, Encrypted: r.Encrypted, Recipients: r.RecipientNames, StreamSHA256: r.StreamSHA256,
 		Ledger: r.Ledger, LedgerHead: r.LedgerHead, Duration: r.Duration.Seconds(),
 		Collectors: make([]collectorSummary, 0, len(r.Collectors)),
-		Privileges: r.Privileges, DeadBox: r.DeadBox, Timestamps: r.Timestamps,
+		Privileges: r.Privileges, DeadBox: r.DeadBox, Timestamps: r.Timestamps, Stored: r.Stored,
 	}
 	for _, s := range r.Collectors {
 		sum.Collectors = append(sum.Collectors, collectorSummary{Collector: s.Collector, Records: s.Records, Bytes: s.Bytes,

@@ -29,6 +29,9 @@ type collectOptions struct {
 	recipFiles    []string
 	tsa           []string
 	root          string // dead-box: collect from a mounted image instead of "/"
+	push          string
+	sf            storeFlags
+	rf            retentionFlags
 }
 
 func newCollectCmd(a *app) *cobra.Command {
@@ -64,6 +67,11 @@ records it. The host then makes an HTTP request: use it only where that is
 acceptable. A TSA that cannot be reached is a warning; 'hozen timestamp'
 does it later, in the lab.
 
+With --push s3://BUCKET/PREFIX the store is checked before collecting (see
+'hozen push --check') and the bundle is stored there once sealed, with the
+Object Lock flags of 'hozen push'; if storing fails, the sealed bundle stays
+in --out and 'hozen push' stores it later.
+
 hozen never runs a program of this host, never follows a symlink, and
 writes nothing outside --out.`,
 		Args: exactArgs(0),
@@ -90,6 +98,9 @@ writes nothing outside --out.`,
 	f.StringArrayVar(&o.recipFiles, "recipients-file", nil, "encrypt to every public key in `FILE` (one per line, # comments); repeatable")
 	f.StringArrayVar(&o.tsa, "tsa", nil, "after sealing, have the RFC 3161 time-stamping authority at `URL` timestamp the bundle file (BUNDLE.tsr beside it; repeatable); a TSA that cannot be reached is a warning")
 	f.StringVar(&o.root, "root", "/", "dead-box collection: collect from a mounted image or root file system at `DIR` as if it were /, skipping live state")
+	f.StringVar(&o.push, "push", "", "check this store `DEST` (s3://BUCKET/PREFIX) first, and store the bundle there once sealed")
+	o.sf.add(c)
+	o.rf.add(c)
 	return c
 }
 
@@ -97,7 +108,7 @@ writes nothing outside --out.`,
 // the digests, the reference time, the level, the plan and the
 // recipients. Every error is the command line's: exit 2 before anything
 // is written.
-func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
+func parseCollectFlags(a *app, o *collectOptions, ao *acquire.Options) error {
 	for _, h := range o.hashes {
 		switch strings.ToLower(strings.TrimSpace(h)) {
 		case "md5":
@@ -133,5 +144,24 @@ func parseCollectFlags(o *collectOptions, ao *acquire.Options) error {
 	}
 	ao.TSA = o.tsa
 	ao.Recipients, ao.RecipientNames, err = loadRecipients(o.recipients, o.recipFiles)
-	return err
+	if err != nil {
+		return err
+	}
+	return parsePushFlags(a, o, ao)
+}
+
+// parsePushFlags reads --push and the store flags.
+func parsePushFlags(a *app, o *collectOptions, ao *acquire.Options) error {
+	if o.push == "" {
+		if o.sf != (storeFlags{}) || o.rf != (retentionFlags{}) {
+			return fmt.Errorf("--endpoint, --retention and the other store flags need --push DEST")
+		}
+		return nil
+	}
+	d, po, err := o.rf.setup(a, o.sf, o.push, 0)
+	if err != nil {
+		return err
+	}
+	ao.Push = &acquire.Push{Dest: d, Put: po}
+	return nil
 }

@@ -20,5 +20,6 @@ func addCommands(a *app, root *cobra.Command) {
 		newVerifyProofCmd(a),
 		newDiffCmd(a),
 		newTimestampCmd(a),
+		newPushCmd(a),
 	)
 }

@@ -31,11 +31,11 @@ var (
 )
 
 // recordActions are the actions 'custody record' takes by hand: all but
-// those collect and custody import record themselves.
+// those collect, push and custody import record themselves.
 func recordActions() []string {
 	var out []string
 	for _, a := range custody.Actions {
-		if a != custody.ActionCollected && a != custody.ActionSealed && a != custody.ActionImported && a != custody.ActionTimestamped {
+		if a != custody.ActionCollected && a != custody.ActionSealed && a != custody.ActionImported && a != custody.ActionTimestamped && a != custody.ActionStored {
 			out = append(out, string(a))
 		}
 	}

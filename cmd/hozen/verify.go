@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/hozen-dfir/hozen/custody"
 	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/manifest"
+	"github.com/hozen-dfir/hozen/store"
 )
 
 type verifyOptions struct {
@@ -19,12 +21,13 @@ type verifyOptions struct {
 	jsonOut       bool
 	ids           identityFlags
 	tsa           tsaVerifyFlags
+	sf            storeFlags
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
 	o := &verifyOptions{}
 	c := &cobra.Command{
-		Use:   "verify BUNDLE...",
+		Use:   "verify BUNDLE|s3://BUCKET/KEY...",
 		Short: "check that bundles are intact: every hash, link, the seal and the signature",
 		Long: `verify reads each bundle to its end and checks every frame, tar header,
 artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
@@ -57,7 +60,11 @@ BUNDLE.tsr, BUNDLE.2.tsr, ... beside the bundle, or from --tsr FILE. Each
 must cover the SHA-256 of the bundle file as stored and carry a good
 signature; with --tsa-ca its TSA certificate must chain to those roots
 and have the timeStamping key usage, and a bundle with no timestamp
-fails. A token that fails is exit 1.`,
+fails. A token that fails is exit 1.
+
+A bundle in an S3 store (s3://BUCKET/KEY, with --endpoint as for push) is
+verified in place, streaming, without a temporary copy; its version,
+retention and legal hold are shown as the store reports them.`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runVerify(c.Context(), a, o, args)
@@ -68,6 +75,7 @@ fails. A token that fails is exit 1.`,
 	c.Flags().StringVar(&o.ledger, "ledger", "", "check that this custody ledger `FILE` knows each bundle, show its trail, and record the verification")
 	o.ids.add(c)
 	o.tsa.add(c)
+	o.sf.add(c)
 	c.Flags().StringVar(&o.actor, "actor", "", "who verifies, for the ledger (default: the login name)")
 	return c
 }
@@ -98,7 +106,7 @@ func runVerify(ctx context.Context, a *app, o *verifyOptions, paths []string) er
 			worst = worseExit(worst, verifyProofFile(a, p, trust, o.jsonOut))
 			continue
 		}
-		rep, res := verifyOne(a, p, trust, o.ids)
+		rep, res := verifyOne(ctx, a, p, trust, o)
 		if led != nil && res != nil {
 			if err := ledgerVerify(ctx, led, rep, res, defaultExaminer(o.actor)); err != nil {
 				return err
@@ -132,9 +140,19 @@ func worseExit(a, b int) int {
 	return a
 }
 
-func verifyOne(a *app, path string, trust manifest.Trust, ids identityFlags) (*verifyReport, *bundle.Result) {
+func verifyOne(ctx context.Context, a *app, path string, trust manifest.Trust, o *verifyOptions) (*verifyReport, *bundle.Result) {
 	rep := &verifyReport{Bundle: path}
-	bf, err := openBundle(a, path, ids)
+	var bf *bundle.File
+	var err error
+	if store.IsURL(path) {
+		bf, rep.Stored, err = openStored(ctx, a, path, o.sf, o.ids)
+		var se *store.Error
+		if errors.As(err, &se) {
+			rep.Hint = se.Hint
+		}
+	} else {
+		bf, err = openBundle(a, path, o.ids)
+	}
 	if err != nil {
 		failedReport(rep, nil, err)
 		return rep, nil

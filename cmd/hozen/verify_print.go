@@ -20,7 +20,9 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 			a.errorf("%s: %s", r.Bundle, r.Reason)
 		}
 		// An identity or a temporary directory: the error says what to do.
-		if !strings.Contains(r.Reason, "identit") && !strings.Contains(r.Reason, "set TMPDIR") {
+		if r.Hint != "" {
+			a.hintf("%s", r.Hint)
+		} else if !strings.Contains(r.Reason, "identit") && !strings.Contains(r.Reason, "set TMPDIR") {
 			a.hintf("check the path; a bundle is a .tar.zst or .tar.zst.age (or .partial) file that 'hozen collect' wrote")
 		}
 		return
@@ -62,6 +64,9 @@ func printVerify(a *app, r *verifyReport, trusted bool) {
 		if r.StreamSHA256 != "" {
 			fmt.Fprintf(w, "  decrypted .tar.zst sha256 %s\n", r.StreamSHA256)
 		}
+	}
+	if s := r.Stored; s != nil {
+		fmt.Fprintf(w, "  stored at %s version %s, retention %s, legal hold %s\n", s.Endpoint, orNone(s.VersionID), s.Retention, onOff(s.LegalHold))
 	}
 	printSigner(w, r, trusted)
 	printFaults(w, r)

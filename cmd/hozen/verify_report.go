@@ -6,6 +6,7 @@ import (
 	"github.com/hozen-dfir/hozen/bundle"
 	"github.com/hozen-dfir/hozen/ledgerlink"
 	"github.com/hozen-dfir/hozen/manifest"
+	"github.com/hozen-dfir/hozen/store"
 )
 
 // verifyReport is verify's JSON output for one bundle.
@@ -33,7 +34,11 @@ type verifyReport struct {
 	// StreamSHA256 is of the decrypted .tar.zst, when encrypted.
 	StreamSHA256 string            `json:"decrypted_sha256,omitempty"`
 	Ledger       *ledgerlink.Match `json:"ledger,omitempty"`
-	Code         int               `json:"exit_code"`
+	// Stored is what the store says of a bundle verified in place.
+	Stored *store.Stored `json:"stored,omitempty"`
+	// Hint is the next step after a store's error.
+	Hint string `json:"hint,omitempty"`
+	Code int    `json:"exit_code"`
 	// Signature is good, bad (a fault says why), none (unsigned) or
 	// "not checked" (SignatureNote says why).
 	Signature     string `json:"signature,omitempty"`
