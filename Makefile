@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 DISTS   := linux/amd64 linux/arm64 linux/386 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build test test-short test-store lint cross bench fuzz clean dist reproducible
+.PHONY: all build test test-short test-store test-fleet lint cross bench fuzz clean dist reproducible
 
 all: build
 
@@ -28,6 +28,15 @@ test: lint cross
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+
+# The fleet tooling in deploy/ against real parts: Debian's ansible-playbook
+# driving Debian's sshd in network namespaces the test makes (root, ip,
+# sshd, ansible-playbook; .ci/run installs them), and the ledger-import
+# figures. FLEET_HOSTS live hosts (plus one with sshd stopped).
+FLEET_HOSTS ?= 3
+test-fleet:
+	HOZEN_FLEET=1 HOZEN_FLEET_HOSTS=$(FLEET_HOSTS) $(GO) test -count=1 -v -timeout 30m \
+		-run 'TestFleetAnsible|TestFleetLedgerImport|TestVelociraptorArtifact' ./deploy
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
