@@ -86,7 +86,7 @@ func TestBrowser(t *testing.T) {
 	for _, want := range []string{
 		`id="verification"`, `class="banner banner-intact`, ">INTACT<",
 		`id="process-tree"`, `data-pid="1300"`, `data-pid="1301"`, `data-pid="6666"`,
-		`class="proc deleted traced"`, `class="proc hidden"`,
+		`class="proc deleted traced"`, `class="proc hidden named"`,
 		`data-script="ran"`, "22 of 22 shown",
 		`id="triage"`, `class="sev-high"`, "ld-so-preload",
 	} {
