@@ -80,6 +80,12 @@ var funcs = template.FuncMap{
 	},
 	"join":  strings.Join,
 	"add":   func(a, b int) int { return a + b },
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
 	"lower": strings.ToLower,
 	"argv":  foldArgv,
 	"changeclass": func(c string) string {
@@ -275,8 +281,9 @@ type bar struct {
 }
 
 type tick struct {
-	X     float64
-	Label string
+	X      float64
+	Label  string
+	Anchor string // text-anchor: the end ticks' labels stay inside the chart
 }
 
 type legend struct {
@@ -379,7 +386,14 @@ func makeChart(evs []Event, w window) chart {
 	}
 	for i := 0; i <= 4; i++ {
 		t := lo.Add(time.Duration(float64(span) * float64(i) / 4))
-		c.Ticks = append(c.Ticks, tick{X: chartLeft + plotW*float64(i)/4, Label: t.UTC().Format("2006-01-02 15:04Z")})
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 4:
+			anchor = "end"
+		}
+		c.Ticks = append(c.Ticks, tick{X: chartLeft + plotW*float64(i)/4, Label: t.UTC().Format("2006-01-02 15:04Z"), Anchor: anchor})
 	}
 	x := chartLeft
 	for _, k := range chartKinds {

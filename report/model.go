@@ -170,7 +170,7 @@ type Process struct {
 	// Depth is the process's depth in the tree (roots: 0).
 	Depth int `json:"-"`
 	// Flagged: the process or one of its descendants is flagged
-	// (IsFlagged): it is on a path from a root to a flagged process, and
+	// (IsFlagged) or hozen's own: it is on a path from a root to one, and
 	// the collapsed tree shows it.
 	Flagged bool `json:"-"`
 }
@@ -481,7 +481,9 @@ func (r *Report) fill(b *builder) {
 
 // markProcesses joins the findings to the processes they name, marks
 // hozen's own process, and sets Flagged on every process that is flagged
-// or has a flagged descendant: the collapsed tree is those processes.
+// or hozen's own, or has such a descendant: the collapsed tree is those
+// processes. hozen's own is shown so that its footprint (its process, its
+// parent shell) is never mistaken for the intruder's.
 func (r *Report) markProcesses(procs map[int]*Process) {
 	for _, f := range r.Ranked {
 		for _, pid := range findingPIDs(f) {
@@ -495,7 +497,7 @@ func (r *Report) markProcesses(procs map[int]*Process) {
 	}
 	var mark func(p *Process) bool
 	mark = func(p *Process) bool {
-		p.Flagged = p.IsFlagged()
+		p.Flagged = p.IsFlagged() || p.Self
 		for _, c := range p.Children {
 			if mark(c) {
 				p.Flagged = true
