@@ -78,8 +78,8 @@ var funcs = template.FuncMap{
 		}
 		return *f
 	},
-	"join":  strings.Join,
-	"add":   func(a, b int) int { return a + b },
+	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
