@@ -162,14 +162,13 @@ func TestBrowser(t *testing.T) {
 // browserDiff is a comparison with an earlier collection for the page's
 // diff section: a new process and a new listening port.
 func browserDiff() *diff.Result {
-	start := t0.Add(-7 * 24 * time.Hour)
-	side := func(name string, procs ...diff.Process) *diff.Snapshot {
-		return &diff.Snapshot{Name: name, Status: bundle.StatusIntact, StartedAt: start, Host: manifest.Host{Hostname: "web-01", MachineID: "0123456789abcdef0123456789abcdef"},
+	side := func(name string, start time.Time, procs ...diff.Process) *diff.Snapshot {
+		return &diff.Snapshot{Name: name, BundleID: "019ce9f0-0000-7000-8000-" + start.Format("20060102") + "0000", Status: bundle.StatusIntact, StartedAt: start, Host: manifest.Host{Hostname: "web-01", MachineID: "0123456789abcdef0123456789abcdef"},
 			Processes: append([]diff.Process{}, procs...), Files: []diff.File{}}
 	}
 	st := t0.Add(-90 * time.Minute)
 	kw := diff.Process{PID: 1300, Start: &st, Argv: trickyArgv, Exe: "/tmp/.x/kworker"}
-	return diff.Compare(side("CASE-7_web-01_20260307T090000Z.tar.zst"), side("CASE-7_web-01_20260314T090000Z.tar.zst", kw))
+	return diff.Compare(side("CASE-7_web-01_20260307T090000Z.tar.zst", t0.Add(-7*24*time.Hour)), side("CASE-7_web-01_20260314T090000Z.tar.zst", t0, kw))
 }
 
 // accent is the colour of the headings and their rules (--accent).
