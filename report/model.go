@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,6 +124,9 @@ type Summary struct {
 	// Privileges and DeadBox are as the header records them.
 	Privileges *manifest.Privileges `json:"privileges,omitempty"`
 	DeadBox    *manifest.DeadBox    `json:"dead_box,omitempty"`
+	// HozenPID is the pid of the collecting hozen (the header's
+	// footprint), 0 when not recorded.
+	HozenPID int `json:"hozen_pid,omitempty"`
 	// From volatile/system/system.json:
 	OSName        string     `json:"os_name,omitempty"`
 	KernelVersion string     `json:"kernel_version,omitempty"`
@@ -157,15 +161,32 @@ type Process struct {
 	// Listening lists the ports this process listens on ("tcp/22").
 	Listening []string   `json:"listening,omitempty"`
 	Children  []*Process `json:"children,omitempty"`
+	// Findings are the rules of the collection's findings that name this
+	// process (artifact.Finding.PID, or an evidence path's "#pid=N").
+	Findings []string `json:"findings,omitempty"`
+	// Self marks hozen's own process: the pid the header's footprint
+	// records, the collection that made this bundle.
+	Self bool `json:"hozen_self,omitempty"`
 	// Depth is the process's depth in the tree (roots: 0).
 	Depth int `json:"-"`
-	// Flagged: the process or one of its descendants is Suspicious.
+	// Flagged: the process or one of its descendants is flagged
+	// (IsFlagged) or hozen's own: it is on a path from a root to one, and
+	// the collapsed tree shows it.
 	Flagged bool `json:"-"`
 }
 
 // Suspicious reports whether the process deserves a second look: a
 // deleted executable, a pid hidden from /proc, or a tracer attached.
 func (p *Process) Suspicious() bool { return p.ExeDeleted || p.Hidden || p.TracerPID != 0 }
+
+// IsFlagged reports whether the process itself is flagged: Suspicious, or
+// named by a finding.
+func (p *Process) IsFlagged() bool { return p.Suspicious() || len(p.Findings) > 0 }
+
+// Vanished reports whether the process exited between the listing of
+// /proc and the reading of its files: its row holds little more than its
+// pid.
+func (p *Process) Vanished() bool { return p.Outcome == manifest.OutcomeVanished }
 
 // Network is the host's network state.
 type Network struct {
@@ -368,6 +389,9 @@ func Build(r io.Reader, opts Options) (*Report, error) {
 		rep.Summary = Summary{BundleID: h.BundleID, CaseID: h.CaseID, Examiner: h.Examiner, StartedAt: h.StartedAt,
 			Host: h.Host, Clock: h.Clock, Tool: h.Tool, Profile: h.Profile, Previous: h.Previous, SkewSeconds: h.Clock.SkewSeconds,
 			Privileges: h.Privileges, DeadBox: h.DeadBox}
+		if h.Footprint != nil {
+			rep.Summary.HozenPID = h.Footprint.PID
+		}
 	}
 	if m := res.Manifest; m != nil {
 		fin := m.FinishedAt
@@ -452,6 +476,62 @@ func (r *Report) fill(b *builder) {
 	r.buildNetwork(b, procs)
 	r.buildLogins(b)
 	r.buildFindings(b)
+	r.markProcesses(procs)
+}
+
+// markProcesses joins the findings to the processes they name, marks
+// hozen's own process, and sets Flagged on every process that is flagged
+// or hozen's own, or has such a descendant: the collapsed tree is those
+// processes. hozen's own is shown so that its footprint (its process, its
+// parent shell) is never mistaken for the intruder's.
+func (r *Report) markProcesses(procs map[int]*Process) {
+	for _, f := range r.Ranked {
+		for _, pid := range findingPIDs(f) {
+			if p, ok := procs[pid]; ok && !slices.Contains(p.Findings, f.Rule) {
+				p.Findings = append(p.Findings, f.Rule)
+			}
+		}
+	}
+	if p, ok := procs[r.Summary.HozenPID]; ok && r.Summary.HozenPID > 0 {
+		p.Self = true
+	}
+	var mark func(p *Process) bool
+	mark = func(p *Process) bool {
+		p.Flagged = p.IsFlagged() || p.Self
+		for _, c := range p.Children {
+			if mark(c) {
+				p.Flagged = true
+			}
+		}
+		return p.Flagged
+	}
+	for _, p := range r.Processes {
+		mark(p)
+	}
+}
+
+// findingPIDs returns the pids a finding names: its PID, and the pid of
+// each evidence path with a "#pid=N" selector (selectors are joined by
+// '&' when there are several).
+func findingPIDs(f artifact.Finding) []int {
+	var out []int
+	if f.PID > 0 {
+		out = append(out, f.PID)
+	}
+	for _, e := range f.Evidence {
+		_, sel, ok := strings.Cut(e, "#")
+		if !ok {
+			continue
+		}
+		for kv := range strings.SplitSeq(sel, "&") {
+			if v, ok := strings.CutPrefix(kv, "pid="); ok {
+				if n, err := strconv.Atoi(v); err == nil && n > 0 && !slices.Contains(out, n) {
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (r *Report) buildTree(list []procEntry, procs map[int]*Process) {
@@ -496,12 +576,10 @@ func (r *Report) buildTree(list []procEntry, procs map[int]*Process) {
 	place = func(p *Process, depth int) {
 		placed[p.PID] = true
 		p.Depth = depth
-		p.Flagged = p.Suspicious()
 		for _, c := range children[p.PID] {
 			if !placed[c.PID] {
 				p.Children = append(p.Children, c)
 				place(c, depth+1)
-				p.Flagged = p.Flagged || c.Flagged
 			}
 		}
 	}

@@ -140,12 +140,24 @@ func writeTable(w io.Writer, r *Report, view string) error {
 			if p.KernelThread {
 				flags = append(flags, "kthread")
 			}
+			if p.Vanished() {
+				flags = append(flags, "vanished")
+			}
+			if p.Self {
+				flags = append(flags, "hozen-self")
+			}
+			for _, f := range p.Findings {
+				flags = append(flags, "finding:"+f)
+			}
 			sum := p.ExeSHA256
 			if len(sum) > 16 {
 				sum = sum[:16]
 			}
 			cmd := Cmdline(p.Argv)
-			if cmd == "" {
+			switch {
+			case cmd == "" && p.Vanished() && p.Name == "":
+				cmd = "(vanished before read)"
+			case cmd == "":
 				cmd = "[" + Display(string(p.Name)) + "]"
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s%s\n", p.PID, p.PPID, cell(dash(p.User)), fmtTime(p.Start),

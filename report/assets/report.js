@@ -24,7 +24,7 @@
   [q, oc, co].forEach(function (el) { if (el) { el.addEventListener("input", filter); } });
   filter();
   function setAll(open) {
-    document.querySelectorAll("#process-tree details").forEach(function (d) { d.open = open; });
+    document.querySelectorAll("#process-tree details.kids").forEach(function (d) { d.open = open; });
   }
   var ex = document.getElementById("expand-all"), col = document.getElementById("collapse-all");
   if (ex) { ex.addEventListener("click", function () { setAll(true); }); }
