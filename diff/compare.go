@@ -523,10 +523,20 @@ func compareModules(old, new []Module) []Entry {
 }
 
 func compareFindings(old, new []Finding) []Entry {
-	return match(old, new, func(f Finding) string { return key(f.Rule, f.Path, f.Title) }, nil,
+	// A finding on a path is that rule on that path: its title may say
+	// how long before collection something changed, which differs each
+	// time. One without a path is told by its title.
+	id := func(f Finding) string {
+		if f.Path != "" {
+			return key(f.Rule, f.Path, f.PID)
+		}
+		return key(f.Rule, f.PID, f.Title)
+	}
+	return match(old, new, id, nil,
 		func(f Finding) string { return fmt.Sprintf("%s %s: %s", f.Severity, f.Rule, Display(f.Title)) },
 		func(a, b Finding) []string {
 			var d []string
-			return change(d, "severity", a.Severity, b.Severity)
+			d = change(d, "severity", a.Severity, b.Severity)
+			return change(d, "title", Display(a.Title), Display(b.Title))
 		})
 }

@@ -51,7 +51,9 @@
 //     program reloaded gets another). Changed: uid, holders.
 //   - containers: runtime, namespace and id. Changed: name, image, state,
 //     command, privileges, host namespaces, mounts.
-//   - findings: rule, path and title; new or gone only.
+//   - findings: rule, path and pid (rule, pid and title when there is no
+//     path: a title may say how long before collection a file changed).
+//     Changed: severity, title.
 //
 // A section is compared only when both bundles hold its artifact; it is
 // listed as not compared otherwise (a host without dpkg, a dead-box

@@ -185,3 +185,14 @@ func TestNewSectionsInJSON(t *testing.T) {
 		t.Errorf("sections %q, want %q", strings.Join(names, " "), want)
 	}
 }
+
+// TestFindingSamePathOtherTitle: a finding of one rule on one path whose
+// title says how long before collection the file changed is one finding in
+// both collections, not one gone and one new.
+func TestFindingSamePathOtherTitle(t *testing.T) {
+	f := Finding{Rule: "persistence-recent", Severity: "medium", Title: "cron entry changed 0s before collection: /etc/crontab", Path: "/etc/crontab"}
+	g := f
+	g.Title = "cron entry changed 1s before collection: /etc/crontab"
+	sec := sectionOf(t, Compare(snap(func(s *Snapshot) { s.Findings = []Finding{f} }), snap(func(s *Snapshot) { s.Findings = []Finding{g} })), SectionFindings)
+	wantEntries(t, sec, "~ medium persistence-recent: cron entry changed 1s before collection: /etc/crontab")
+}
