@@ -27,14 +27,19 @@ const (
 	SectionProcesses   = "processes"
 	SectionListening   = "listening"
 	SectionConnections = "connections"
+	SectionRawSockets  = "raw-sockets"
 	SectionUsers       = "users"
 	SectionGroups      = "groups"
 	SectionLogins      = "logins"
 	SectionPersistence = "persistence"
 	SectionFiles       = "files"
 	SectionPackages    = "packages"
-	SectionModules     = "modules"
-	SectionFindings    = "findings"
+	// SectionPackageFiles: package files failing verification.
+	SectionPackageFiles = "package-files"
+	SectionModules      = "modules"
+	SectionBPF          = "ebpf"
+	SectionContainers   = "containers"
+	SectionFindings     = "findings"
 )
 
 // Result is the comparison of two snapshots of one host.
@@ -135,17 +140,24 @@ func Compare(old, new *Snapshot) *Result {
 	if !profileEqual(old.Profile, new.Profile) {
 		r.Notes = append(r.Notes, fmt.Sprintf("the collections used different profiles or globs (OLD %s, NEW %s): a file one collected and the other did not shows as added or removed", describeProfile(old.Profile), describeProfile(new.Profile)))
 	}
+	if old.VerifyScope != "" && new.VerifyScope != "" && old.VerifyScope != new.VerifyScope {
+		r.Notes = append(r.Notes, fmt.Sprintf("package files were verified in scope %s in OLD and %s in NEW: a failure in the wider scope only shows as new or gone", old.VerifyScope, new.VerifyScope))
+	}
 	r.Sections = []Section{
 		section(SectionProcesses, old.Processes, new.Processes, compareProcesses),
 		section(SectionListening, listening(old.Sockets, true), listening(new.Sockets, true), compareSockets),
 		section(SectionConnections, listening(old.Sockets, false), listening(new.Sockets, false), compareSockets),
+		section(SectionRawSockets, old.RawSockets, new.RawSockets, compareRawSockets),
 		section(SectionUsers, old.Users, new.Users, compareUsers),
 		section(SectionGroups, old.Groups, new.Groups, compareGroups),
 		section(SectionLogins, old.Logins, new.Logins, compareLogins),
-		notCompared(SectionPersistence, persistenceWhy(old, new)),
+		section(SectionPersistence, old.Persistence, new.Persistence, comparePersistence),
 		section(SectionFiles, old.Files, new.Files, compareFiles),
-		notCompared(SectionPackages, "neither bundle holds a package inventory this hozen reads"),
+		section(SectionPackages, old.Packages, new.Packages, comparePackages),
+		section(SectionPackageFiles, old.PackageFiles, new.PackageFiles, comparePackageFiles),
 		section(SectionModules, old.Modules, new.Modules, compareModules),
+		section(SectionBPF, old.BPFPrograms, new.BPFPrograms, compareBPF),
+		section(SectionContainers, old.Containers, new.Containers, compareContainers),
 		section(SectionFindings, old.Findings, new.Findings, compareFindings),
 	}
 	for i := range r.Sections {
@@ -163,13 +175,6 @@ func Compare(old, new *Snapshot) *Result {
 		}
 	}
 	return r
-}
-
-func persistenceWhy(old, new *Snapshot) string {
-	if old.Persistence || new.Persistence {
-		return "this hozen does not read " + pathPersistence + " yet; its files are compared under files"
-	}
-	return "neither bundle holds a persistence inventory; persistence files are compared under files"
 }
 
 func profileEqual(a, b manifest.Profile) bool {
@@ -518,10 +523,20 @@ func compareModules(old, new []Module) []Entry {
 }
 
 func compareFindings(old, new []Finding) []Entry {
-	return match(old, new, func(f Finding) string { return key(f.Rule, f.Path, f.Title) }, nil,
+	// A finding on a path is that rule on that path: its title may say
+	// how long before collection something changed, which differs each
+	// time. One without a path is told by its title.
+	id := func(f Finding) string {
+		if f.Path != "" {
+			return key(f.Rule, f.Path, f.PID)
+		}
+		return key(f.Rule, f.PID, f.Title)
+	}
+	return match(old, new, id, nil,
 		func(f Finding) string { return fmt.Sprintf("%s %s: %s", f.Severity, f.Rule, Display(f.Title)) },
 		func(a, b Finding) []string {
 			var d []string
-			return change(d, "severity", a.Severity, b.Severity)
+			d = change(d, "severity", a.Severity, b.Severity)
+			return change(d, "title", Display(a.Title), Display(b.Title))
 		})
 }

@@ -36,12 +36,29 @@
 //     mode, the owner; a file NEW could not read (denied, error) is
 //     changed, with why. A file whose record in NEW says vanished is gone.
 //     Times alone (touch) are not a change.
+//   - raw sockets: table, protocol, packet type, local address and
+//     interface. Changed: uid, owners.
+//   - persistence: kind, path and user. Changed: the lines that say what
+//     runs (as a multiset: a line moved is not a change), size, mtime,
+//     ctime, mode, owner, the rules that flagged it. A flagged entry is
+//     marked in its key.
+//   - packages: manager, name and architecture. Changed: version (old ->
+//     new), status.
+//   - package files failing verification: package and path. New: a file
+//     that fails in NEW only. Changed: the failure, the digests.
 //   - kernel modules: the name. Changed: size, taint flags.
-//   - findings: rule, path and title; new or gone only.
+//   - eBPF programs: tag, type and name (an id is not an identity: a
+//     program reloaded gets another). Changed: uid, holders.
+//   - containers: runtime, namespace and id. Changed: name, image, state,
+//     command, privileges, host namespaces, mounts.
+//   - findings: rule, path and pid (rule, pid and title when there is no
+//     path: a title may say how long before collection a file changed).
+//     Changed: severity, title.
 //
 // A section is compared only when both bundles hold its artifact; it is
-// listed as not compared otherwise (a bundle without persistence or package
-// inventories, a profile that did not collect files). Files collected by
+// listed as not compared otherwise (a host without dpkg, a dead-box
+// collection without live state, a bundle of an older hozen, a profile
+// that did not collect files). Files collected by
 // one bundle's profile and not the other's show as added or removed: the
 // result says when the two collections used different profiles or globs.
 //

@@ -19,11 +19,6 @@ import (
 // memory by default.
 const DefaultMaxJSON = 256 << 20
 
-// pathPersistence is where the persistence inventory goes once hozen
-// writes one; this build has no schema for it, so a bundle that holds it
-// is said to, and the section is not compared.
-const pathPersistence = "volatile/persistence/persistence.json"
-
 // filesDir is the prefix of collected host files' bundle paths.
 const filesDir = "files/"
 
@@ -62,7 +57,7 @@ func (r *reader) Header(*manifest.Header) error { return nil }
 
 func (r *reader) Data(h *tar.Header, body io.Reader) error {
 	r.pending.path, r.pending.data, r.pending.over = h.Name, nil, 0
-	if !slices.Contains(wantedJSON, h.Name) {
+	if !slices.Contains(wantedJSON, h.Name) && !slices.Contains(inventoryJSON, h.Name) {
 		return nil
 	}
 	if h.Size > r.max {
@@ -233,5 +228,5 @@ func (s *Snapshot) fill(r *reader) {
 	} else {
 		s.Files = []File{} // a bundle with no collected files holds none
 	}
-	s.Persistence = r.seen[pathPersistence]
+	s.fillInventories(r)
 }

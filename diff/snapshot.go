@@ -25,17 +25,25 @@ type Snapshot struct {
 	Reason  string        `json:"reason,omitempty"`
 	Records int64         `json:"records_verified"`
 
-	Processes   []Process `json:"-"`
-	Sockets     []Socket  `json:"-"`
-	Users       []User    `json:"-"`
-	Groups      []Group   `json:"-"`
-	Logins      []Login   `json:"-"`
-	Files       []File    `json:"-"`
-	Modules     []Module  `json:"-"`
-	Findings    []Finding `json:"-"`
-	Persistence bool      `json:"-"` // the bundle holds a persistence inventory
-	Packages    bool      `json:"-"` // the bundle holds a package inventory
-	Notes       []string  `json:"notes,omitempty"`
+	Processes []Process `json:"-"`
+	Sockets   []Socket  `json:"-"`
+	Users     []User    `json:"-"`
+	Groups    []Group   `json:"-"`
+	Logins    []Login   `json:"-"`
+	Files     []File    `json:"-"`
+	Modules   []Module  `json:"-"`
+	Findings  []Finding `json:"-"`
+
+	Persistence  []PersistEntry `json:"-"`
+	Packages     []Package      `json:"-"`
+	PackageFiles []PackageFile  `json:"-"`
+	// VerifyScope is the package verification's scope (programs, all).
+	VerifyScope string       `json:"-"`
+	RawSockets  []RawSocket  `json:"-"`
+	BPFPrograms []BPFProgram `json:"-"`
+	Containers  []Container  `json:"-"`
+
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Process is one process, as far as a comparison looks.
