@@ -105,9 +105,9 @@ func (f File) Regular() bool { return f.Mode&0o170000 == 0o100000 }
 type Package struct {
 	Name, Version, Release, Arch string
 	// Epoch is nil when the header has none.
-	Epoch                        *int32
-	InstallTime                  int64 // seconds since the epoch, 0 if absent
-	Size                         int64
+	Epoch                       *int32
+	InstallTime                 int64 // seconds since the epoch, 0 if absent
+	Size                        int64
 	Vendor, Packager, SourceRPM string
 	// DigestAlgo is the files' digest algorithm (DigestMD5 when the
 	// header does not say).
