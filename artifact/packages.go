@@ -7,6 +7,7 @@ const (
 	PathDpkgPackages = "volatile/packages/dpkg.json"
 	PathDpkgVerify   = "volatile/packages/dpkg_verify.json"
 	PathRPM          = "volatile/packages/rpm.json"
+	PathRPMVerify    = "volatile/packages/rpm_verify.json"
 	PathExeHashes    = "volatile/filesystem/exe_hashes.json"
 	PathFileSystem   = "volatile/filesystem/filesystem.json"
 	// PathBodyfilePrefix starts the bodyfile's parts: bodyfile.000,
@@ -88,12 +89,28 @@ type DpkgFail struct {
 	Ctime *time.Time `json:"ctime,omitempty"`
 }
 
-// RPMDatabase is volatile/packages/rpm.json: where an RPM database was
-// found and stored raw (hozen does not parse it).
+// RPMDatabase is volatile/packages/rpm.json: the RPM database files
+// found (each stored raw at its files/ path) and, where one of them is
+// rpmdb.sqlite (RPM 4.16 and later), the inventory parsed from the bytes
+// stored. Berkeley DB (Packages) and ndb (Packages.db) databases are
+// stored raw only.
 type RPMDatabase struct {
 	Header
 	Files []RPMFile `json:"files"`
-	Note  string    `json:"note"`
+	// Source is the rpmdb.sqlite the inventory was read from, empty when
+	// none was parsed.
+	Source string `json:"source,omitempty"`
+	// WAL says what became of its -wal file: "none" (absent or empty),
+	// "merged" (its committed transactions applied, as SQLite applies
+	// them on opening), "invalid" (not a WAL SQLite would read), or
+	// "not merged: REASON".
+	WAL       string `json:"wal,omitempty"`
+	WALFrames int    `json:"wal_frames,omitempty"`
+	// Packages is the inventory, in the database's order (hnum).
+	Packages []RPMPackage `json:"packages"`
+	// Errors are headers that did not parse and read errors.
+	Errors []string `json:"errors,omitempty"`
+	Note   string   `json:"note,omitempty"`
 }
 
 // RPMFile is one RPM database file found, and its bundle path.
@@ -102,6 +119,61 @@ type RPMFile struct {
 	Size   int64  `json:"size"`
 	Stored string `json:"stored,omitempty"`
 	Error  string `json:"error,omitempty"`
+}
+
+// RPMPackage is one package header of rpmdb.sqlite.
+type RPMPackage struct {
+	// Hnum is the header's number in the database (Packages.hnum).
+	Hnum    int64  `json:"hnum"`
+	Name    string `json:"name"`
+	Epoch   *int32 `json:"epoch,omitempty"`
+	Version string `json:"version"`
+	Release string `json:"release"`
+	Arch    string `json:"arch,omitempty"`
+	// InstallTime is when rpm installed it (INSTALLTIME).
+	InstallTime *time.Time `json:"install_time,omitempty"`
+	Size        int64      `json:"size"`
+	Vendor      string     `json:"vendor,omitempty"`
+	Packager    string     `json:"packager,omitempty"`
+	SourceRPM   string     `json:"source_rpm,omitempty"`
+	// DigestAlgo names the file digests' algorithm ("md5", "sha256", ...).
+	DigestAlgo string `json:"digest_algo,omitempty"`
+	Files      int    `json:"files"`
+	Error      string `json:"error,omitempty"`
+}
+
+// RPMVerify is volatile/packages/rpm_verify.json: the files of RPM
+// packages checked against the digests in their headers (FILEDIGESTS),
+// as `rpm -V` checks them, in the same scope and bounds as [DpkgVerify].
+type RPMVerify struct {
+	Header
+	Scope        string `json:"scope"`
+	Packages     int    `json:"packages"`
+	FilesListed  int64  `json:"files_listed"`
+	FilesChecked int64  `json:"files_checked"`
+	BytesChecked int64  `json:"bytes_checked"`
+	SkippedLarge int64  `json:"skipped_large,omitempty"`
+	// SkippedAlgo counts files whose digest algorithm hozen does not
+	// compute.
+	SkippedAlgo     int64     `json:"skipped_algo,omitempty"`
+	Limit           string    `json:"limit,omitempty"`
+	Failures        []RPMFail `json:"failures"`
+	FailuresDropped int64     `json:"failures_dropped,omitempty"`
+	Errors          []string  `json:"errors,omitempty"`
+}
+
+// RPMFail is one RPM package file that does not match its header.
+type RPMFail struct {
+	Package  string     `json:"package"`
+	Path     string     `json:"path"`
+	Kind     string     `json:"kind"` // as DpkgFail's
+	Conffile bool       `json:"conffile,omitempty"`
+	Algo     string     `json:"algo,omitempty"`
+	Expected string     `json:"expected,omitempty"`
+	Actual   string     `json:"actual,omitempty"`
+	Error    string     `json:"error,omitempty"`
+	Mtime    *time.Time `json:"mtime,omitempty"`
+	Ctime    *time.Time `json:"ctime,omitempty"`
 }
 
 // ProgramFile is one file in a program directory.

@@ -13,7 +13,7 @@ var collectorWhat = map[string]string{
 	"procmaps":     "every process's memory maps, LD_PRELOAD, and the bytes of deleted or memfd programs and deleted open files (volatile/processes/maps.json, exe/, fd/)",
 	"containers":   "Docker, containerd and Podman containers and images from their state files, processes tied to containers (volatile/containers/)",
 	"tmpplaces":    "every file in /tmp, /var/tmp, /dev/shm, /run/shm, /run/user with contents within a budget, executables flagged (files/, volatile/tmpplaces/)",
-	"packages":     "the dpkg inventory, and programs, libraries and conffiles checked against dpkg's md5sums within a budget; RPM databases raw (volatile/packages/)",
+	"packages":     "the dpkg and RPM (rpmdb.sqlite) inventories, and programs, libraries and config files checked against their recorded digests within a budget; RPM databases stored raw (volatile/packages/)",
 	"packages-all": "as packages, every file of every package checked (volatile/packages/)",
 	"exe-hashes":   "SHA-256 of every executable in the standard program directories, packaged or not (volatile/filesystem/exe_hashes.json)",
 	"filesystem":   "a Sleuth Kit bodyfile of every file on local file systems, SUID/SGID, capabilities, immutable, world-writable, unowned and hidden executables flagged (volatile/filesystem/)",

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +26,10 @@ import (
 // the dpkg status file (stored raw and as [artifact.PathDpkgPackages]),
 // every package file in scope hashed with MD5 and compared with
 // /var/lib/dpkg/info/PKG.md5sums and the status file's Conffiles
-// ([artifact.PathDpkgVerify]). An RPM database is stored raw (see
-// collectRPM). Processes whose executable no package owns are findings.
+// ([artifact.PathDpkgVerify]). RPM databases are stored raw, and
+// rpmdb.sqlite is parsed and its package files checked the same way (see
+// collectRPM), within the same budget. Processes whose executable no
+// package owns, by either database, are findings.
 type Packages struct {
 	// All checks every package file; otherwise only files in the
 	// program directories, shared objects in the library directories,
@@ -73,15 +77,67 @@ func (p *Packages) Name() string {
 
 // Collect implements Collector.
 func (p *Packages) Collect(ctx context.Context, env *Env, sink Sink) error {
+	b := p.budget()
 	if _, err := os.Lstat(env.Path(dpkgStatus)); err == nil {
-		if err := p.collectDpkg(ctx, env, sink); err != nil {
+		if err := p.collectDpkg(ctx, env, sink, b); err != nil {
 			return err
 		}
 	}
-	return collectRPM(ctx, env, sink, p.Name())
+	if err := p.collectRPM(ctx, env, sink, b); err != nil {
+		return err
+	}
+	exeUnpackaged(env)
+	return nil
 }
 
-func (p *Packages) collectDpkg(ctx context.Context, env *Env, sink Sink) error {
+// verifyBudget bounds the package check of one run, dpkg's and RPM's
+// together.
+type verifyBudget struct {
+	all      bool
+	deadline time.Time
+	maxBytes int64 // 0: no bound
+	maxFile  int64 // -1: no bound
+	used     int64
+}
+
+func (p *Packages) budget() *verifyBudget {
+	b := &verifyBudget{all: p.All, maxBytes: p.MaxBytes, maxFile: -1}
+	maxTime := p.MaxTime
+	if p.All {
+		if maxTime == 0 {
+			maxTime = DefaultVerifyAllTime
+		}
+	} else {
+		if b.maxBytes == 0 {
+			b.maxBytes = DefaultVerifyBytes
+		}
+		if maxTime == 0 {
+			maxTime = DefaultVerifyTime
+		}
+		b.maxFile = triageMaxFile
+	}
+	b.deadline = time.Now().Add(maxTime)
+	return b
+}
+
+// limit names the bound that is spent ("time", "bytes"), or "".
+func (b *verifyBudget) limit(ctx context.Context) string {
+	if ctx.Err() != nil || time.Now().After(b.deadline) {
+		return "time"
+	}
+	if b.maxBytes > 0 && b.used >= b.maxBytes {
+		return "bytes"
+	}
+	return ""
+}
+
+// scope reports whether a package file is checked: conffiles always,
+// others all or those of the triage scope.
+func (b *verifyBudget) scope(p string, conffile bool) bool {
+	return conffile || b.all || isCorePath(p)
+}
+
+func (p *Packages) collectDpkg(ctx context.Context, env *Env, sink Sink, b *verifyBudget) error {
 	res := readBounded(env.Path(dpkgStatus), dpkgMaxFile)
 	rec := &manifest.Record{Path: manifest.BString("volatile/raw" + dpkgStatus), Source: dpkgStatus, Collector: p.Name()}
 	if !res.describe(rec) {
@@ -98,12 +154,8 @@ func (p *Packages) collectDpkg(ctx context.Context, env *Env, sink Sink) error {
 	if err := PutJSON(sink, artifact.PathDpkgPackages, p.Name(), doc); err != nil {
 		return err
 	}
-	v := p.verify(ctx, env, pkgs)
-	if err := PutJSON(sink, artifact.PathDpkgVerify, p.Name(), v); err != nil {
-		return err
-	}
-	exeUnpackaged(env)
-	return nil
+	v := p.verify(ctx, env, pkgs, b)
+	return PutJSON(sink, artifact.PathDpkgVerify, p.Name(), v)
 }
 
 // readBounded reads a regular file whole, up to max bytes (never through a
@@ -175,23 +227,11 @@ func isCorePath(p string) bool {
 }
 
 // verify checks the package files in scope against their recorded MD5s.
-func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPackage) *artifact.DpkgVerify {
+func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPackage, b *verifyBudget) *artifact.DpkgVerify {
 	v := &artifact.DpkgVerify{Scope: "programs", Failures: []artifact.DpkgFail{}}
-	maxBytes, maxTime := p.MaxBytes, p.MaxTime
 	if p.All {
 		v.Scope = "all"
-		if maxTime == 0 {
-			maxTime = DefaultVerifyAllTime
-		}
-	} else {
-		if maxBytes == 0 {
-			maxBytes = DefaultVerifyBytes
-		}
-		if maxTime == 0 {
-			maxTime = DefaultVerifyTime
-		}
 	}
-	deadline := time.Now().Add(maxTime)
 	env.RuleRan(RulePackageFileModified)
 	env.RuleRan(RuleConffileModified)
 	env.RuleRan(RulePackageFileReplaced)
@@ -209,29 +249,21 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 		} else {
 			v.Failures = append(v.Failures, f)
 		}
-		flagPackageFile(env, f)
+		flagPackageFile(env, f, artifact.PathDpkgVerify, "dpkg", "MD5")
 	}
 	// check hashes one file; false when a bound stopped the check.
 	check := func(pkg, hostPath, want string, conffile bool) bool {
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			v.Limit = "time"
+		if v.Limit = b.limit(ctx); v.Limit != "" {
 			return false
 		}
-		if maxBytes > 0 && v.BytesChecked >= maxBytes {
-			v.Limit = "bytes"
-			return false
-		}
-		maxFile := int64(-1)
-		if !p.All {
-			maxFile = triageMaxFile
-		}
-		got, n, fi, err := md5File(root, hostPath, buf, maxFile)
+		got, n, fi, err := hashFile(root, hostPath, md5.New(), buf, b.maxFile)
 		if errors.Is(err, errTooLarge) {
 			v.SkippedLarge++
 			return true
 		}
 		v.FilesChecked++
 		v.BytesChecked += n
+		b.used += n
 		f := artifact.DpkgFail{Package: pkg, Path: hostPath, Conffile: conffile, Expected: want}
 		if fi != nil {
 			m := fi.ModTime().UTC()
@@ -281,7 +313,7 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 		stopped := false
 		parseMD5Sums(sums, func(e md5sumsEntry) bool {
 			v.FilesListed++
-			if conf[e.Path] || !p.All && !isCorePath(e.Path) {
+			if conf[e.Path] || !b.scope(e.Path, false) {
 				return true
 			}
 			at := e.Path
@@ -352,8 +384,8 @@ var (
 	errTooLarge   = errors.New("larger than the scope's per-file bound")
 )
 
-// md5File hashes a package file opened inside the root.
-func md5File(root *rootDir, hostPath string, buf []byte, maxFile int64) (sum string, n int64, fi fs.FileInfo, err error) {
+// hashFile hashes a package file opened inside the root with h.
+func hashFile(root *rootDir, hostPath string, h hash.Hash, buf []byte, maxFile int64) (sum string, n int64, fi fs.FileInfo, err error) {
 	f, err := root.open(hostPath)
 	if err != nil {
 		if isLoop(err) {
@@ -372,7 +404,6 @@ func md5File(root *rootDir, hostPath string, buf []byte, maxFile int64) (sum str
 	if maxFile >= 0 && fi.Size() > maxFile {
 		return "", 0, fi, errTooLarge
 	}
-	h := md5.New()
 	n, err = io.CopyBuffer(h, f, buf)
 	if err != nil {
 		return "", n, fi, err
@@ -380,15 +411,17 @@ func md5File(root *rootDir, hostPath string, buf []byte, maxFile int64) (sum str
 	return hex.EncodeToString(h.Sum(nil)), n, fi, nil
 }
 
-// flagPackageFile turns a failed check into a finding.
-func flagPackageFile(env *Env, f artifact.DpkgFail) {
-	ev := []string{artifact.PathDpkgVerify}
+// flagPackageFile turns a failed check into a finding; evidence is the
+// verify document, db the package manager ("dpkg", "rpm"), algo the
+// digest's name.
+func flagPackageFile(env *Env, f artifact.DpkgFail, evidence, db, algo string) {
+	ev := []string{evidence}
 	prog := isProgramPath(f.Path)
 	switch {
 	case f.Kind == "checksum" && f.Conffile:
 		env.Finding(artifact.Finding{Rule: RuleConffileModified, Severity: artifact.SeverityInfo,
 			Title:  "configuration file of package " + f.Package + " changed",
-			Reason: "a conffile differs from the MD5 dpkg recorded at installation; admins edit these, but so do attackers (PAM, sudoers, sshd)",
+			Reason: fmt.Sprintf("a configuration file differs from the %s %s recorded at installation; admins edit these, but so do attackers (PAM, sudoers, sshd)", algo, db),
 			Path:   manifest.BString(f.Path), Evidence: ev, Time: f.Mtime})
 	case f.Kind == "checksum":
 		sev, score := artifact.SeverityMedium, 50
@@ -397,7 +430,7 @@ func flagPackageFile(env *Env, f artifact.DpkgFail) {
 		}
 		env.Finding(artifact.Finding{Rule: RulePackageFileModified, Severity: sev, Score: score,
 			Title:  "file of package " + f.Package + " fails its checksum",
-			Reason: fmt.Sprintf("MD5 %s, dpkg recorded %s: the file was changed after installation (a replaced program or library is how rootkits hide)", f.Actual, f.Expected),
+			Reason: fmt.Sprintf("%s %s, %s recorded %s: the file was changed after installation (a replaced program or library is how rootkits hide)", algo, f.Actual, db, f.Expected),
 			Path:   manifest.BString(f.Path), Evidence: ev, Time: f.Mtime})
 	case f.Kind == "not-regular" && prog:
 		env.Finding(artifact.Finding{Rule: RulePackageFileReplaced, Severity: artifact.SeverityHigh, Score: 80,
@@ -418,35 +451,56 @@ type pkgOwners struct {
 	once sync.Once
 	set  map[uint64]struct{}
 	errs []string
+	// evidence are the inventories the set came from.
+	evidence []string
 }
 
-// PackageOwns returns whether a host path belongs to an installed dpkg
-// package by the file lists in /var/lib/dpkg/info/*.list, and whether the
-// host has a dpkg database at all (ok false: the answer means nothing).
+// PackageOwns returns whether a host path belongs to an installed package
+// by dpkg's file lists in /var/lib/dpkg/info/*.list or the file lists of
+// RPM's rpmdb.sqlite, and whether the host has such a database at all
+// (ok false: the answer means nothing).
 // The set is read once per Env and kept (collectors of one run share it).
 func PackageOwns(env *Env) (owns func(hostPath string) bool, ok bool) {
 	o := env.pkgOwners()
-	o.once.Do(func() { o.set, o.errs = loadOwners(env) })
+	o.once.Do(func() { o.set, o.errs, o.evidence = loadOwners(env) })
 	return func(p string) bool {
 		_, in := o.set[maphash.String(ownerSeed, p)]
 		return in
 	}, len(o.set) > 0
 }
 
-func loadOwners(env *Env) (map[uint64]struct{}, []string) {
+func loadOwners(env *Env) (map[uint64]struct{}, []string, []string) {
 	set := map[uint64]struct{}{}
-	var errs []string
-	dir := env.Path(dpkgInfo)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return set, []string{err.Error()}
-	}
+	var errs, evidence []string
 	root, err := openRoot(env.Path("/"))
 	if err != nil {
-		return set, []string{err.Error()}
+		return set, []string{err.Error()}, nil
 	}
 	defer root.close()
 	canon := map[string]string{}
+	add := func(line string) {
+		set[maphash.String(ownerSeed, line)] = struct{}{}
+		d, b := path.Split(line)
+		d = path.Clean(d)
+		c, seen := canon[d]
+		if !seen {
+			c = root.canonical(d)
+			canon[d] = c
+		}
+		if c != d {
+			set[maphash.String(ownerSeed, path.Join(c, b))] = struct{}{}
+		}
+	}
+	if ok, rerrs := rpmOwnedFiles(root, add); ok {
+		evidence = append(evidence, artifact.PathRPM)
+		errs = append(errs, rerrs...)
+	}
+	dir := env.Path(dpkgInfo)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return set, append(errs, err.Error()), evidence
+	}
+	evidence = append(evidence, artifact.PathDpkgPackages)
 	for _, e := range ents {
 		if !strings.HasSuffix(e.Name(), ".list") || !e.Type().IsRegular() {
 			continue
@@ -456,23 +510,12 @@ func loadOwners(env *Env) (map[uint64]struct{}, []string) {
 			errs = append(errs, res.Err.Error())
 		}
 		for line := range strings.SplitSeq(string(res.Data), "\n") {
-			if !strings.HasPrefix(line, "/") {
-				continue
-			}
-			set[maphash.String(ownerSeed, line)] = struct{}{}
-			d, b := path.Split(line)
-			d = path.Clean(d)
-			c, seen := canon[d]
-			if !seen {
-				c = root.canonical(d)
-				canon[d] = c
-			}
-			if c != d {
-				set[maphash.String(ownerSeed, path.Join(c, b))] = struct{}{}
+			if strings.HasPrefix(line, "/") {
+				add(line)
 			}
 		}
 	}
-	return set, errs
+	return set, errs, evidence
 }
 
 // exeUnpackaged flags every executable of a running process that no
@@ -510,13 +553,13 @@ func exeUnpackaged(env *Env) {
 	}
 	for _, exe := range order {
 		pids := byExe[exe]
-		ev := []string{artifact.PathDpkgPackages}
+		ev := slices.Clone(env.pkgOwners().evidence)
 		for _, pid := range pids[:min(len(pids), 10)] {
 			ev = append(ev, fmt.Sprintf("%s#pid=%d", artifact.PathProcesses, pid))
 		}
 		env.Finding(artifact.Finding{Rule: RuleExeUnpackaged, Severity: artifact.SeverityMedium, Score: 40,
 			Title:  "process runs a program no package installed",
-			Reason: fmt.Sprintf("%d process(es) (pid %d first) run %s, which no dpkg package lists: installed by hand, built locally, or dropped by an intruder", len(pids), pids[0], exe),
+			Reason: fmt.Sprintf("%d process(es) (pid %d first) run %s, which no installed package lists: installed by hand, built locally, or dropped by an intruder", len(pids), pids[0], exe),
 			Path:   manifest.BString(exe), PID: pids[0], Evidence: ev})
 	}
 }
