@@ -48,6 +48,7 @@ func TestScript(t *testing.T) {
 	maps.Copy(cmds, extractCmds)
 	maps.Copy(cmds, recipeCmds)
 	maps.Copy(cmds, exitCmds)
+	maps.Copy(cmds, sftpCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
