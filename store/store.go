@@ -132,6 +132,8 @@ type Stored struct {
 	Resumed     bool `json:"resumed,omitempty"`
 	PartsReused int  `json:"parts_reused,omitempty"`
 	Parts       int  `json:"parts,omitempty"`
+	// HostKey is the SHA256 fingerprint of the SFTP server's host key.
+	HostKey string `json:"host_key,omitempty"`
 }
 
 // URL is the stored object as s3://BUCKET/KEY.
@@ -157,6 +159,8 @@ type Config struct {
 	Now func() time.Time
 	// Warn hears what the user should know; nil for nobody.
 	Warn func(string)
+	// SFTP is how to trust and log in to an SFTP server.
+	SFTP SFTPConfig
 }
 
 // MaxSkew is how far the store's clock may be from ours. S3 refuses a
@@ -196,22 +200,26 @@ func ParseDestination(dest string, cfg Config) (Destination, error) {
 	switch {
 	case strings.HasPrefix(dest, "s3://"):
 		return newS3(dest, cfg)
+	case strings.HasPrefix(dest, "sftp://"):
+		return newSFTP(dest, cfg)
 	case strings.Contains(dest, "://"):
-		return nil, fmt.Errorf("destination %q: unknown kind (want s3://BUCKET/PREFIX)", dest)
+		return nil, fmt.Errorf("destination %q: unknown kind (want s3://BUCKET/PREFIX or sftp://USER@HOST[:PORT]/PATH)", dest)
 	}
-	return nil, fmt.Errorf("destination %q: not a URL (want s3://BUCKET/PREFIX)", dest)
+	return nil, fmt.Errorf("destination %q: not a URL (want s3://BUCKET/PREFIX or sftp://USER@HOST[:PORT]/PATH)", dest)
 }
 
 // IsURL reports whether arg names a stored object rather than a local
 // file: it starts with a destination kind, "s3://".
-func IsURL(arg string) bool { return strings.HasPrefix(arg, "s3://") }
+func IsURL(arg string) bool {
+	return strings.HasPrefix(arg, "s3://") || strings.HasPrefix(arg, "sftp://")
+}
 
 // ParseObject splits "s3://BUCKET/KEY" into the destination holding it
 // and its name there.
 func ParseObject(url string, cfg Config) (Destination, string, error) {
 	i := strings.LastIndexByte(url, '/')
-	if !IsURL(url) || i < len("s3://") || i == len(url)-1 {
-		return nil, "", fmt.Errorf("%q: want s3://BUCKET/KEY", url)
+	if !IsURL(url) || i < strings.Index(url, "://")+3 || i == len(url)-1 {
+		return nil, "", fmt.Errorf("%q: want s3://BUCKET/KEY or sftp://USER@HOST[:PORT]/PATH", url)
 	}
 	d, err := ParseDestination(url[:i], cfg)
 	if err != nil {

@@ -50,6 +50,7 @@ func TestScript(t *testing.T) {
 	maps.Copy(cmds, exitCmds)
 	maps.Copy(cmds, diffCmds)
 	maps.Copy(cmds, tsaCmds)
+	maps.Copy(cmds, sftpCmds)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,

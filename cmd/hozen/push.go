@@ -52,8 +52,8 @@ func (r *retentionFlags) setup(a *app, sf storeFlags, dest string, partSize int6
 func newPushCmd(a *app) *cobra.Command {
 	o := &pushOptions{}
 	c := &cobra.Command{
-		Use:   "push BUNDLE... s3://BUCKET/PREFIX | push --check s3://BUCKET/PREFIX",
-		Short: "store sealed bundles in an S3-compatible evidence store with Object Lock",
+		Use:   "push BUNDLE... DEST | push --check DEST  (DEST: s3://BUCKET/PREFIX or sftp://USER@HOST[:PORT]/PATH)",
+		Short: "store sealed bundles in an S3-compatible evidence store with Object Lock, or on an SFTP server",
 		Long: `push stores each bundle as PREFIX/<bundle file name> in the bucket: a name
 that already exists (or ever existed, as a version) is an error, never an
 overwrite. The upload is multipart and resumable: it keeps its progress in
@@ -71,6 +71,20 @@ private CA); plain http only to 127.0.0.1 or localhost.
 --check runs the preflight alone: the store answers, the credentials and
 the bucket are good, the bucket can lock objects when a retention is asked,
 and the clocks agree within 5 minutes.
+
+To an SFTP server (sftp://USER@HOST[:PORT]/PATH; PATH is absolute, ~/PATH
+below the login directory) each bundle is written as PATH/NAME.partial,
+read back whole and its SHA-256 compared with the bundle's, and only then
+named PATH/NAME, by a hard link that fails if NAME exists (or SFTP's
+rename, which must): a name that exists is an error, never an overwrite.
+A cut upload resumes from the .partial, after its bytes are read back and
+found equal to the bundle's first bytes; else it starts again. The host
+key is always checked: against --known-hosts FILE (default
+~/.ssh/known_hosts) or the one --host-key pins; an unknown or changed key
+is refused, and there is no insecure mode. The login is --ssh-identity FILE
+(passphrase from --ssh-passphrase-file or HOZEN_PASSPHRASE, else a prompt)
+or the keys of the ssh-agent at SSH_AUTH_SOCK; never a password. An SFTP
+server keeps no Object Lock: --retention and --legal-hold are refused.
 
 Exit codes: 0 stored and checked; 1 the stored object does not match; 2 an
 error (nothing stored, or the upload can be resumed).`,
@@ -98,7 +112,7 @@ func runPush(ctx context.Context, a *app, o *pushOptions, args []string) error {
 	case o.check && len(bundles) > 0:
 		return usageError{cmd: "push", err: errors.New("--check takes the destination alone")}
 	case !o.check && len(bundles) == 0:
-		return usageError{cmd: "push", err: errors.New("give the bundles, then the destination s3://BUCKET/PREFIX")}
+		return usageError{cmd: "push", err: errors.New("give the bundles, then the destination s3://BUCKET/PREFIX or sftp://USER@HOST[:PORT]/PATH")}
 	}
 	d, po, err := o.rf.setup(a, o.sf, dest, o.partSize)
 	if err != nil {
@@ -142,10 +156,17 @@ func pushOne(ctx context.Context, a *app, d store.Destination, po store.PutOptio
 	if err != nil {
 		return nil, storeError(a, err)
 	}
-	fmt.Fprintf(a.stderr, "hozen: stored %s as %s\n  version %s, %d bytes, sha256 %s (read back)\n  retention %s, legal hold %s\n",
-		path, st.URL(), orNone(st.VersionID), st.Size, st.SHA256, st.Retention, onOff(st.LegalHold))
-	if st.Resumed {
-		fmt.Fprintf(a.stderr, "  resumed: %d of %d parts were already stored (checked against the bundle)\n", st.PartsReused, st.Parts)
+	if st.Store == "sftp" {
+		fmt.Fprintf(a.stderr, "hozen: stored %s as %s\n  %d bytes, sha256 %s (read back), host key %s\n", path, st.URL(), st.Size, st.SHA256, st.HostKey)
+		if st.Resumed {
+			fmt.Fprintf(a.stderr, "  resumed: the bytes already on the server were read back and matched the bundle's\n")
+		}
+	} else {
+		fmt.Fprintf(a.stderr, "hozen: stored %s as %s\n  version %s, %d bytes, sha256 %s (read back)\n  retention %s, legal hold %s\n",
+			path, st.URL(), orNone(st.VersionID), st.Size, st.SHA256, st.Retention, onOff(st.LegalHold))
+		if st.Resumed {
+			fmt.Fprintf(a.stderr, "  resumed: %d of %d parts were already stored (checked against the bundle)\n", st.PartsReused, st.Parts)
+		}
 	}
 	if ledger == "" {
 		if cand := filepath.Join(filepath.Dir(path), "custody.db"); fileExists(cand) {
@@ -182,6 +203,10 @@ func checkIsBundle(path string) error {
 }
 
 func printPreflight(a *app, d store.Destination, p *store.PreflightResult) {
+	if d.Kind() == "sftp" {
+		fmt.Fprintf(a.stderr, "hozen: %s: reachable, host key trusted, login accepted, %s writable\n", d, p.Bucket)
+		return
+	}
 	lock := "no Object Lock"
 	if p.ObjectLock {
 		lock = "Object Lock enabled"

@@ -18,6 +18,7 @@ import (
 
 type storeFlags struct {
 	endpoint, region, ca, credentials string
+	sftp                              sftpFlags
 }
 
 func (f *storeFlags) add(c *cobra.Command) {
@@ -26,11 +27,12 @@ func (f *storeFlags) add(c *cobra.Command) {
 	fl.StringVar(&f.region, "region", "", "the store's `REGION` (default AWS_REGION, else asked of the store)")
 	fl.StringVar(&f.ca, "ca", "", "trust only this PEM `FILE` of CA certificates for the store's TLS (a private CA)")
 	fl.StringVar(&f.credentials, "credentials", "", "read the access key from this AWS-style credentials `FILE` (profile AWS_PROFILE, else default); else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else ~/.aws/credentials")
+	f.sftp.add(c)
 }
 
 func (f *storeFlags) config(a *app) store.Config {
 	return store.Config{Endpoint: f.endpoint, Region: f.region, CAFile: f.ca, CredentialsFile: f.credentials,
-		Now: time.Now, Warn: func(m string) { a.warnf("%s", m) }}
+		Now: time.Now, Warn: func(m string) { a.warnf("%s", m) }, SFTP: f.sftp.config(a)}
 }
 
 // storeError prints a store's error with its hint, and gives the exit

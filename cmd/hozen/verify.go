@@ -27,7 +27,7 @@ type verifyOptions struct {
 func newVerifyCmd(a *app) *cobra.Command {
 	o := &verifyOptions{}
 	c := &cobra.Command{
-		Use:   "verify BUNDLE|s3://BUCKET/KEY...",
+		Use:   "verify BUNDLE|s3://BUCKET/KEY|sftp://USER@HOST[:PORT]/PATH...",
 		Short: "check that bundles are intact: every hash, link, the seal and the signature",
 		Long: `verify reads each bundle to its end and checks every frame, tar header,
 artifact digest, record link, the manifest, the Merkle root, SHA256SUMS and
@@ -64,7 +64,9 @@ fails. A token that fails is exit 1.
 
 A bundle in an S3 store (s3://BUCKET/KEY, with --endpoint as for push) is
 verified in place, streaming, without a temporary copy; its version,
-retention and legal hold are shown as the store reports them.`,
+retention and legal hold are shown as the store reports them. So is a
+bundle on an SFTP server (sftp://USER@HOST[:PORT]/PATH, with --known-hosts
+or --host-key and --ssh-identity or an ssh-agent, as for push).`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runVerify(c.Context(), a, o, args)
