@@ -437,7 +437,7 @@ func loadOwners(env *Env) (map[uint64]struct{}, []string) {
 	set := map[uint64]struct{}{}
 	var errs []string
 	dir := env.Path(dpkgInfo)
-	ents, err := os.ReadDir(dir)
+	ents, err := readDirNoAtime(dir)
 	if err != nil {
 		return set, []string{err.Error()}
 	}
@@ -485,7 +485,7 @@ func exeUnpackaged(env *Env) {
 	}
 	env.RuleRan(RuleExeUnpackaged)
 	proc := env.Path("/proc")
-	ents, err := os.ReadDir(proc)
+	ents, err := readDirNoAtime(proc)
 	if err != nil {
 		return
 	}
