@@ -359,7 +359,7 @@ func (n *Network) interfaces(ctx context.Context, env *Env, sink Sink, now time.
 }
 
 func listDir(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+	f, err := openDirNoAtime(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -131,3 +133,30 @@ func (s *statxInfo) Mode() fs.FileMode  { return unixFileMode(uint32(s.st.Mode))
 func (s *statxInfo) ModTime() time.Time { return time.Unix(s.st.Mtime.Sec, int64(s.st.Mtime.Nsec)) }
 func (s *statxInfo) IsDir() bool        { return s.Mode().IsDir() }
 func (s *statxInfo) Sys() any           { return &s.st }
+
+// readDirNoAtime is os.ReadDir (following a symlink to the directory,
+// entries sorted by name) without updating the directory's access time
+// where the kernel allows: a listing is a read, and relatime or
+// strictatime would record the collection's visit in every directory it
+// lists (O_NOATIME needs ownership or CAP_FOWNER; without it the open is
+// retried plainly).
+func readDirNoAtime(dir string) ([]os.DirEntry, error) {
+	f, err := openDirNoAtime(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return ents, err
+}
+
+// openDirNoAtime opens a directory for listing as readDirNoAtime does.
+func openDirNoAtime(dir string) (*os.File, error) {
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	f, err := os.OpenFile(dir, flags|unix.O_NOATIME, 0)
+	if errors.Is(err, syscall.EPERM) {
+		f, err = os.OpenFile(dir, flags, 0)
+	}
+	return f, err
+}

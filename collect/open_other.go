@@ -33,3 +33,6 @@ func (x *readAhead) openAndRead() {
 	}
 	x.readOpened(f)
 }
+
+// readDirNoAtime is os.ReadDir: this OS has no O_NOATIME.
+func readDirNoAtime(dir string) ([]os.DirEntry, error) { return os.ReadDir(dir) }

@@ -496,7 +496,7 @@ func loadOwners(env *Env) (map[uint64]struct{}, []string, []string) {
 		errs = append(errs, rerrs...)
 	}
 	dir := env.Path(dpkgInfo)
-	ents, err := os.ReadDir(dir)
+	ents, err := readDirNoAtime(dir)
 	if err != nil {
 		return set, append(errs, err.Error()), evidence
 	}
@@ -528,7 +528,7 @@ func exeUnpackaged(env *Env) {
 	}
 	env.RuleRan(RuleExeUnpackaged)
 	proc := env.Path("/proc")
-	ents, err := os.ReadDir(proc)
+	ents, err := readDirNoAtime(proc)
 	if err != nil {
 		return
 	}

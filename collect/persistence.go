@@ -158,7 +158,7 @@ func userHomes(ctx context.Context, env *Env) ([]userHome, []string) {
 		add(string(u.Name), string(u.Home))
 	}
 	add("root", "/root")
-	ents, err := os.ReadDir(env.Path("/home"))
+	ents, err := readDirNoAtime(env.Path("/home"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, "/home: "+err.Error())
 	}
@@ -260,7 +260,7 @@ func (p *Persistence) read(ctx context.Context, env *Env) artifact.Persistence {
 }
 
 func (r *persistReader) dir(ctx context.Context, pl persistPlace, host string, depth int) {
-	ents, err := os.ReadDir(r.env.Path(host))
+	ents, err := readDirNoAtime(r.env.Path(host))
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			r.doc.Errors = append(r.doc.Errors, host+": "+err.Error())

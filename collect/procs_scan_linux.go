@@ -3,7 +3,6 @@ package collect
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 )
@@ -16,7 +15,7 @@ func listProcPIDs(env *Env) ([]int, error) {
 
 // listNumeric returns the sorted numeric names in dir.
 func listNumeric(dir string) ([]int, error) {
-	f, err := os.Open(dir)
+	f, err := openDirNoAtime(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 
 	"github.com/hozen-dfir/hozen/artifact"
@@ -17,7 +18,8 @@ import (
 // (openat, never through a symlink, access times kept), storing every
 // entry's metadata and each file's contents up to a per-file cap at
 // files/<host path>, and flags executables there: ELF programs, scripts
-// (#!) and files with an execute bit (rule [RuleExecInTmp]). It is bounded
+// (#!), files with an execute bit, and set-user-ID or set-group-ID files
+// whatever their contents (rule [RuleExecInTmp]). It is bounded
 // by a file count and a byte total of its own (within the collection's),
 // and says in volatile/tmpplaces/tmpplaces.json where it stopped.
 type TmpPlacesCollector struct {
@@ -176,7 +178,25 @@ func execInTmp(env *Env, rec *manifest.Record, head []byte) bool {
 		f.Time = &mt
 	}
 	mode := rec.File.Mode
+	suid := rec.File.ModeBits&uint32(fs.ModeSetuid) != 0
+	sgid := rec.File.ModeBits&uint32(fs.ModeSetgid) != 0
 	switch {
+	case suid || sgid:
+		// Whatever its contents: a set-ID file where anyone can write
+		// is a copy of a program (often a shell) made to run with its
+		// owner's rights, the way an intruder keeps root.
+		what := "set-user-ID"
+		if !suid {
+			what = "set-group-ID"
+		} else if sgid {
+			what = "set-user-ID and set-group-ID"
+		}
+		f.Severity, f.Score = artifact.SeverityHigh, 75
+		f.Title = fmt.Sprintf("%s file in a temporary place: %s (%s)", what, rec.Source, mode)
+		f.Reason = "a file that runs with its owner's or group's rights in /tmp, /var/tmp, /dev/shm or /run/user: a copied shell or program left as a way back to root"
+		if elf {
+			f.Reason += "; it is an ELF program"
+		}
 	case elf:
 		f.Severity, f.Score = artifact.SeverityHigh, 60
 		f.Title = fmt.Sprintf("ELF program in a temporary place: %s (%s)", rec.Source, mode)

@@ -93,7 +93,7 @@ func (u *Users) collectLinux(ctx context.Context, env *Env, sink Sink) error {
 func rotated(env *Env, base string) []string {
 	out := []string{base}
 	dir, name := path.Split(base)
-	ents, err := os.ReadDir(env.Path(dir))
+	ents, err := readDirNoAtime(env.Path(dir))
 	if err != nil {
 		return out
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,27 +37,29 @@ func init() {
 	os.Exit(0)
 }
 
-// stagedItem is one part of the staged incident and how its finding is
-// recognised: by host path or by pid, once one of the rules that can flag
-// it ran. Rules of other helpers' collectors are named as the issue's
-// wave 2 plans them; an item none of whose rules ran in this build is
-// reported as not asserted, naming the rules (fix the names on merge).
+// stagedItem is one part of the staged incident and the finding a
+// responder gets for it with the triage profile: its rule, and its host
+// path or its pid.
 type stagedItem struct {
 	what  string
+	rule  string
 	path  string
 	pid   int
-	rules []string
+	title string // a word the finding's title must hold, if any
 }
 
 // TestStagedIncident stages an incident on this machine (root only) and
 // collects it with the triage profile: a cron job that pipes curl into sh,
 // an executable in /dev/shm, a SUID copy of a binary in /var/tmp, a process
-// holding a raw socket, and a program running from /tmp whose file was
-// deleted. Each must be a finding in findings.json. It removes everything
-// it staged and stops the processes it started.
+// holding a raw socket, a program running from /tmp whose file was
+// deleted, and a program of a package the test installs (where dpkg is)
+// changed after installation. Each must be a finding in findings.json, and
+// the deleted program's preserved bytes must hash to the original's
+// SHA-256. It removes everything it staged, purges its package and stops
+// the processes it started, whether it passes or fails.
 func TestStagedIncident(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("stages an incident in /etc/cron.d, /dev/shm and /var/tmp: needs root")
+		t.Skip("stages an incident in /etc/cron.d, /dev/shm, /var/tmp and the dpkg database: needs root")
 	}
 	if testing.Short() {
 		t.Skip("a whole triage collection of this machine")
@@ -95,7 +98,7 @@ func TestStagedIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	suidFile := filepath.Join(suidDir, "true")
-	writeFile(suidFile, trueBin, 0o4755)
+	writeFile(suidFile, trueBin, 0o755|os.ModeSetuid)
 	// 4. A process holding a raw socket: this test binary, re-executed.
 	self, err := os.Executable()
 	if err != nil {
@@ -129,6 +132,8 @@ func TestStagedIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	sleepSum := sha256.Sum256(sleepBin)
+	// 6. A program of a package installed for the purpose, changed since.
+	pkgProg, noPkg := stagePackage(t, "hozen-staged-"+tag[len("hozen-e2e-"):])
 
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
@@ -141,47 +146,136 @@ func TestStagedIncident(t *testing.T) {
 		t.Fatalf("findings.json: %v", err)
 	}
 
+	// The rules a responder gets with triage: the filesystem collector's
+	// suid-file runs in the full profile only, so the SUID copy is the
+	// temporary places' exec-in-tmp finding, which names the set-ID bit.
 	items := []stagedItem{
-		{what: "cron job piping curl into sh", path: cronFile, rules: []string{"persistence-download-exec"}},
-		{what: "executable in /dev/shm", path: shmFile, rules: []string{"exec-in-tmp", "tmp-executable"}},                                                     // cov-tmp/cov-fs
-		{what: "SUID copy in /var/tmp", path: suidFile, rules: []string{"suid-file", "suid-in-tmp", "setuid-file"}},                                           // cov-fs
-		{what: "process holding a raw socket", pid: raw.Process.Pid, rules: []string{"raw-socket"}},                                                           // a later helper
-		{what: "deleted program running from /tmp", pid: del.Process.Pid, rules: []string{"deleted-exe", "exe-deleted", "exec-in-tmp", "process-exe-in-tmp"}}, // cov-proc
+		{what: "cron job piping curl into sh", rule: "persistence-download-exec", path: cronFile},
+		{what: "executable in /dev/shm", rule: "exec-in-tmp", path: shmFile, title: "ELF"},
+		{what: "SUID copy in /var/tmp", rule: "exec-in-tmp", path: suidFile, title: "set-user-ID"},
+		{what: "process holding a raw socket", rule: "raw-socket", pid: raw.Process.Pid},
+		{what: "deleted program running from /tmp", rule: "deleted-exe", pid: del.Process.Pid},
 	}
-	var notAsserted []string
+	if pkgProg != "" {
+		items = append(items, stagedItem{what: "modified program of a package", rule: "package-file-modified", path: pkgProg})
+	}
 	for _, it := range items {
-		var hit *artifact.Finding
-		for i, f := range fd.Findings {
-			if it.path != "" && string(f.Path) == it.path || it.pid != 0 && f.PID == it.pid {
-				hit = &fd.Findings[i]
-				break
-			}
+		if !slices.Contains(fd.Rules, it.rule) {
+			t.Errorf("%s: rule %s did not run; rules that ran: %v", it.what, it.rule, fd.Rules)
+			continue
 		}
-		switch {
-		case hit != nil:
-			t.Logf("%s: %s %s: %s", it.what, hit.Severity, hit.Rule, hit.Title)
-		case !slices.ContainsFunc(it.rules, func(r string) bool { return slices.Contains(fd.Rules, r) }):
-			notAsserted = append(notAsserted, fmt.Sprintf("%s (needs rule %s)", it.what, strings.Join(it.rules, " or ")))
-		default:
-			t.Errorf("%s (%s%s): no finding, though a rule for it ran; rules that ran: %v", it.what, it.path, pidText(it.pid), fd.Rules)
+		i := slices.IndexFunc(fd.Findings, func(f artifact.Finding) bool {
+			return f.Rule == it.rule && (it.path != "" && string(f.Path) == it.path || it.pid != 0 && f.PID == it.pid)
+		})
+		if i < 0 {
+			t.Errorf("%s (%s%s): no %s finding", it.what, it.path, pidText(it.pid), it.rule)
+			if it.rule == "package-file-modified" {
+				t.Logf("dpkg_verify.json: %.600s", files[artifact.PathDpkgVerify]) // a bound hit?
+			}
+			continue
+		}
+		f := fd.Findings[i]
+		t.Logf("%s: %s %s: %s", it.what, f.Severity, f.Rule, f.Title)
+		if f.Severity != artifact.SeverityHigh || !strings.Contains(f.Title, it.title) {
+			t.Errorf("%s: finding %s %q, want high, its title naming %q", it.what, f.Severity, f.Title, it.title)
 		}
 	}
 
-	// The deleted program is still hashed: its SHA-256 is the original's.
+	// The deleted program is hashed, and its bytes are preserved: the
+	// stored copy hashes to the original's SHA-256.
+	want := hex.EncodeToString(sleepSum[:])
 	var pt artifact.ProcessTable
 	if err := json.Unmarshal(files[artifact.PathProcesses], &pt); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range pt.Processes {
-		if p.PID != del.Process.Pid {
-			continue
-		}
-		if !p.ExeDeleted || p.ExeHash == nil || p.ExeHash.SHA256 != hex.EncodeToString(sleepSum[:]) {
-			t.Errorf("pid %d: exe_deleted %v, exe hash %+v; want deleted, sha256 %x", p.PID, p.ExeDeleted, p.ExeHash, sleepSum)
+	i := slices.IndexFunc(pt.Processes, func(p artifact.Process) bool { return p.PID == del.Process.Pid })
+	if i < 0 {
+		t.Fatalf("pid %d not in processes.json", del.Process.Pid)
+	}
+	if p := pt.Processes[i]; !p.ExeDeleted || p.ExeHash == nil || p.ExeHash.SHA256 != want {
+		t.Errorf("pid %d: exe_deleted %v, exe hash %+v; want deleted, sha256 %s", p.PID, p.ExeDeleted, p.ExeHash, want)
+	}
+	kept, ok := files[artifact.DirPreservedExe+want]
+	if got := sha256.Sum256(kept); !ok || hex.EncodeToString(got[:]) != want {
+		t.Errorf("preserved program %s%s: stored %v, its bytes hash to %x", artifact.DirPreservedExe, want, ok, got)
+	}
+	if noPkg != "" {
+		t.Skipf("all else asserted; not the modified package file: %s", noPkg)
+	}
+}
+
+// stagePackage builds a package named name with dpkg-deb that installs one
+// small program, /usr/local/bin/NAME (a program directory the packages
+// collector checks in triage), with its MD5 in DEBIAN/md5sums as dpkg-deb
+// packages carry it; installs it with dpkg -i, purged at cleanup whatever
+// the outcome; and changes the installed program. It returns the
+// program's path, or why it could not stage the package.
+func stagePackage(t *testing.T, name string) (prog, why string) {
+	t.Helper()
+	for _, tool := range []string{"dpkg", "dpkg-deb"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return "", "no " + tool + " here"
 		}
 	}
-	if len(notAsserted) > 0 {
-		t.Skipf("not asserted, their rules are not in this build: %s", strings.Join(notAsserted, "; "))
+	if _, err := os.Stat("/var/lib/dpkg/status"); err != nil {
+		return "", "no dpkg database here"
+	}
+	prog = "/usr/local/bin/" + name
+	if _, err := os.Lstat(prog); err == nil {
+		return "", prog + " exists already: not overwritten"
+	}
+	build := t.TempDir()
+	body := []byte("#!/bin/sh\necho hozen staged package\n")
+	sum := md5.Sum(body)
+	for p, c := range map[string]string{
+		"DEBIAN/control": "Package: " + name + "\nVersion: 1.0\nArchitecture: all\nMaintainer: hozen tests <tests@hozen.invalid>\n" +
+			"Description: hozen staged-incident test package\n a program the test changes after installing it; purged by the test\n",
+		"DEBIAN/md5sums": hex.EncodeToString(sum[:]) + "  " + prog[1:] + "\n",
+		prog[1:]:         string(body),
+	} {
+		full := filepath.Join(build, "pkg", p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(build, "pkg", prog[1:]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	deb := filepath.Join(build, name+".deb")
+	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "--build", filepath.Join(build, "pkg"), deb).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb --build: %v\n%s", err, out)
+	}
+	// Purge at cleanup, registered before the install so that a failed
+	// or interrupted install is undone too.
+	t.Cleanup(func() {
+		if out, err := dpkg("--purge", name); err != nil {
+			t.Errorf("dpkg --purge %s: %v\n%s", name, err, out)
+		}
+		if _, err := os.Lstat(prog); err == nil {
+			t.Errorf("%s still there after the purge", prog)
+		}
+	})
+	if out, err := dpkg("-i", deb); err != nil {
+		t.Fatalf("dpkg -i %s: %v\n%s", deb, err, out)
+	}
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\necho changed after installation\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return prog, ""
+}
+
+// dpkg runs dpkg with args, retrying for a while when another dpkg or apt
+// holds the database's lock.
+func dpkg(args ...string) ([]byte, error) {
+	for try := 0; ; try++ {
+		out, err := exec.Command("dpkg", args...).CombinedOutput()
+		if err == nil || try == 30 || !bytes.Contains(out, []byte("lock")) {
+			return out, err
+		}
+		time.Sleep(time.Second)
 	}
 }
 
