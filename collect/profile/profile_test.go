@@ -468,7 +468,7 @@ func TestHeavyCollectorTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Options.HeavyCollectorTime != 1500*time.Millisecond {
+	if p.Options.HeavyCollectorTime != time.Second {
 		t.Fatalf("triage heavy_collector_time %v", p.Options.HeavyCollectorTime)
 	}
 	cs, err := p.Collectors(BuildOptions{})
@@ -480,17 +480,17 @@ func TestHeavyCollectorTime(t *testing.T) {
 		switch c := c.(type) {
 		case *collect.Packages:
 			n++
-			if c.MaxTime != 1500*time.Millisecond || !c.Priority {
+			if c.MaxTime != time.Second || !c.Priority {
 				t.Errorf("packages %+v", c)
 			}
 		case *collect.ExeHashes:
 			n++
-			if c.HashTime != 1500*time.Millisecond {
+			if c.HashTime != time.Second {
 				t.Errorf("exe-hashes %+v", c)
 			}
 		case *collect.TmpPlacesCollector:
 			n++
-			if c.MaxTime != 1500*time.Millisecond {
+			if c.MaxTime != time.Second {
 				t.Errorf("tmpplaces %+v", c)
 			}
 		}
