@@ -56,17 +56,24 @@ type DpkgPackages struct {
 type DpkgVerify struct {
 	Header
 	// Scope is "programs" (program and library directories) or "all".
-	Scope        string `json:"scope"`
-	Packages     int    `json:"packages"`
-	FilesListed  int64  `json:"files_listed"`
-	FilesChecked int64  `json:"files_checked"`
-	BytesChecked int64  `json:"bytes_checked"`
+	Scope       string `json:"scope"`
+	Packages    int    `json:"packages"`
+	FilesListed int64  `json:"files_listed"`
+	// FilesInScope counts the files the scope covers, of which
+	// FilesChecked were hashed before any bound stopped the check.
+	FilesInScope int64 `json:"files_in_scope,omitempty"`
+	FilesChecked int64 `json:"files_checked"`
+	BytesChecked int64 `json:"bytes_checked"`
 	// SkippedLarge counts files in scope not hashed for their size (the
 	// programs scope hashes files up to 32 MiB).
 	SkippedLarge int64 `json:"skipped_large,omitempty"`
 	// Limit says which bound stopped the check early ("bytes", "time"),
 	// empty when every file in scope was checked.
-	Limit    string     `json:"limit,omitempty"`
+	Limit string `json:"limit,omitempty"`
+	// Stopped says, when a bound was hit, which one and how much of the
+	// scope was checked ("time (1.5s) budget hit: 812 of 5120 files in
+	// scope checked").
+	Stopped  string     `json:"stopped,omitempty"`
 	Failures []DpkgFail `json:"failures"`
 	// FailuresDropped counts failures beyond the list's cap.
 	FailuresDropped int64    `json:"failures_dropped,omitempty"`
@@ -200,8 +207,13 @@ type ExeHashes struct {
 	Files []ProgramFile `json:"files"`
 	// Limit names the bound that stopped the walk ("files", "time",
 	// "bytes"), empty when none did.
-	Limit  string   `json:"limit,omitempty"`
-	Errors []string `json:"errors,omitempty"`
+	Limit string `json:"limit,omitempty"`
+	// Hashed counts the files hashed (or that failed to hash, with their
+	// error); Stopped says, when the time budget left some executables
+	// listed without a hash, how many of how many were hashed.
+	Hashed  int      `json:"hashed"`
+	Stopped string   `json:"stopped,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
 }
 
 // FSMount is one mount the file-system walk considered.

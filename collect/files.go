@@ -45,6 +45,23 @@ type Budget struct {
 	// parent, when set, is a budget this one draws from as well (a
 	// collector's own bound within the collection's).
 	parent *Budget
+	// closed, once set, grants nothing more and says why (see closeFor).
+	closed atomic.Pointer[string]
+}
+
+// closeFor closes the budget before its bytes are spent (a collector's
+// time budget ran out): Take grants nothing from now on, and the records
+// of files not read give reason.
+func (b *Budget) closeFor(reason string) { b.closed.Store(&reason) }
+
+// reached says why the budget granted less than asked.
+func (b *Budget) reached() string {
+	if b != nil {
+		if r := b.closed.Load(); r != nil {
+			return *r
+		}
+	}
+	return fmt.Sprintf("total byte budget of %d bytes reached", b.Max())
 }
 
 // NewBudget returns a budget of max bytes; 0 means unlimited.
@@ -54,6 +71,9 @@ func NewBudget(max int64) *Budget { return &Budget{max: max} }
 func (b *Budget) Take(n int64) int64 {
 	if b == nil {
 		return n
+	}
+	if b.closed.Load() != nil {
+		return 0
 	}
 	grant := n
 	if b.max > 0 {
@@ -500,11 +520,11 @@ func (c *fileCopier) limit(rec *manifest.Record, size int64) (want int64, ok boo
 		if got == 0 {
 			rec.Entry = manifest.EntryNone
 			rec.Outcome = manifest.OutcomePartial
-			rec.Errors = append(rec.Errors, fmt.Sprintf("total byte budget of %d bytes reached; not read", c.env.Budget.Max()))
+			rec.Errors = append(rec.Errors, c.env.Budget.reached()+"; not read")
 			return 0, false
 		}
 		rec.Outcome = manifest.OutcomePartial
-		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (total byte budget of %d reached)", got, size, c.env.Budget.Max()))
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes (%s)", got, size, c.env.Budget.reached()))
 		want = got
 	}
 	return want, true
@@ -546,7 +566,7 @@ func (c *fileCopier) putSparse(ctx context.Context, f *os.File, at fs.FileInfo, 
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes of data (per-file limit)", want, data))
 	}
 	if got := c.env.Budget.Take(want); got < want {
-		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes of data (total byte budget of %d reached)", got, data, c.env.Budget.Max()))
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("capped at %d of %d bytes of data (%s)", got, data, c.env.Budget.reached()))
 		want = got
 	}
 	var (

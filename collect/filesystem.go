@@ -21,6 +21,9 @@ type ExeHashes struct {
 	MaxFiles    int64
 	MaxTime     time.Duration
 	MaxFileSize int64
+	// HashTime bounds the hashing, after the listing (0: MaxTime): the
+	// executables it does not reach stay listed without a hash.
+	HashTime time.Duration
 }
 
 // Defaults of the file-system walks.

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type Packages struct {
 	// with All); MaxTime bounds the check's time (0: the default).
 	MaxBytes int64
 	MaxTime  time.Duration
+	// Priority checks the files in the order of [orderChecks] (running
+	// programs first), so that a short MaxTime covers what matters most.
+	Priority bool
 }
 
 // Bounds of the package check.
@@ -98,6 +102,7 @@ type verifyBudget struct {
 	maxBytes int64 // 0: no bound
 	maxFile  int64 // -1: no bound
 	used     int64
+	maxTime  time.Duration
 }
 
 func (p *Packages) budget() *verifyBudget {
@@ -116,7 +121,7 @@ func (p *Packages) budget() *verifyBudget {
 		}
 		b.maxFile = triageMaxFile
 	}
-	b.deadline = time.Now().Add(maxTime)
+	b.deadline, b.maxTime = time.Now().Add(maxTime), maxTime
 	return b
 }
 
@@ -226,7 +231,10 @@ func isCorePath(p string) bool {
 	return false
 }
 
-// verify checks the package files in scope against their recorded MD5s.
+// verify checks the package files in scope against their recorded MD5s:
+// it lists them all first (so that a bound says how many of how many were
+// checked), orders them (with Priority: what a rootkit replaces first),
+// and hashes them on up to [hashWorkers] goroutines.
 func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPackage, b *verifyBudget) *artifact.DpkgVerify {
 	v := &artifact.DpkgVerify{Scope: "programs", Failures: []artifact.DpkgFail{}}
 	if p.All {
@@ -242,7 +250,7 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 	}
 	defer root.close()
 	divs := readDiversions(env)
-	buf := make([]byte, 64<<10)
+	var mu sync.Mutex // guards v from here on
 	fail := func(f artifact.DpkgFail) {
 		if len(v.Failures) >= maxFailures {
 			v.FailuresDropped++
@@ -251,27 +259,101 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 		}
 		flagPackageFile(env, f, artifact.PathDpkgVerify, "dpkg", "MD5")
 	}
-	// check hashes one file; false when a bound stopped the check.
-	check := func(pkg, hostPath, want string, conffile bool) bool {
-		if v.Limit = b.limit(ctx); v.Limit != "" {
+	var checks []pkgCheck
+	for _, pk := range pkgs {
+		if !strings.HasSuffix(pk.Status, " installed") {
+			continue
+		}
+		v.Packages++
+		for _, c := range pk.Conffiles {
+			if c.Obsolete || c.MD5 == "newconffile" {
+				continue
+			}
+			v.FilesListed++
+			checks = append(checks, pkgCheck{pkg: pk.Name, path: c.Path, want: strings.ToLower(c.MD5), conffile: true})
+		}
+		sums, err := readMD5Sums(env, pk)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) && len(v.Errors) < dpkgMaxErrors {
+				v.Errors = append(v.Errors, err.Error())
+			}
+			continue
+		}
+		conf := map[string]bool{}
+		for _, c := range pk.Conffiles {
+			conf[c.Path] = true
+		}
+		parseMD5Sums(sums, func(e md5sumsEntry) bool {
+			v.FilesListed++
+			if conf[e.Path] || !b.scope(e.Path, false) {
+				return true
+			}
+			at := e.Path
+			if d, ok := divs[e.Path]; ok && d.by != pk.Name {
+				at = d.to // diverted: this package's file lies there
+			}
+			checks = append(checks, pkgCheck{pkg: pk.Name, path: at, want: e.MD5})
+			return true
+		}, func(line int, text string) {
+			fail(artifact.DpkgFail{Package: pk.Name, Path: fmt.Sprintf("%s/%s.md5sums:%d", dpkgInfo, pk.Name, line), Kind: "bad-entry", Error: clip(text, 80)})
+		})
+	}
+	v.FilesInScope = int64(len(checks))
+	if p.Priority {
+		orderChecks(checks, runningExes(env), root)
+	}
+	// b.used counts the bytes of the files being or been hashed, dpkg's
+	// and then RPM's: one budget for the package check.
+	// start decides, under mu, whether another file may be hashed.
+	start := func() bool {
+		switch {
+		case v.Limit != "":
+			return false
+		case ctx.Err() != nil || time.Now().After(b.deadline):
+			v.Limit = "time"
+			return false
+		case b.maxBytes > 0 && b.used >= b.maxBytes:
+			v.Limit = "bytes"
 			return false
 		}
-		got, n, fi, err := hashFile(root, hostPath, md5.New(), buf, b.maxFile)
-		if errors.Is(err, errTooLarge) {
+		return true
+	}
+	// check hashes one file; false when a bound stopped the check.
+	check := func(c pkgCheck, buf []byte) bool {
+		mu.Lock()
+		ok := start()
+		mu.Unlock()
+		if !ok {
+			return false
+		}
+		got, n, fi, err := md5File(root, c.path, buf, b.maxFile, func(size int64) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if !start() {
+				return false
+			}
+			b.used += size
+			return true
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.Is(err, errTooLarge):
 			v.SkippedLarge++
 			return true
+		case errors.Is(err, errStopped):
+			return false
 		}
 		v.FilesChecked++
 		v.BytesChecked += n
-		b.used += n
-		f := artifact.DpkgFail{Package: pkg, Path: hostPath, Conffile: conffile, Expected: want}
+		f := artifact.DpkgFail{Package: c.pkg, Path: c.path, Conffile: c.conffile, Expected: c.want}
 		if fi != nil {
 			m := fi.ModTime().UTC()
 			f.Mtime = &m
 			f.Ctime = ctimeOf(fi)
 		}
 		switch {
-		case err == nil && got == want:
+		case err == nil && got == c.want:
 			return true
 		case err == nil:
 			f.Kind, f.Actual = "checksum", got
@@ -285,52 +367,32 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 		fail(f)
 		return true
 	}
-	for _, pk := range pkgs {
-		if !strings.HasSuffix(pk.Status, " installed") {
-			continue
-		}
-		v.Packages++
-		for _, c := range pk.Conffiles {
-			if c.Obsolete || c.MD5 == "newconffile" {
-				continue
+	next := make(chan pkgCheck)
+	var wg sync.WaitGroup
+	for range hashWorkers() {
+		wg.Go(func() {
+			buf := make([]byte, 64<<10)
+			for c := range next {
+				if !check(c, buf) {
+					for range next { // drain: the bound holds for all
+					}
+				}
 			}
-			v.FilesListed++
-			if !check(pk.Name, c.Path, strings.ToLower(c.MD5), true) {
-				return v
-			}
-		}
-		sums, err := readMD5Sums(env, pk)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) && len(v.Errors) < dpkgMaxErrors {
-				v.Errors = append(v.Errors, err.Error())
-			}
-			continue
-		}
-		conf := map[string]bool{}
-		for _, c := range pk.Conffiles {
-			conf[c.Path] = true
-		}
-		stopped := false
-		parseMD5Sums(sums, func(e md5sumsEntry) bool {
-			v.FilesListed++
-			if conf[e.Path] || !b.scope(e.Path, false) {
-				return true
-			}
-			at := e.Path
-			if d, ok := divs[e.Path]; ok && d.by != pk.Name {
-				at = d.to // diverted: this package's file lies there
-			}
-			if !check(pk.Name, at, e.MD5, false) {
-				stopped = true
-				return false
-			}
-			return true
-		}, func(line int, text string) {
-			fail(artifact.DpkgFail{Package: pk.Name, Path: fmt.Sprintf("%s/%s.md5sums:%d", dpkgInfo, pk.Name, line), Kind: "bad-entry", Error: clip(text, 80)})
 		})
-		if stopped {
-			return v
+	}
+	for _, c := range checks {
+		mu.Lock()
+		stop := v.Limit != ""
+		mu.Unlock()
+		if stop {
+			break
 		}
+		next <- c
+	}
+	close(next)
+	wg.Wait()
+	if v.Limit != "" {
+		v.Stopped = fmt.Sprintf("%s budget hit: %d of %d files in scope checked", boundName(v.Limit, b.maxTime, b.maxBytes), v.FilesChecked, v.FilesInScope)
 	}
 	return v
 }
@@ -382,6 +444,7 @@ func parseDiversions(b []byte) map[string]diversion {
 var (
 	errNotRegular = errors.New("not a regular file")
 	errTooLarge   = errors.New("larger than the scope's per-file bound")
+	errStopped    = errors.New("a bound stopped the check")
 )
 
 // hashFile hashes a package file opened inside the root with h.
@@ -579,3 +642,130 @@ func atoiPID(s string) (int, bool) {
 }
 
 func (e *Env) pkgOwners() *pkgOwners { return &e.owners }
+
+// pkgCheck is one package file to hash and compare.
+type pkgCheck struct {
+	pkg, path, want string
+	conffile        bool
+	tier            int
+}
+
+func boundName(limit string, maxTime time.Duration, maxBytes int64) string {
+	if limit == "bytes" {
+		return fmt.Sprintf("byte (%d)", maxBytes)
+	}
+	return fmt.Sprintf("time (%v)", maxTime)
+}
+
+// hashWorkers is how many files are hashed at once: one per core, at
+// most 4 (the disk, not the cores, bounds more).
+func hashWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
+
+// runningExes is the set of the programs running processes execute (by
+// /proc/PID/exe), as host paths; deleted ones left out.
+func runningExes(env *Env) map[string]bool {
+	proc := env.Path("/proc")
+	ents, err := readDirNoAtime(proc)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, e := range ents {
+		if _, ok := atoiPID(e.Name()); !ok {
+			continue
+		}
+		exe, err := os.Readlink(proc + "/" + e.Name() + "/exe")
+		if err == nil && strings.HasPrefix(exe, "/") && !strings.HasSuffix(exe, " (deleted)") {
+			out[exe] = true
+		}
+	}
+	return out
+}
+
+// orderChecks sorts the checks by what matters most when the time budget
+// cannot cover them all: the programs running processes execute, then
+// the program directories, then what every login and every program
+// passes through (the dynamic loader, libc, PAM, NSS, libkeyutils,
+// libaudit, libselinux, libcrypt, and the PAM, ld.so, sudoers and ssh
+// configuration), then the other conffiles, then the rest; in the
+// database's order within each.
+func orderChecks(checks []pkgCheck, running map[string]bool, root *rootDir) {
+	canon := map[string]string{}
+	canonical := func(p string) string {
+		d, b := path.Split(p)
+		d = path.Clean(d)
+		c, ok := canon[d]
+		if !ok {
+			c = root.canonical(d)
+			canon[d] = c
+		}
+		return path.Join(c, b)
+	}
+	for i := range checks {
+		c := &checks[i]
+		b := path.Base(c.path)
+		switch {
+		case running[c.path] || len(running) > 0 && running[canonical(c.path)]:
+			c.tier = 0
+		case underAny(c.path, programDirs):
+			c.tier = 1
+		case isLoginCritical(c.path, b):
+			c.tier = 2
+		case c.conffile:
+			c.tier = 3
+		default:
+			c.tier = 4
+		}
+	}
+	slices.SortStableFunc(checks, func(a, b pkgCheck) int { return a.tier - b.tier })
+}
+
+// isLoginCritical: a library or configuration file every program or
+// login uses, where userland rootkits hook.
+func isLoginCritical(p, base string) bool {
+	if underAny(p, []string{"/etc/pam.d", "/etc/security", "/etc/sudoers.d", "/etc/ssh"}) ||
+		strings.HasPrefix(p, "/etc/ld.so.") || p == "/etc/sudoers" || p == "/etc/nsswitch.conf" {
+		return true
+	}
+	if !strings.Contains(base, ".so") {
+		return false
+	}
+	for _, pre := range []string{"ld-linux", "ld64.so", "libc.so", "libdl.", "libpthread.", "libpam", "pam_", "libnss_", "libkeyutils", "libaudit", "libselinux", "libcrypt", "libsystemd", "libutil."} {
+		if strings.HasPrefix(base, pre) {
+			return true
+		}
+	}
+	return strings.Contains(p, "/security/")
+}
+
+// md5File hashes a package file opened inside the root; reserve, once the
+// file's size is known, says whether the bounds let it be read.
+func md5File(root *rootDir, hostPath string, buf []byte, maxFile int64, reserve func(size int64) bool) (sum string, n int64, fi fs.FileInfo, err error) {
+	f, err := root.open(hostPath)
+	if err != nil {
+		if isLoop(err) {
+			return "", 0, nil, fmt.Errorf("%s: a symlink in its place: %w", hostPath, errNotRegular)
+		}
+		return "", 0, nil, err
+	}
+	defer f.Close()
+	fi, err = f.Stat()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", 0, fi, fmt.Errorf("%s: a %s in its place: %w", hostPath, fileType(fi.Mode()), errNotRegular)
+	}
+	if maxFile >= 0 && fi.Size() > maxFile {
+		return "", 0, fi, errTooLarge
+	}
+	if !reserve(fi.Size()) {
+		return "", 0, fi, errStopped
+	}
+	h := md5.New()
+	n, err = io.CopyBuffer(h, f, buf)
+	if err != nil {
+		return "", n, fi, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, fi, nil
+}

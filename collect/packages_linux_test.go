@@ -223,3 +223,50 @@ func TestPackagesLive(t *testing.T) {
 		t.Errorf("PackageOwns: ok %v, /usr/bin/ls %v", ok, owns("/usr/bin/ls"))
 	}
 }
+
+// The time budget stops the check and records how much of the scope was
+// checked.
+func TestPackagesTimeBudgetRecorded(t *testing.T) {
+	_, _, v := runPackages(t, dpkgRoot(t), &Packages{All: true, MaxTime: time.Nanosecond, Priority: true})
+	if v.Limit != "time" || v.FilesInScope != 6 || v.FilesChecked != 0 ||
+		!strings.Contains(v.Stopped, "time (1ns) budget hit: 0 of 6 files in scope checked") {
+		t.Fatalf("verify %+v", v)
+	}
+	// Without a bound hit, no such record.
+	_, _, v = runPackages(t, dpkgRoot(t), &Packages{All: true, Priority: true})
+	if v.Limit != "" || v.Stopped != "" || v.FilesChecked != 6 || v.FilesInScope != 6 {
+		t.Fatalf("verify %+v", v)
+	}
+}
+
+// With Priority, the programs running processes execute come first (also
+// when dpkg lists them under /bin and the process runs /usr/bin), then the
+// program directories, then the loader, libc and PAM, then conffiles.
+func TestPackagesPriorityOrder(t *testing.T) {
+	root := dpkgRoot(t)
+	r, err := openRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	checks := []pkgCheck{
+		{path: "/usr/share/doc/x/README"},
+		{path: "/etc/fake.conf", conffile: true},
+		{path: "/usr/lib/x86_64-linux-gnu/security/pam_unix.so"},
+		{path: "/usr/lib/x86_64-linux-gnu/libz.so.1"},
+		{path: "/usr/bin/fakeprog3"},
+		{path: "/etc/pam.d/sshd", conffile: true},
+		{path: "/bin/fakeprog2"},
+		{path: "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+	}
+	orderChecks(checks, runningExes(&Env{Root: root}), r)
+	var got []string
+	for _, c := range checks {
+		got = append(got, c.path)
+	}
+	want := []string{"/bin/fakeprog2", "/usr/bin/fakeprog3", "/usr/lib/x86_64-linux-gnu/security/pam_unix.so", "/etc/pam.d/sshd",
+		"/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/fake.conf", "/usr/share/doc/x/README", "/usr/lib/x86_64-linux-gnu/libz.so.1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order\n got %q\nwant %q", got, want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"time"
 
 	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/manifest"
@@ -31,6 +32,9 @@ type TmpPlacesCollector struct {
 	MaxBytes     int64
 	// MaxFiles bounds the entries recorded per place (0: DefaultTmpFiles).
 	MaxFiles int
+	// MaxTime bounds the time spent storing contents (0: none): past it,
+	// the walks go on listing entries with their metadata only.
+	MaxTime time.Duration
 }
 
 // Defaults of [TmpPlacesCollector].
@@ -75,9 +79,16 @@ func (t *TmpPlacesCollector) Collect(ctx context.Context, env *Env, sink Sink) e
 		Budget: budget, Findings: env.findings()}
 	env.RuleRan(RuleExecInTmp)
 	env.RuleRan(RuleTmpBounded)
+	var deadline time.Time
+	if t.MaxTime > 0 {
+		deadline = time.Now().Add(t.MaxTime)
+	}
 	for _, place := range places {
 		f := &Files{Group: t.Name(), Include: []string{place + "/**"}, Exclude: tmpExcludes, MaxFileBytes: sum.MaxFileBytes}
-		tap := &tmpTap{sink: sink, env: env, max: sum.MaxFiles}
+		tap := &tmpTap{sink: sink, env: env, max: sum.MaxFiles, deadline: deadline, budget: budget, maxTime: t.MaxTime}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			tap.closeBudget()
+		}
 		err := f.Collect(ctx, wenv, tap)
 		sum.Files += tap.n
 		sum.Executables += tap.flagged
@@ -99,7 +110,13 @@ func (t *TmpPlacesCollector) Collect(ctx context.Context, env *Env, sink Sink) e
 				Evidence: []string{artifact.PathTmpPlaces}})
 		}
 	}
-	if budget.used.Load() >= sum.MaxBytes {
+	if budget.closed.Load() != nil {
+		sum.Stopped = append(sum.Stopped, budget.reached()+" (later files listed with their metadata only)")
+		env.Finding(artifact.Finding{Rule: RuleTmpBounded, Severity: artifact.SeverityLow, Score: 20,
+			Title:    fmt.Sprintf("contents of temporary places stored for %v only; later files listed with their metadata", t.MaxTime),
+			Reason:   "the collection's time budget for temporary places ran out: files past it were listed (name, size, times, mode) but not copied; collect them by hand or with the full profile",
+			Evidence: []string{artifact.PathTmpPlaces}})
+	} else if budget.used.Load() >= sum.MaxBytes {
 		sum.Stopped = append(sum.Stopped, fmt.Sprintf("byte bound of %d reached: later files listed with their metadata only", sum.MaxBytes))
 	}
 	return PutJSON(sink, artifact.PathTmpPlaces, t.Name(), &sum)
@@ -112,6 +129,16 @@ type tmpTap struct {
 	n, max  int
 	flagged int
 	sinkErr bool
+	// deadline, when set, closes budget once passed.
+	deadline time.Time
+	maxTime  time.Duration
+	budget   *Budget
+}
+
+func (t *tmpTap) closeBudget() {
+	if t.budget.closed.Load() == nil {
+		t.budget.closeFor(fmt.Sprintf("tmpplaces time budget of %v spent", t.maxTime))
+	}
 }
 
 func (t *tmpTap) Put(rec *manifest.Record, body io.Reader) error {
@@ -119,6 +146,9 @@ func (t *tmpTap) Put(rec *manifest.Record, body io.Reader) error {
 		return errTmpFiles
 	}
 	t.n++
+	if !t.deadline.IsZero() && time.Now().After(t.deadline) {
+		t.closeBudget() // this file's bytes were granted; later ones get none
+	}
 	var head *headBody
 	var ahead []byte
 	if p, ok := body.(Prehashed); ok {

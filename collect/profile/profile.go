@@ -50,6 +50,7 @@ import (
 //	max_total_bytes: 2GiB          # 0 or absent: no total budget
 //	options:
 //	  no_environ: true             # do not collect process environments
+//	  heavy_collector_time: 1500ms # time budget of packages, exe-hashes, tmpplaces
 //	files:
 //	  - group: cron
 //	    include: [/etc/crontab, /etc/cron.*/**, /var/spool/cron/**]
@@ -93,6 +94,13 @@ type FileGroup struct {
 type Options struct {
 	// NoEnviron skips process environments (they may hold secrets).
 	NoEnviron bool `json:"no_environ"`
+	// HeavyCollectorTime, when set, is the time budget of each of the slow
+	// collectors: the package check (running programs, program
+	// directories, loader and PAM first), the hashing of exe-hashes
+	// (running and recently changed programs first) and the contents
+	// tmpplaces stores (metadata only past it). Each records when it hit
+	// its budget and what it reached. 0: their own, larger, defaults.
+	HeavyCollectorTime time.Duration `json:"heavy_collector_time,omitempty"`
 }
 
 // BuildOptions are the command line's settings for the collectors.
@@ -103,6 +111,8 @@ type BuildOptions struct {
 	// ReferenceTime (--reference-time) is the responder's trusted clock,
 	// recorded by the system collector with the host's skew.
 	ReferenceTime *time.Time
+	// HeavyTime is the profile's heavy_collector_time (see Options).
+	HeavyTime time.Duration
 }
 
 // Default is the built-in profile used when none is named.
@@ -125,14 +135,14 @@ var collectorOrder = []struct {
 	{"kernel", func(BuildOptions) collect.Collector { return &collect.Kernel{} }},
 	{"procmaps", func(o BuildOptions) collect.Collector { return &collect.ProcMaps{NoEnviron: o.NoEnviron} }},
 	{"containers", func(BuildOptions) collect.Collector { return &collect.Containers{} }},
-	{"tmpplaces", func(BuildOptions) collect.Collector { return &collect.TmpPlacesCollector{} }},
+	{"tmpplaces", func(o BuildOptions) collect.Collector { return &collect.TmpPlacesCollector{MaxTime: o.HeavyTime} }},
 	{"users", func(BuildOptions) collect.Collector { return &collect.Users{} }},
 	{"system", func(o BuildOptions) collect.Collector { return &collect.System{ReferenceTime: o.ReferenceTime} }},
 	{"firewall", func(BuildOptions) collect.Collector { return &collect.Firewall{} }},
 	{"persistence", func(BuildOptions) collect.Collector { return &collect.Persistence{} }},
-	{"packages", func(BuildOptions) collect.Collector { return &collect.Packages{} }},
+	{"packages", func(o BuildOptions) collect.Collector { return &collect.Packages{MaxTime: o.HeavyTime, Priority: true} }},
 	{"packages-all", func(BuildOptions) collect.Collector { return &collect.Packages{All: true} }},
-	{"exe-hashes", func(BuildOptions) collect.Collector { return &collect.ExeHashes{} }},
+	{"exe-hashes", func(o BuildOptions) collect.Collector { return &collect.ExeHashes{HashTime: o.HeavyTime} }},
 	{"filesystem", func(BuildOptions) collect.Collector { return &collect.FileSystem{} }},
 }
 
@@ -249,7 +259,21 @@ type profileYAML struct {
 }
 
 type optionsYAML struct {
-	NoEnviron bool `yaml:"no_environ"`
+	NoEnviron          bool     `yaml:"no_environ"`
+	HeavyCollectorTime duration `yaml:"heavy_collector_time"`
+}
+
+// duration is a Go duration ("1500ms", "2s"), positive.
+type duration struct{ d time.Duration }
+
+// UnmarshalYAML accepts a positive Go duration.
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || v <= 0 {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a positive duration such as 1500ms or 2s, not %q", n.Line, n.Value)}}
+	}
+	d.d = v
+	return nil
 }
 
 type fileGroupYAML struct {
@@ -404,7 +428,7 @@ func Parse(b []byte, file string) (*Profile, error) {
 		Name:          y.Name,
 		Description:   strings.TrimSpace(y.Description),
 		MaxTotalBytes: y.MaxTotalBytes.n,
-		Options:       Options{NoEnviron: y.Options.NoEnviron},
+		Options:       Options{NoEnviron: y.Options.NoEnviron, HeavyCollectorTime: y.Options.HeavyCollectorTime.d},
 		def:           bytes.Clone(b),
 	}
 	if p.Name == "" {
@@ -543,6 +567,9 @@ func (p *Profile) Collectors(o BuildOptions) ([]collect.Collector, error) {
 	}
 	if p.Options.NoEnviron {
 		o.NoEnviron = true
+	}
+	if p.Options.HeavyCollectorTime > 0 {
+		o.HeavyTime = p.Options.HeavyCollectorTime
 	}
 	var out []collect.Collector
 	for _, c := range collectorOrder {

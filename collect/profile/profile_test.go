@@ -460,3 +460,53 @@ func TestCollectorNames(t *testing.T) {
 		}
 	}
 }
+
+// triage gives its slow collectors a time budget; a bad one is refused
+// with its line.
+func TestHeavyCollectorTime(t *testing.T) {
+	p, err := Load("triage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Options.HeavyCollectorTime != time.Second {
+		t.Fatalf("triage heavy_collector_time %v", p.Options.HeavyCollectorTime)
+	}
+	cs, err := p.Collectors(BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, c := range cs {
+		switch c := c.(type) {
+		case *collect.Packages:
+			n++
+			if c.MaxTime != time.Second || !c.Priority {
+				t.Errorf("packages %+v", c)
+			}
+		case *collect.ExeHashes:
+			n++
+			if c.HashTime != time.Second {
+				t.Errorf("exe-hashes %+v", c)
+			}
+		case *collect.TmpPlacesCollector:
+			n++
+			if c.MaxTime != time.Second {
+				t.Errorf("tmpplaces %+v", c)
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d of the 3 slow collectors in triage", n)
+	}
+	full, err := Load("full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Options.HeavyCollectorTime != 0 {
+		t.Errorf("full has a heavy_collector_time: %v", full.Options.HeavyCollectorTime)
+	}
+	_, err = Parse([]byte("name: x\ncollectors: [packages]\noptions:\n  heavy_collector_time: soon\n"), "x.yaml")
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:4:") || !strings.Contains(err.Error(), "positive duration") {
+		t.Errorf("bad duration: %v", err)
+	}
+}
