@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -300,7 +301,7 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 	}
 	v.FilesInScope = int64(len(checks))
 	if p.Priority {
-		orderChecks(checks, runningExes(env), root)
+		orderChecks(checks, runningExes(env), root, changedWithin(root, time.Now().Add(-recentChange)))
 	}
 	// b.used counts the bytes of the files being or been hashed, dpkg's
 	// and then RPM's: one budget for the package check.
@@ -689,7 +690,7 @@ func runningExes(env *Env) map[string]bool {
 // libaudit, libselinux, libcrypt, and the PAM, ld.so, sudoers and ssh
 // configuration), then the other conffiles, then the rest; in the
 // database's order within each.
-func orderChecks(checks []pkgCheck, running map[string]bool, root *rootDir) {
+func orderChecks(checks []pkgCheck, running map[string]bool, root *rootDir, recent func(hostPath string) bool) {
 	canon := map[string]string{}
 	canonical := func(p string) string {
 		d, b := path.Split(p)
@@ -707,17 +708,42 @@ func orderChecks(checks []pkgCheck, running map[string]bool, root *rootDir) {
 		switch {
 		case running[c.path] || len(running) > 0 && running[canonical(c.path)]:
 			c.tier = 0
-		case underAny(c.path, programDirs):
+		case recent != nil && recent(canonical(c.path)):
+			// Changed lately: a replaced binary's inode change time
+			// cannot be set back (short of the clock), so it is among
+			// these whatever the intruder did to its mtime.
 			c.tier = 1
-		case isLoginCritical(c.path, b):
+		case underAny(c.path, programDirs):
 			c.tier = 2
-		case c.conffile:
+		case isLoginCritical(c.path, b):
 			c.tier = 3
-		default:
+		case c.conffile:
 			c.tier = 4
+		default:
+			c.tier = 5
 		}
 	}
 	slices.SortStableFunc(checks, func(a, b pkgCheck) int { return a.tier - b.tier })
+}
+
+// recentChange is how recent an inode change must be for a package file to
+// be checked first.
+const recentChange = 30 * 24 * time.Hour
+
+// changedWithin returns whether a file inside root changed (mtime or ctime)
+// after since, by lstat: no file is opened, no access time moves.
+func changedWithin(root *rootDir, since time.Time) func(string) bool {
+	return func(hostPath string) bool {
+		fi, err := os.Lstat(filepath.Join(root.path, filepath.FromSlash(hostPath)))
+		if err != nil {
+			return false
+		}
+		if fi.ModTime().After(since) {
+			return true
+		}
+		c := ctimeOf(fi)
+		return c != nil && c.After(since)
+	}
 }
 
 // isLoginCritical: a library or configuration file every program or

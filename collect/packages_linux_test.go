@@ -259,13 +259,13 @@ func TestPackagesPriorityOrder(t *testing.T) {
 		{path: "/bin/fakeprog2"},
 		{path: "/usr/lib/x86_64-linux-gnu/libc.so.6"},
 	}
-	orderChecks(checks, runningExes(&Env{Root: root}), r)
+	orderChecks(checks, runningExes(&Env{Root: root}), r, func(p string) bool { return p == "/usr/lib/x86_64-linux-gnu/libz.so.1" })
 	var got []string
 	for _, c := range checks {
 		got = append(got, c.path)
 	}
-	want := []string{"/bin/fakeprog2", "/usr/bin/fakeprog3", "/usr/lib/x86_64-linux-gnu/security/pam_unix.so", "/etc/pam.d/sshd",
-		"/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/fake.conf", "/usr/share/doc/x/README", "/usr/lib/x86_64-linux-gnu/libz.so.1"}
+	want := []string{"/bin/fakeprog2", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/bin/fakeprog3", "/usr/lib/x86_64-linux-gnu/security/pam_unix.so", "/etc/pam.d/sshd",
+		"/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/fake.conf", "/usr/share/doc/x/README"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("order\n got %q\nwant %q", got, want)
 	}

@@ -77,7 +77,7 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 
 // TmpPlaces are the temporary places: world-writable directories, often
 // memory-backed, where an intruder drops tools.
-var TmpPlaces = []string{"/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/run/user"}
+var TmpPlaces = []string{"/dev/shm", "/run/shm", "/run/user", "/tmp", "/var/tmp"}
 
 // inTmpPlace reports whether a host path lies in a temporary place.
 func inTmpPlace(p string) bool {
