@@ -327,7 +327,7 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 		if !ok {
 			return false
 		}
-		got, n, fi, err := md5File(root, c.path, buf, b.maxFile, func(size int64) bool {
+		got, n, fi, err := hashFile(root, c.path, md5.New(), buf, b.maxFile, func(size int64) bool {
 			mu.Lock()
 			defer mu.Unlock()
 			if !start() {
@@ -448,8 +448,10 @@ var (
 	errStopped    = errors.New("a bound stopped the check")
 )
 
-// hashFile hashes a package file opened inside the root with h.
-func hashFile(root *rootDir, hostPath string, h hash.Hash, buf []byte, maxFile int64) (sum string, n int64, fi fs.FileInfo, err error) {
+// hashFile hashes a package file opened inside the root with h. reserve,
+// when not nil, is asked once the file's size is known whether the bounds
+// let it be read (errStopped when not).
+func hashFile(root *rootDir, hostPath string, h hash.Hash, buf []byte, maxFile int64, reserve func(size int64) bool) (sum string, n int64, fi fs.FileInfo, err error) {
 	f, err := root.open(hostPath)
 	if err != nil {
 		if isLoop(err) {
@@ -467,6 +469,9 @@ func hashFile(root *rootDir, hostPath string, h hash.Hash, buf []byte, maxFile i
 	}
 	if maxFile >= 0 && fi.Size() > maxFile {
 		return "", 0, fi, errTooLarge
+	}
+	if reserve != nil && !reserve(fi.Size()) {
+		return "", 0, fi, errStopped
 	}
 	n, err = io.CopyBuffer(h, f, buf)
 	if err != nil {
@@ -762,36 +767,4 @@ func isLoginCritical(p, base string) bool {
 		}
 	}
 	return strings.Contains(p, "/security/")
-}
-
-// md5File hashes a package file opened inside the root; reserve, once the
-// file's size is known, says whether the bounds let it be read.
-func md5File(root *rootDir, hostPath string, buf []byte, maxFile int64, reserve func(size int64) bool) (sum string, n int64, fi fs.FileInfo, err error) {
-	f, err := root.open(hostPath)
-	if err != nil {
-		if isLoop(err) {
-			return "", 0, nil, fmt.Errorf("%s: a symlink in its place: %w", hostPath, errNotRegular)
-		}
-		return "", 0, nil, err
-	}
-	defer f.Close()
-	fi, err = f.Stat()
-	if err != nil {
-		return "", 0, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", 0, fi, fmt.Errorf("%s: a %s in its place: %w", hostPath, fileType(fi.Mode()), errNotRegular)
-	}
-	if maxFile >= 0 && fi.Size() > maxFile {
-		return "", 0, fi, errTooLarge
-	}
-	if !reserve(fi.Size()) {
-		return "", 0, fi, errStopped
-	}
-	h := md5.New()
-	n, err = io.CopyBuffer(h, f, buf)
-	if err != nil {
-		return "", n, fi, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, fi, nil
 }

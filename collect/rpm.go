@@ -278,7 +278,7 @@ func (c *rpmChecker) check(ctx context.Context, pk *rpmdb.Package) {
 			c.done = true
 			continue
 		}
-		got, n, fi, err := hashFile(c.root, f.Path, newHash(), c.buf, c.b.maxFile)
+		got, n, fi, err := hashFile(c.root, f.Path, newHash(), c.buf, c.b.maxFile, nil)
 		if errors.Is(err, errTooLarge) {
 			c.v.SkippedLarge++
 			continue
