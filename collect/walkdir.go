@@ -164,8 +164,14 @@ func unlessSkipDir(err error) error {
 // set when fn asked to skip the rest of dir (SkipDir on a file).
 func visitBatch(dir *dirRef, local string, ents []fs.DirEntry, fn walkFunc) (skip bool, err error) {
 	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	// filepath.Join(local, name), cleaning local once: a listed name has
+	// no "/" and is never "." or "..".
+	base := filepath.Clean(local)
+	if base != "/" {
+		base += "/"
+	}
 	for _, e := range ents {
-		if err := walkEntry(dir, e.Name(), filepath.Join(local, e.Name()), e, fn); err != nil {
+		if err := walkEntry(dir, e.Name(), base+e.Name(), e, fn); err != nil {
 			if err == filepath.SkipDir {
 				return true, nil
 			}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -74,6 +75,20 @@ func (d *dirRef) release() {
 	if d.refs.Add(-1) == 0 {
 		unix.Close(d.fd)
 		d.fd = -1
+		d.putBuf()
+	}
+}
+
+// direntBufs are getdents(2) buffers: a walk lists a directory at a time,
+// so a few buffers serve a whole tree.
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// putBuf returns the listing buffer, if the directory holds one.
+func (d *dirRef) putBuf() {
+	if d.buf != nil {
+		b := d.buf
+		d.buf, d.pos, d.end = nil, 0, 0
+		direntBufs.Put(&b)
 	}
 }
 
@@ -184,14 +199,15 @@ func (d *dirRef) readDir(n int) ([]fs.DirEntry, error) {
 				break
 			}
 			if d.buf == nil {
-				d.buf = make([]byte, 8192)
+				d.buf = *direntBufs.Get().(*[]byte)
 			}
 			k, err := retryEINTR(func() (int, error) { return unix.Getdents(d.fd, d.buf) })
 			if err != nil {
 				return out, &fs.PathError{Op: "readdirent", Path: d.path, Err: err}
 			}
 			if k <= 0 {
-				d.eof, d.buf = true, nil
+				d.eof = true
+				d.putBuf()
 				break
 			}
 			d.pos, d.end = 0, k
