@@ -71,7 +71,13 @@ func (f *FileSystem) Collect(ctx context.Context, env *Env, sink Sink) error {
 	for _, r := range []string{RuleSUID, RuleCapabilities, RuleImmutable, RuleWorldWritable, RuleUnowned, RuleHiddenExec} {
 		env.RuleRan(r)
 	}
-	w.owns, w.haveDpkg = PackageOwns(env)
+	// The package database is read beside the walk (it is needed only for
+	// the few SUID and capability files, and costs a serial start).
+	w.pkgReady = make(chan struct{})
+	go func() {
+		defer close(w.pkgReady)
+		w.owns, w.haveDpkg = PackageOwns(env)
+	}()
 	w.users = idSet(env.Path("/etc/passwd"))
 	w.groups = idSet(env.Path("/etc/group"))
 	live := env.Root == "" || env.Root == "/"
@@ -130,8 +136,9 @@ type fsWalk struct {
 	limit    string
 	partMax  int
 	part     []byte
-	owns     func(string) bool
+	owns     func(string) bool // set before pkgReady is closed
 	haveDpkg bool
+	pkgReady chan struct{}
 	users    map[uint32]bool
 	groups   map[uint32]bool
 	findings map[string]int
@@ -165,105 +172,6 @@ func (w *fsWalk) errorf(format string, a ...any) {
 	}
 }
 
-// walkMount walks one mount point, -xdev: a directory on another device
-// gets its line but is not entered (its own mount is walked, or skipped,
-// on its own).
-func (w *fsWalk) walkMount(mnt string) error {
-	local := w.env.Path(mnt)
-	dir, info, err := openRootDir(local)
-	if err != nil {
-		w.errorf("%s: %v", mnt, err)
-		return nil
-	}
-	defer dir.release()
-	w.rootDev, _, _ = fileDevIno(info)
-	prefix := strings.TrimSuffix(mnt, "/")
-	var st unix.Statx_t
-	if err := statxAt(dir.fd, "", unix.AT_EMPTY_PATH, &st); err == nil && mnt == "/" {
-		w.line("/", &st, "")
-	}
-	var sinkErr error
-	fn := func(d *dirRef, name, loc string, de fs.DirEntry, err error) error {
-		if err != nil {
-			w.errorf("%v", err)
-			return nil
-		}
-		if d == nil {
-			return nil // the mount point itself: its mount's parent lists it
-		}
-		if w.doc.Files >= w.maxFiles {
-			w.limit = "files"
-			return fs.SkipAll
-		}
-		if w.doc.Files&1023 == 0 && (time.Now().After(w.deadline) || w.ctx.Err() != nil) {
-			w.limit = "time"
-			return fs.SkipAll
-		}
-		host := prefix + strings.TrimPrefix(loc, strings.TrimSuffix(local, "/"))
-		if err := statxAt(d.fd, name, unix.AT_SYMLINK_NOFOLLOW, &st); err != nil {
-			w.errorf("statx %s: %v", host, err)
-			return nil
-		}
-		target := ""
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			target, _ = d.readlink(name)
-		}
-		if err := w.line(host, &st, target); err != nil {
-			sinkErr = err
-			return fs.SkipAll
-		}
-		w.rules(d, name, host, &st)
-		if de.IsDir() && unix.Mkdev(st.Dev_major, st.Dev_minor) != w.rootDev {
-			return fs.SkipDir // another file system mounted here
-		}
-		return nil
-	}
-	if err := walkRoot(dir, local, info, fn); err != nil && sinkErr == nil {
-		w.errorf("%s: %v", mnt, err)
-	}
-	return sinkErr
-}
-
-// line appends one bodyfile line, storing a part when it is full.
-// Format 3.x: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime,
-// times in whole seconds, 0 for an unknown birth time; the MD5 is 0 (not
-// computed). A symlink's name is "path -> target", as fls writes it.
-func (w *fsWalk) line(host string, st *unix.Statx_t, target string) error {
-	w.doc.Files++
-	var b []byte
-	b = append(b, "0|"...)
-	b = appendBodyName(b, host)
-	if target != "" {
-		b = append(b, " -> "...)
-		b = appendBodyName(b, target)
-	}
-	b = append(b, '|')
-	b = strconv.AppendUint(b, st.Ino, 10)
-	b = append(b, '|')
-	b = append(b, bodyMode(uint32(st.Mode))...)
-	for _, n := range []int64{int64(st.Uid), int64(st.Gid), int64(st.Size), st.Atime.Sec, st.Mtime.Sec, st.Ctime.Sec} {
-		b = append(b, '|')
-		b = strconv.AppendInt(b, n, 10)
-	}
-	b = append(b, '|')
-	if st.Mask&unix.STATX_BTIME != 0 {
-		b = strconv.AppendInt(b, st.Btime.Sec, 10)
-	} else {
-		b = append(b, '0')
-	}
-	b = append(b, '\n')
-	if len(w.part)+len(b) > w.partMax && len(w.part) > 0 {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
-	if w.part == nil {
-		w.part = make([]byte, 0, w.partMax)
-	}
-	w.part = append(w.part, b...)
-	return nil
-}
-
 // flush stores the bodyfile part held, as a complete bodyfile.
 func (w *fsWalk) flush() error {
 	if len(w.part) == 0 && len(w.doc.Bodyfile) > 0 {
@@ -279,7 +187,12 @@ func (w *fsWalk) flush() error {
 // appendBodyName writes a path with the bytes that would break a line
 // or a field (control bytes, '|', and '\') as \xHH.
 func appendBodyName(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] != 0x7f && s[i] != '|' && s[i] != '\\' {
+		i++
+	}
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == 0x7f || c == '|' || c == '\\' {
 			b = append(b, fmt.Sprintf(`\x%02x`, c)...)
@@ -290,9 +203,9 @@ func appendBodyName(b []byte, s string) []byte {
 	return b
 }
 
-// bodyMode is the mode as fls -m writes it: the type letter, "/", and
-// the ls(1)-style string ("r/rrwxr-xr-x", "d/drwxr-xr-x").
-func bodyMode(m uint32) string {
+// appendBodyMode appends the mode as fls -m writes it: the type letter,
+// "/", and the ls(1)-style string ("r/rrwxr-xr-x", "d/drwxr-xr-x").
+func appendBodyMode(b []byte, m uint32) []byte {
 	var t byte
 	switch m & unix.S_IFMT {
 	case unix.S_IFREG:
@@ -312,7 +225,7 @@ func bodyMode(m uint32) string {
 	default:
 		t = '-'
 	}
-	s := []byte{t, '/', t, 'r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x'}
+	s := [...]byte{t, '/', t, 'r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x'}
 	for i := range 9 {
 		if m&(1<<(8-i)) == 0 {
 			s[3+i] = '-'
@@ -330,13 +243,15 @@ func bodyMode(m uint32) string {
 	set(5, unix.S_ISUID, 's', 'S')
 	set(8, unix.S_ISGID, 's', 'S')
 	set(11, unix.S_ISVTX, 't', 'T')
-	return string(s)
+	return append(b, s[:]...)
 }
 
 func underTemp(p string) bool { return underAny(p, tempDirs) }
 
-// rules flags the entry name of d (at host, described by st).
-func (w *fsWalk) rules(d *dirRef, name, host string, st *unix.Statx_t) {
+// rules flags the entry name (at host, described by st; capHex its
+// security.capability, elf whether it starts with ELF magic, as a worker
+// read them).
+func (w *fsWalk) rules(name, host string, st *unix.Statx_t, capHex string, elf bool) {
 	typ := st.Mode & unix.S_IFMT
 	if typ != unix.S_IFREG && typ != unix.S_IFDIR {
 		return
@@ -345,6 +260,7 @@ func (w *fsWalk) rules(d *dirRef, name, host string, st *unix.Statx_t) {
 	exec := mode&0o111 != 0
 	reg := typ == unix.S_IFREG
 	packaged := func() string {
+		<-w.pkgReady
 		switch {
 		case !w.haveDpkg:
 			return "unknown"
@@ -375,13 +291,13 @@ func (w *fsWalk) rules(d *dirRef, name, host string, st *unix.Statx_t) {
 			what+" file", fmt.Sprintf("runs with its owner's (uid %d) rights whoever starts it; packaged: %s — a SUID copy of a shell outside the package database is a classic way back to root", st.Uid, pk))
 	}
 	if reg && exec {
-		if capb := w.getCap(d, name); capb != "" {
+		if capHex != "" {
 			pk := packaged()
 			sev, score := artifact.SeverityMedium, 40
 			if pk == "yes" {
 				sev, score = artifact.SeverityInfo, 0
 			}
-			w.flag(RuleCapabilities, sev, score, host, st, "security.capability "+capb,
+			w.flag(RuleCapabilities, sev, score, host, st, "security.capability "+capHex,
 				"file with capabilities", "gains kernel capabilities when run (like a partial SUID), packaged: "+pk+"; cap_setuid or cap_dac_override on an interpreter is a backdoor")
 		}
 	}
@@ -406,7 +322,7 @@ func (w *fsWalk) rules(d *dirRef, name, host string, st *unix.Statx_t) {
 		w.flag(RuleUnowned, artifact.SeverityLow, 15, host, st, fmt.Sprintf("uid %d gid %d", st.Uid, st.Gid),
 			"file of an unknown owner", "its uid or gid is in neither /etc/passwd nor /etc/group: left by a deleted account, unpacked from another host's archive, or planted")
 	}
-	if reg && strings.HasPrefix(name, ".") && (exec || w.isELF(d, name)) {
+	if reg && strings.HasPrefix(name, ".") && (exec || elf) {
 		w.flag(RuleHiddenExec, artifact.SeverityMedium, 55, host, st, "",
 			"hidden executable", "a dot-named file that is executable or an ELF program: hidden from ls, a common place for dropped tools")
 	}
@@ -431,9 +347,9 @@ func (w *fsWalk) flag(rule, sev string, score int, host string, st *unix.Statx_t
 		Path: manifest.BString(host), Evidence: []string{artifact.PathFileSystem}, Time: &mtime})
 }
 
-// getCap reads the security.capability attribute of name in d, without
+// fileCap reads the security.capability attribute of name in d, without
 // following a symlink (through the directory's descriptor in /proc).
-func (w *fsWalk) getCap(d *dirRef, name string) string {
+func fileCap(d *dirRef, name string) string {
 	buf := make([]byte, 64)
 	n, err := unix.Lgetxattr("/proc/self/fd/"+strconv.Itoa(d.fd)+"/"+name, "security.capability", buf)
 	if err != nil || n <= 0 {
@@ -443,7 +359,7 @@ func (w *fsWalk) getCap(d *dirRef, name string) string {
 }
 
 // isELF reads the first four bytes of name in d.
-func (w *fsWalk) isELF(d *dirRef, name string) bool {
+func isELF(d *dirRef, name string) bool {
 	f, err := d.openFile(name)
 	if err != nil {
 		return false
