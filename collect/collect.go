@@ -80,6 +80,7 @@ type Env struct {
 	Findings     *FindingSet
 	findingsOnce sync.Once
 	owners       pkgOwners // PackageOwns's set, read once
+	files        *runFiles // the files stored that a later collector could reach
 }
 
 // Progress hears about collection as it goes. Library code never prints.

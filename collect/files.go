@@ -282,8 +282,8 @@ func (c *fileCopier) visit(ctx context.Context, g Glob, dir *dirRef, name, local
 		}
 		return nil
 	}
-	if !g.Match(hostPath) || c.seen.has(hostPath) {
-		return nil // not matched, or stored by an earlier include
+	if !g.Match(hostPath) || c.stored(hostPath) {
+		return nil // not matched, or stored by an earlier include or collector
 	}
 	if openFirst && d.Type().IsRegular() && !isPseudoPath(hostPath) {
 		// Listed as a regular file: a reader opens it and describes
@@ -338,9 +338,22 @@ func (c *fileCopier) mark(hostPath string) {
 	for _, base := range c.later {
 		if underPath(hostPath, base) || underPath(base, hostPath) {
 			c.seen.add(hostPath)
+			break
+		}
+	}
+	rf := c.env.runFiles()
+	for _, base := range rf.later {
+		if underPath(hostPath, base) || underPath(base, hostPath) {
+			rf.seen.add(hostPath)
 			return
 		}
 	}
+}
+
+// stored reports whether hostPath was stored by an earlier include of
+// this collector or by an earlier collector of the collection.
+func (c *fileCopier) stored(hostPath string) bool {
+	return c.seen.has(hostPath) || c.env.runFiles().seen.has(hostPath)
 }
 
 // underPath reports whether p is dir or lies below it.
@@ -352,7 +365,7 @@ func underPath(p, dir string) bool {
 // every file read ahead before it. first is false when an earlier include
 // stored the path already.
 func (c *fileCopier) claim(ctx context.Context, hostPath string) (first bool, err error) {
-	if c.seen.has(hostPath) {
+	if c.stored(hostPath) {
 		return false, nil
 	}
 	c.mark(hostPath)

@@ -32,3 +32,58 @@ func (p *pathSet) has(path string) bool {
 
 // add remembers path.
 func (p *pathSet) add(path string) { p.m[p.key(path)] = struct{}{} }
+
+// runFiles is what one collection's file collectors share, so that a file
+// two of them reach (file groups whose includes overlap, a group that
+// reaches into a temporary place tmpplaces walks) is stored once, by the
+// first: two members of one name in a bundle would leave extraction
+// keeping the last, and SHA256SUMS listing one path twice. As within one
+// collector, a path is kept only while a collector still to run can reach
+// it, so memory does not grow with the files stored.
+type runFiles struct {
+	seen  *pathSet
+	later []string // the literal bases of the collectors still to run
+}
+
+// fileScope is a collector that stores host files under files/: bases
+// are the literal directories (or files) its walks start from.
+type fileScope interface {
+	fileBases() []string
+}
+
+func (f *Files) fileBases() []string {
+	var out []string
+	for _, p := range f.Include {
+		if g, err := ParseGlob(p); err == nil {
+			out = append(out, g.Base())
+		}
+	}
+	return out
+}
+
+func (t *TmpPlacesCollector) fileBases() []string {
+	if t.Places == nil {
+		return TmpPlaces
+	}
+	return t.Places
+}
+
+// runFiles is the collection's shared set, made on first use.
+func (e *Env) runFiles() *runFiles {
+	if e.files == nil {
+		e.files = &runFiles{seen: newPathSet()}
+	}
+	return e.files
+}
+
+// laterFileBases tells the shared set which bases the collectors after
+// collectors[i] will walk.
+func (e *Env) laterFileBases(collectors []Collector, i int) {
+	var later []string
+	for _, c := range collectors[i+1:] {
+		if s, ok := c.(fileScope); ok {
+			later = append(later, s.fileBases()...)
+		}
+	}
+	e.runFiles().later = later
+}

@@ -28,7 +28,8 @@ type Stats struct {
 func Run(ctx context.Context, env *Env, collectors []Collector, sink Sink) ([]Stats, error) {
 	sink = env.Redactor.Sink(sink)
 	var all []Stats
-	for _, c := range collectors {
+	for i, c := range collectors {
+		env.laterFileBases(collectors, i)
 		if err := ctx.Err(); err != nil {
 			return all, err
 		}

@@ -76,7 +76,7 @@ func (t *TmpPlacesCollector) Collect(ctx context.Context, env *Env, sink Sink) e
 	// flood of files in one cannot hide another.
 	budget := &Budget{max: sum.MaxBytes, parent: env.Budget}
 	wenv := &Env{Root: env.Root, Now: env.Now, Progress: env.Progress, Redactor: env.Redactor,
-		Budget: budget, Findings: env.findings()}
+		Budget: budget, Findings: env.findings(), files: env.runFiles()}
 	env.RuleRan(RuleExecInTmp)
 	env.RuleRan(RuleTmpBounded)
 	var deadline time.Time
