@@ -75,9 +75,16 @@ func systemDir(path string) bool {
 // rawSocketFindings flags every raw and packet socket: each can read
 // traffic not addressed to a listening port (BPFDoor-style backdoors
 // wait for a magic packet on one). High when no process holds it or an
-// owner runs a deleted or temporary-place program.
+// owner runs a deleted or temporary-place program; low when every owner
+// runs a program of an installed package (DHCP clients, network
+// daemons); medium otherwise, 60 when the package database lists none of
+// the owners' programs.
 func rawSocketFindings(env *Env, socks []artifact.RawSocket) {
 	env.RuleRan(RuleRawSocket)
+	if len(socks) == 0 {
+		return
+	}
+	owns, haveDB := PackageOwns(env)
 	for _, s := range socks {
 		if s.OwnerStatus == artifact.OwnerClosed {
 			continue
@@ -94,11 +101,14 @@ func rawSocketFindings(env *Env, socks []artifact.RawSocket) {
 			Rule: RuleRawSocket, Severity: artifact.SeverityMedium, Score: 50,
 			Evidence: []string{artifact.PathRawSockets + "#inode=" + strconv.FormatUint(s.Inode, 10)},
 		}
-		var names []string
+		var names, unpackaged []string
 		bad := ""
 		for _, o := range s.Owners {
 			exe := string(s.OwnerExes[o.PID])
 			names = append(names, fmt.Sprintf("%s (pid %d, %s)", o.Name, o.PID, orUnknown(exe)))
+			if !haveDB || exe == "" || !owns(exe) {
+				unpackaged = append(unpackaged, orUnknown(exe))
+			}
 			if tempPlace(exe) && bad == "" {
 				bad = fmt.Sprintf("its owner pid %d runs %s, a deleted or temporary-place program", o.PID, exe)
 				f.PID = o.PID
@@ -117,12 +127,20 @@ func rawSocketFindings(env *Env, socks []artifact.RawSocket) {
 			f.Severity, f.Score = artifact.SeverityHigh, 80
 			f.Title = fmt.Sprintf("%s for %s held by %s", kind, proto, strings.Join(names, ", "))
 			f.Reason = "a raw or packet socket sees traffic no listening port shows, and " + bad
+		case len(names) == 0:
+			f.Title = fmt.Sprintf("%s for %s (owners not mapped)", kind, proto)
+			f.Reason = "a raw or packet socket sees traffic no listening port shows (sniffers and magic-packet backdoors use them; so do DHCP clients and network daemons): its owners could not be read"
+		case len(unpackaged) == 0:
+			f.Severity, f.Score = artifact.SeverityLow, 20
+			f.Title = fmt.Sprintf("%s for %s held by %s", kind, proto, strings.Join(names, ", "))
+			f.Reason = "a raw or packet socket sees traffic no listening port shows; every owner runs a program an installed package lists (DHCP clients and network daemons hold them), so it is low unless that program fails its package check (rule package-file-modified)"
+		case haveDB:
+			f.Score = 60
+			f.Title = fmt.Sprintf("%s for %s held by %s", kind, proto, strings.Join(names, ", "))
+			f.Reason = "a raw or packet socket sees traffic no listening port shows, and no installed package lists " + strings.Join(unpackaged, ", ") + ": sniffers and magic-packet backdoors use them (process names are not trusted: BPFDoor renames itself)"
 		default:
 			f.Title = fmt.Sprintf("%s for %s held by %s", kind, proto, strings.Join(names, ", "))
-			f.Reason = "a raw or packet socket sees traffic no listening port shows (sniffers and magic-packet backdoors use them; so do DHCP clients and network daemons: check the owner)"
-			if len(names) == 0 {
-				f.Title = fmt.Sprintf("%s for %s (owners not mapped)", kind, proto)
-			}
+			f.Reason = "a raw or packet socket sees traffic no listening port shows (sniffers and magic-packet backdoors use them; so do DHCP clients and network daemons: check the owner; no package database to tell them apart)"
 		}
 		env.Finding(f)
 	}

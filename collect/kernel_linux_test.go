@@ -21,7 +21,8 @@ import (
 
 // kernelRoot writes a fixture root for the kernel collector: a raw ICMP
 // socket held by a deleted program in /tmp, a packet socket (ETH_P_ALL)
-// held by dhclient, one raw6 socket no process holds, a module hidden from
+// held by dhclient (of a package), another held by a program no package
+// lists that calls itself dhclient, one raw6 socket no process holds, a module hidden from
 // /proc/modules, a kmsg dump, sysctls and binfmt_misc handlers.
 func kernelRoot(t *testing.T) string {
 	t.Helper()
@@ -32,26 +33,29 @@ func kernelRoot(t *testing.T) string {
 		"proc/net/raw6": "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n" +
 			"  126: 00000000000000000000000000000000:003A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5003 2 0000000000000000 0\n",
 		"proc/net/packet": "sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n" +
-			"0000000000000000 3      3    0003   0     1 0      0      5002\n",
-		"proc/100/comm":                      "kworker\n",
-		"proc/200/comm":                      "dhclient\n",
-		"proc/modules":                       "ext4 1064960 1 - Live 0x0000000000000000\n",
-		"sys/module/ext4/initstate":          "live\n",
-		"sys/module/ext4/refcnt":             "1\n",
-		"sys/module/diamorphine/initstate":   "live\n",
-		"sys/module/diamorphine/refcnt":      "0\n",
-		"sys/module/diamorphine/taint":       "OE\n",
-		"sys/module/printk/parameters/time":  "Y\n", // built in: no initstate
-		"dev/kmsg":                           "6,1,100,-;Linux version 6.18\n SUBSYSTEM=cpu\n4,2,2000,-;diamorphine: loading out-of-tree module taints kernel.\n",
-		"proc/sys/net/ipv4/ip_forward":       "1\n",
-		"proc/sys/kernel/yama/ptrace_scope":  "0\n",
-		"proc/sys/kernel/randomize_va_space": "2\n",
-		"proc/sys/kernel/core_pattern":       "|/dev/shm/.x %p\n",
-		"proc/sys/kernel/modprobe":           "/sbin/modprobe\n",
-		"proc/sys/vm/swappiness":             "60\n",
-		"proc/sys/fs/binfmt_misc/status":     "enabled\n",
-		"proc/sys/fs/binfmt_misc/qemu-arm":   "enabled\ninterpreter /usr/libexec/qemu-binfmt/arm-binfmt-P\nflags: PF\noffset 0\nmagic 7f454c4601010100\nmask ffffffffffffff00\n",
-		"proc/sys/fs/binfmt_misc/sneaky":     "enabled\ninterpreter /tmp/.h\nflags: \nextension .sh\n",
+			"0000000000000000 3      3    0003   0     1 0      0      5002\n" +
+			"0000000000000000 3      3    0003   0     1 0      0      5004\n",
+		"proc/300/comm":                          "dhclient\n", // a name proves nothing
+		"var/lib/dpkg/info/isc-dhcp-client.list": "/.\n/usr\n/usr/sbin\n/usr/sbin/dhclient\n",
+		"proc/100/comm":                          "kworker\n",
+		"proc/200/comm":                          "dhclient\n",
+		"proc/modules":                           "ext4 1064960 1 - Live 0x0000000000000000\n",
+		"sys/module/ext4/initstate":              "live\n",
+		"sys/module/ext4/refcnt":                 "1\n",
+		"sys/module/diamorphine/initstate":       "live\n",
+		"sys/module/diamorphine/refcnt":          "0\n",
+		"sys/module/diamorphine/taint":           "OE\n",
+		"sys/module/printk/parameters/time":      "Y\n", // built in: no initstate
+		"dev/kmsg":                               "6,1,100,-;Linux version 6.18\n SUBSYSTEM=cpu\n4,2,2000,-;diamorphine: loading out-of-tree module taints kernel.\n",
+		"proc/sys/net/ipv4/ip_forward":           "1\n",
+		"proc/sys/kernel/yama/ptrace_scope":      "0\n",
+		"proc/sys/kernel/randomize_va_space":     "2\n",
+		"proc/sys/kernel/core_pattern":           "|/dev/shm/.x %p\n",
+		"proc/sys/kernel/modprobe":               "/sbin/modprobe\n",
+		"proc/sys/vm/swappiness":                 "60\n",
+		"proc/sys/fs/binfmt_misc/status":         "enabled\n",
+		"proc/sys/fs/binfmt_misc/qemu-arm":       "enabled\ninterpreter /usr/libexec/qemu-binfmt/arm-binfmt-P\nflags: PF\noffset 0\nmagic 7f454c4601010100\nmask ffffffffffffff00\n",
+		"proc/sys/fs/binfmt_misc/sneaky":         "enabled\ninterpreter /tmp/.h\nflags: \nextension .sh\n",
 	}
 	for name, body := range files {
 		p := filepath.Join(root, name)
@@ -65,6 +69,8 @@ func kernelRoot(t *testing.T) string {
 		"proc/100/exe":  "/tmp/.sniff (deleted)",
 		"proc/200/fd/5": "socket:[5002]",
 		"proc/200/exe":  "/usr/sbin/dhclient",
+		"proc/300/fd/4": "socket:[5004]",
+		"proc/300/exe":  "/usr/local/sbin/snoop",
 	}
 	for name, target := range links {
 		p := filepath.Join(root, name)
@@ -95,7 +101,7 @@ func TestKernelFixture(t *testing.T) {
 	}
 	var rs artifact.RawSockets
 	sink.decode(t, artifact.PathRawSockets, &rs)
-	if len(rs.Sockets) != 3 {
+	if len(rs.Sockets) != 4 {
 		t.Fatalf("sockets %+v", rs.Sockets)
 	}
 	byIno := map[uint64]artifact.RawSocket{}
@@ -113,12 +119,13 @@ func TestKernelFixture(t *testing.T) {
 	}
 	sev := map[string]string{}
 	for _, f := range findingsBy(env, RuleRawSocket) {
-		sev[f.Evidence[0]] = f.Severity
+		sev[f.Evidence[0]] = fmt.Sprintf("%s %d", f.Severity, f.Score)
 	}
 	want := map[string]string{
-		artifact.PathRawSockets + "#inode=5001": "high",   // deleted program in /tmp
-		artifact.PathRawSockets + "#inode=5002": "medium", // dhclient
-		artifact.PathRawSockets + "#inode=5003": "high",   // no owner
+		artifact.PathRawSockets + "#inode=5001": "high 80",   // deleted program in /tmp
+		artifact.PathRawSockets + "#inode=5002": "low 20",    // dhclient, packaged
+		artifact.PathRawSockets + "#inode=5003": "high 90",   // no owner
+		artifact.PathRawSockets + "#inode=5004": "medium 60", // "dhclient" no package lists
 	}
 	if fmt.Sprint(sev) != fmt.Sprint(want) {
 		t.Errorf("raw socket findings %v, want %v", sev, want)
