@@ -92,11 +92,16 @@ reproducible:
 	@rm -rf dist-b
 
 # Wall time and memory against tar, zstd and sha256sum on a generated
-# corpus (BENCH_MIB, BENCH_SMALL, BENCH_RUNS), then the Go benchmarks.
+# corpus (BENCH_MIB, BENCH_SMALL, BENCH_RUNS); the metadata walk against
+# find and the program hashing against sha256sum (BENCH_FS_FILES); triage
+# on this host; the walk's heap at 100,000 and 1,000,000 files made in
+# BENCH_FS_TMP (default /dev/shm: fast to make, about 1 GiB of memory);
+# then the Go benchmarks.
 bench:
 	bash scripts/bench.sh
 	bash scripts/bench-fs.sh
-	HOZEN_FS_FILES=100000 $(GO) test -count=1 -run TestFileSystemMemoryFlat -v ./collect
+	bash scripts/bench-triage.sh
+	TMPDIR=$${BENCH_FS_TMP:-/dev/shm} HOZEN_FS_FILES=$${BENCH_FS_FLAT:-1000000} $(GO) test -count=1 -run TestFileSystemMemoryFlat -v ./collect
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./bundle ./custody ./manifest
 	$(GO) test -run '^$$' -bench Push -benchtime 3x ./store
 
