@@ -78,6 +78,7 @@ func (f *FileSystem) Collect(ctx context.Context, env *Env, sink Sink) error {
 		defer close(w.pkgReady)
 		w.owns, w.haveDpkg = PackageOwns(env)
 	}()
+	defer func() { <-w.pkgReady }() // nothing of the collector outlives it
 	w.users = idSet(env.Path("/etc/passwd"))
 	w.groups = idSet(env.Path("/etc/group"))
 	live := env.Root == "" || env.Root == "/"
