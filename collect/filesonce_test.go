@@ -24,8 +24,12 @@ func TestRunStoresAFileOnce(t *testing.T) {
 		"tmp/dropped.sh": "curl x | sh\n",
 		"var/log/syslog": "line\n",
 	} {
-		must(t, os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755))
-		must(t, os.WriteFile(filepath.Join(root, p), []byte(c), 0o644))
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	collectors := []Collector{
 		&TmpPlacesCollector{Places: []string{"/tmp"}},
