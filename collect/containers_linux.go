@@ -26,8 +26,6 @@ const (
 	dockerContainersDir = "/var/lib/docker/containers"
 	dockerImageDir      = "/var/lib/docker/image"
 	containerdMetaDB    = "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db"
-	podmanBoltState     = "/var/lib/containers/storage/libpod/bolt_state.db"
-	podmanSQLiteState   = "/var/lib/containers/storage/db.sql"
 	maxJSONBytes        = 4 << 20
 )
 
@@ -44,21 +42,7 @@ func (c *Containers) Collect(ctx context.Context, env *Env, sink Sink) error {
 
 	c.docker(ctx, env, &inv)
 	c.containerd(ctx, env, &inv)
-	c.podman(ctx, env, &inv, podmanBoltState)
-	if homes, err := listDir(env.Path("/home")); err == nil {
-		for _, h := range homes {
-			p := "/home/" + h + "/.local/share/containers/storage/libpod/bolt_state.db"
-			if _, err := os.Lstat(env.Path(p)); err == nil {
-				c.podman(ctx, env, &inv, p)
-			}
-		}
-	}
-	for _, p := range []string{podmanSQLiteState} {
-		if _, err := os.Lstat(env.Path(p)); err == nil {
-			inv.Sources = append(inv.Sources, artifact.ContainerSource{Runtime: artifact.RuntimePodman, Path: p, Present: true,
-				Errors: []string{"podman's SQLite state is not parsed by this hozen; the file is copied raw by the container-state file group"}})
-		}
-	}
+	c.podmanAll(ctx, env, &inv)
 
 	// Tie processes to containers the inventory names; containerd's
 	// cgroupfs layout (/NAMESPACE/ID) is known only from its inventory.
