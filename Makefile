@@ -119,7 +119,7 @@ FUZZ_TARGETS := \
 	./custody:FuzzParseHead ./custody:FuzzLedgerVerify \
 	./collect/logins:FuzzUtmp ./collect/logins:FuzzLastlog ./collect/etc:FuzzParseEtc \
 	./collect/procfs:FuzzNet ./collect/procfs:FuzzParseMaps ./collect/procfs:FuzzParseKernelTables ./collect/pcblist:FuzzPCBList \
-	./collect:FuzzParseDpkgStatus ./collect/rpmdb:FuzzRPMHeader \
+	./collect:FuzzParseDpkgStatus ./collect/rpmdb:FuzzRPMHeader ./collect:FuzzPodmanContainer \
 	./collect/procfs:FuzzRawPacket ./collect:FuzzKernelFormats \
 	./logparse:FuzzJournal ./logparse:FuzzSyslog
 

@@ -16,7 +16,9 @@ import (
 // socket (that would run the suspect's daemon code for hozen) and never
 // opens a runtime's database in place: a bbolt file (containerd's
 // meta.db, Podman's bolt_state.db) is copied, bounded, into an anonymous
-// memory file and opened read-only there.
+// memory file and opened read-only there; Podman's SQLite state (db.sql,
+// its -wal merged) is read, bounded, and opened read-only in memory
+// ([sqlitemem.Open]).
 //
 // Artifacts (Linux):
 //

@@ -11,7 +11,7 @@ var collectorWhat = map[string]string{
 	"kernel":       "raw and packet sockets with owners, eBPF programs, /sys/module against /proc/modules, the kernel log, sysctl, binfmt_misc, taint (volatile/kernel/)",
 	"firewall":     "nftables rules through netlink and iptables tables as the kernel reports them, raw and decoded (volatile/firewall/)",
 	"procmaps":     "every process's memory maps, LD_PRELOAD, and the bytes of deleted or memfd programs and deleted open files (volatile/processes/maps.json, exe/, fd/)",
-	"containers":   "Docker, containerd and Podman containers and images from their state files, processes tied to containers (volatile/containers/)",
+	"containers":   "Docker, containerd and Podman (bolt and SQLite state) containers and images from their state files, processes tied to containers (volatile/containers/)",
 	"tmpplaces":    "every file in /tmp, /var/tmp, /dev/shm, /run/shm, /run/user with contents within a budget, executables flagged (files/, volatile/tmpplaces/)",
 	"packages":     "the dpkg and RPM (rpmdb.sqlite) inventories, and programs, libraries and config files checked against their recorded digests within a budget; RPM databases stored raw (volatile/packages/)",
 	"packages-all": "as packages, every file of every package checked (volatile/packages/)",

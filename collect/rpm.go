@@ -16,6 +16,7 @@ import (
 
 	"github.com/hozen-dfir/hozen/artifact"
 	"github.com/hozen-dfir/hozen/collect/rpmdb"
+	"github.com/hozen-dfir/hozen/collect/sqlitemem"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -187,9 +188,9 @@ func mergeRPMWAL(main, wal []byte) (db []byte, state string, frames int) {
 	if len(wal) == 0 {
 		return main, "none", 0
 	}
-	merged, res, err := rpmdb.MergeWAL(main, wal, rpmParseMax)
+	merged, res, err := sqlitemem.MergeWAL(main, wal, rpmParseMax)
 	switch {
-	case errors.Is(err, rpmdb.ErrWAL):
+	case errors.Is(err, sqlitemem.ErrWAL):
 		return main, "invalid: " + err.Error(), 0
 	case err != nil:
 		return main, "not merged: " + err.Error(), 0

@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// sqliteDriver is the SQLite driver's module.
+const sqliteDriver = "modernc.org/sqlite"
+
 // TestImportDirection checks the import rules of docs/architecture.md on
 // the module as it is: a rule broken here is a design decision undone.
 func TestImportDirection(t *testing.T) {
@@ -18,6 +21,7 @@ func TestImportDirection(t *testing.T) {
 	}
 	const mod = "github.com/hozen-dfir/hozen/"
 	imports := map[string][]string{}
+	var sqliteUsers []string
 	for line := range strings.Lines(string(out)) {
 		f := strings.Fields(line)
 		if len(f) == 0 || !strings.HasPrefix(f[0], mod) {
@@ -28,6 +32,16 @@ func TestImportDirection(t *testing.T) {
 			if strings.HasPrefix(imp, mod) {
 				imports[pkg] = append(imports[pkg], strings.TrimPrefix(imp, mod))
 			}
+			if imp == sqliteDriver || strings.HasPrefix(imp, sqliteDriver+"/") {
+				sqliteUsers = append(sqliteUsers, pkg)
+			}
+		}
+	}
+	// The SQLite driver: the ledger, and the in-memory read-only opener
+	// of the databases collectors read (rpmdb.sqlite, Podman's db.sql).
+	for _, pkg := range sqliteUsers {
+		if pkg != "custody" && pkg != "collect/sqlitemem" {
+			t.Errorf("%s imports %s: only custody and collect/sqlitemem import the SQLite driver (docs/architecture.md)", pkg, sqliteDriver)
 		}
 	}
 	if len(imports) < 5 {

@@ -6,11 +6,11 @@
 //
 // The database is never opened where it lies: SQLite would take locks on
 // the evidence and could create -wal and -shm files beside it. [Walk]
-// takes the file's bytes, already read by the caller, and serves them to
-// SQLite through a read-only virtual file system (modernc.org/sqlite/vfs)
-// that nothing can write to. A -wal file's committed transactions are
-// merged into that in-memory copy first ([MergeWAL]), as SQLite itself
-// would on opening the database.
+// takes the file's bytes, already read by the caller, and opens them
+// read-only in memory with [sqlitemem.Open]. A -wal file's committed
+// transactions are merged into that copy first
+// ([sqlitemem.MergeWAL]), as SQLite itself would on opening the
+// database.
 //
 // # The header blob
 //

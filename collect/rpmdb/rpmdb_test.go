@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hozen-dfir/hozen/collect/sqlitemem"
 )
 
 const fixture = "../testdata/rpm/rpmdb.sqlite"
@@ -132,7 +134,7 @@ func TestLive(t *testing.T) {
 }
 
 // TestWAL: a change committed to the -wal but not checkpointed is seen
-// once MergeWAL applied it, and not before.
+// once sqlitemem.MergeWAL applied it, and not before.
 func TestWAL(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rpmdb.sqlite")
@@ -163,7 +165,7 @@ func TestWAL(t *testing.T) {
 	if n := len(walkAll(t, main)); n != 2 {
 		t.Fatalf("main file alone: %d packages, want 2 (the delete is only in the WAL)", n)
 	}
-	merged, res, err := MergeWAL(main, wal, 1<<30)
+	merged, res, err := sqlitemem.MergeWAL(main, wal, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,14 +178,14 @@ func TestWAL(t *testing.T) {
 	// A torn last frame (its checksum broken) is ignored, as SQLite does.
 	torn := slices.Clone(wal)
 	torn[len(torn)-1] ^= 0xff
-	_, res2, err := MergeWAL(main, torn, 1<<30)
+	_, res2, err := sqlitemem.MergeWAL(main, torn, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res2.Frames >= res.Frames {
 		t.Errorf("torn WAL: %d frames merged, want fewer than %d", res2.Frames, res.Frames)
 	}
-	if _, _, err := MergeWAL(main, wal, 4096); err == nil {
+	if _, _, err := sqlitemem.MergeWAL(main, wal, 4096); err == nil {
 		t.Error("a merge over the bound did not fail")
 	}
 }
