@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,10 +39,24 @@ func TestRedactLiveBundle(t *testing.T) {
 	secret := "pass-Kw8-live-" + strconv.Itoa(os.Getpid())
 	sh := exec.Command("sh", "-c", "HOZEN_PASSPHRASE="+secret+" sleep 300; true")
 	sh.Env = append(os.Environ(), "HOZEN_PASSPHRASE="+secret)
+	// A group of its own, killed whole: killing the shell alone left its
+	// sleep running for five minutes with the passphrase in its
+	// environment, for every later collection on the machine to find.
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := sh.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { sh.Process.Kill(); sh.Wait() }()
+	defer func() { syscall.Kill(-sh.Process.Pid, syscall.SIGKILL); sh.Wait() }()
+	t.Cleanup(func() { // after the kill: no process of the test outlives it
+		for range 100 {
+			left := processesWith(secret)
+			if len(left) == 0 {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Errorf("processes still running with the test's passphrase: %v", processesWith(secret))
+	})
 	// Wait until the wrapper has started its child.
 	var child int
 	for i := 0; i < 200 && child == 0; i++ {
@@ -164,6 +179,18 @@ func bstr(b []manifest.BString) []string {
 	out := make([]string, len(b))
 	for i, s := range b {
 		out[i] = string(s)
+	}
+	return out
+}
+
+// processesWith lists the pids whose environment holds s.
+func processesWith(s string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil && strings.Contains(string(b), s) {
+			out = append(out, e.Name())
+		}
 	}
 	return out
 }
