@@ -70,7 +70,8 @@ func newFSBatch() *fsBatch {
 
 // free returns the batch to the pool.
 func (b *fsBatch) free() {
-	clear(b.ents)
+	clear(b.ents) // no dirRef or string kept alive by the pool
+	clear(b.dirs)
 	*b = fsBatch{ents: b.ents[:0], dirs: b.dirs[:0], lines: b.lines[:0]}
 	fsBatchPool.Put(b)
 }
@@ -113,11 +114,9 @@ func (b *fsBatch) stat() {
 			}
 		}
 		b.lines = appendBodyLine(b.lines, e.host, &e.st, target)
-		e.dir = nil
 	}
-	for i, d := range b.dirs {
+	for _, d := range b.dirs {
 		d.release()
-		b.dirs[i] = nil
 	}
 }
 
