@@ -94,17 +94,14 @@ func (m memFS) Open(name string) (fs.File, error) {
 	if name != dbName {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	return &memFile{Reader: bytes.NewReader(m.data), size: int64(len(m.data))}, nil
+	return &memFile{bytes.NewReader(m.data)}, nil
 }
 
 // memFile is the one file: a bytes.Reader (Read, ReadAt, Seek) that says
 // its size.
-type memFile struct {
-	*bytes.Reader
-	size int64
-}
+type memFile struct{ *bytes.Reader }
 
-func (f *memFile) Stat() (fs.FileInfo, error) { return memInfo{f.size}, nil }
+func (f *memFile) Stat() (fs.FileInfo, error) { return memInfo{f.Size()}, nil }
 func (f *memFile) Close() error               { return nil }
 
 type memInfo struct{ size int64 }

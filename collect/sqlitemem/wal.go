@@ -34,6 +34,8 @@ var ErrWAL = errors.New("sqlitemem: not a valid WAL file")
 // header's and their cumulative checksums hold; those up to the last
 // commit frame are applied in order, and the database takes that
 // commit's size. maxBytes bounds the merged database. db is not changed.
+// The merged copy is marked a rollback-journal database (header bytes 18
+// and 19), as [Open] needs it, so that Open does not copy it again.
 func MergeWAL(db, wal []byte, maxBytes int64) ([]byte, WALResult, error) {
 	var res WALResult
 	if len(wal) == 0 {
@@ -105,6 +107,9 @@ func MergeWAL(db, wal []byte, maxBytes int64) ([]byte, WALResult, error) {
 		if f.pgno <= commitPages {
 			copy(out[int(f.pgno-1)*int(pageSize):], f.data)
 		}
+	}
+	if len(out) >= 20 {
+		out[18], out[19] = 1, 1
 	}
 	res.Frames, res.Pages = lastCommit, commitPages
 	return out, res, nil
