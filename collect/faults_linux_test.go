@@ -143,7 +143,7 @@ func TestFilesRotatedOrVanished(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &memSink{}
-	c := &fileCopier{f: &Files{}, env: &Env{Root: root, Now: time.Now}, sink: sink, seen: newPathSet()}
+	c := &fileCopier{f: &Files{}, env: &Env{Root: root, Now: time.Now}, sink: sink}
 	dir, _, err := openRootDir(root)
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ func (b *Budget) Max() int64 {
 
 // Collect implements Collector.
 func (f *Files) Collect(ctx context.Context, env *Env, sink Sink) error {
-	return (&fileCopier{f: f, env: env, sink: sink, seen: newPathSet()}).collect(ctx)
+	return (&fileCopier{f: f, env: env, sink: sink}).collect(ctx)
 }
 
 func (c *fileCopier) collect(ctx context.Context) error {
@@ -152,9 +152,9 @@ type fileCopier struct {
 	env     *Env
 	sink    Sink
 	exclude []Glob
-	seen    *pathSet
 	// later are the literal bases of the includes still to walk: a path
-	// goes into seen only if one of them can reach it again.
+	// is kept in the collection's set of stored paths ([runFiles]) only if
+	// one of them, or a collector still to run, can reach it again.
 	later []string
 	// readers and window read small files ahead (prefetch.go); nil and
 	// empty where openFirst is false.
@@ -330,22 +330,19 @@ func (c *fileCopier) record(hostPath string) *manifest.Record {
 	}
 }
 
-// mark remembers that hostPath is stored, if a later include can reach it
-// again. One include's walk visits each path once, so with one include,
-// or includes under separate roots, nothing is kept: memory for a
-// collection of millions of files does not grow with them.
+// mark remembers that hostPath is stored, if a later include of this
+// collector or a collector still to run can reach it again. One include's
+// walk visits each path once, so with one include, or includes under
+// separate roots, nothing is kept: memory for a collection of millions of
+// files does not grow with them.
 func (c *fileCopier) mark(hostPath string) {
-	for _, base := range c.later {
-		if underPath(hostPath, base) || underPath(base, hostPath) {
-			c.seen.add(hostPath)
-			break
-		}
-	}
 	rf := c.env.runFiles()
-	for _, base := range rf.later {
-		if underPath(hostPath, base) || underPath(base, hostPath) {
-			rf.seen.add(hostPath)
-			return
+	for _, bases := range [2][]string{c.later, rf.later} {
+		for _, base := range bases {
+			if underPath(hostPath, base) || underPath(base, hostPath) {
+				rf.seen.add(hostPath)
+				return
+			}
 		}
 	}
 }
@@ -353,7 +350,7 @@ func (c *fileCopier) mark(hostPath string) {
 // stored reports whether hostPath was stored by an earlier include of
 // this collector or by an earlier collector of the collection.
 func (c *fileCopier) stored(hostPath string) bool {
-	return c.seen.has(hostPath) || c.env.runFiles().seen.has(hostPath)
+	return c.env.runFiles().seen.has(hostPath)
 }
 
 // underPath reports whether p is dir or lies below it.

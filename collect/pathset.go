@@ -33,13 +33,13 @@ func (p *pathSet) has(path string) bool {
 // add remembers path.
 func (p *pathSet) add(path string) { p.m[p.key(path)] = struct{}{} }
 
-// runFiles is what one collection's file collectors share, so that a file
-// two of them reach (file groups whose includes overlap, a group that
-// reaches into a temporary place tmpplaces walks) is stored once, by the
-// first: two members of one name in a bundle would leave extraction
-// keeping the last, and SHA256SUMS listing one path twice. As within one
-// collector, a path is kept only while a collector still to run can reach
-// it, so memory does not grow with the files stored.
+// runFiles is the set of stored paths one collection's file collectors
+// share, so that a file two includes reach (of one collector, of two file
+// groups, or a group and tmpplaces) is stored once, by the first: two
+// members of one name in a bundle would leave extraction keeping the last,
+// and SHA256SUMS listing one path twice. A path is kept only while an
+// include or a collector still to walk can reach it, so memory does not
+// grow with the files stored.
 type runFiles struct {
 	seen  *pathSet
 	later []string // the literal bases of the collectors still to run

@@ -95,12 +95,12 @@ func TestSeenOnlyWhatLaterIncludesReach(t *testing.T) {
 	} {
 		f := &Files{Include: c.include}
 		sink := &memSink{}
-		fc := &fileCopier{f: f, env: &Env{Root: root, Now: time.Now}, sink: sink, seen: newPathSet()}
+		fc := &fileCopier{f: f, env: &Env{Root: root, Now: time.Now}, sink: sink}
 		if err := fc.collect(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if len(sink.recs) != c.stored || len(fc.seen.m) != c.kept {
-			t.Errorf("%v: stored %d, kept %d paths; want %d and %d", c.include, len(sink.recs), len(fc.seen.m), c.stored, c.kept)
+		if len(sink.recs) != c.stored || len(fc.env.runFiles().seen.m) != c.kept {
+			t.Errorf("%v: stored %d, kept %d paths; want %d and %d", c.include, len(sink.recs), len(fc.env.runFiles().seen.m), c.stored, c.kept)
 		}
 	}
 }
