@@ -19,10 +19,21 @@ const KindLog = "log"
 
 // logState is what the builder keeps of the logs while the bundle streams.
 type logState struct {
-	pending *logparse.SyslogFile // read from the data entry; its record follows
-	files   []syslogFile
-	events  []logparse.Event
-	notes   []string
+	// Read from the data entry; its record follows, and only a record
+	// that vouches for it lets it into the report.
+	pending        *logparse.SyslogFile
+	pendingJournal *pendingJournal
+	files          []syslogFile
+	events         []logparse.Event
+	notes          []string
+}
+
+// pendingJournal is a journal file read from its data entry, waiting for
+// its record.
+type pendingJournal struct {
+	source string
+	events []logparse.Event
+	notes  []string
 }
 
 // syslogFile is a syslog-style file and its record: its mtime dates the
@@ -49,21 +60,32 @@ func (b *builder) logData(h *tar.Header, body io.Reader) (bool, error) {
 			return true, err
 		}
 		jf := logparse.ReadJournal(data, h.Name, b.opts.LogLimits)
+		pj := &pendingJournal{source: h.Name, events: jf.Events}
 		if h.Size > max {
-			b.logs.notes = append(b.logs.notes, fmt.Sprintf("%s: only the first %d of its %d bytes are read (the limit)", h.Name, max, h.Size))
+			pj.notes = append(pj.notes, fmt.Sprintf("%s: only the first %d of its %d bytes are read (the limit)", h.Name, max, h.Size))
 		}
-		b.logs.events = append(b.logs.events, jf.Events...)
-		b.logs.notes = append(b.logs.notes, jf.Notes...)
+		pj.notes = append(pj.notes, jf.Notes...)
+		b.logs.pendingJournal = pj
 		return true, nil
 	}
 	return false, nil
 }
 
-// logRecord pairs a syslog file read from its data entry with its record.
+// logRecord pairs a log read from its data entry with its record: the
+// verifier hands over a record only once it verified, so a log whose
+// record failed, or never came (a cut bundle), stays out of the report.
 func (b *builder) logRecord(rec *manifest.Record) {
-	f := b.logs.pending
-	b.logs.pending = nil
-	if f == nil || string(rec.Path) != f.Source || rec.Entry != manifest.EntryFile {
+	f, pj := b.logs.pending, b.logs.pendingJournal
+	b.logs.pending, b.logs.pendingJournal = nil, nil
+	if rec.Entry != manifest.EntryFile {
+		return
+	}
+	if pj != nil && string(rec.Path) == pj.source {
+		b.logs.events = append(b.logs.events, pj.events...)
+		b.logs.notes = append(b.logs.notes, pj.notes...)
+		return
+	}
+	if f == nil || string(rec.Path) != f.Source {
 		return
 	}
 	var mt time.Time

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"io"
@@ -79,5 +80,45 @@ func TestTimelineLogs(t *testing.T) {
 	}
 	if !strings.Contains(csv.String(), ",log,/var/log/auth.log,files/var/log/auth.log,1234,,web-01,,,0,year 2026 inferred") {
 		t.Errorf("csv lacks the auth.log line with its offset:\n%s", csv.String())
+	}
+}
+
+// TestLogsWaitForTheirRecord: a syslog file and a journal read from their
+// data entries enter the report only with the record that vouches for
+// them; one whose record never comes (a cut or tampered bundle) does not.
+func TestLogsWaitForTheirRecord(t *testing.T) {
+	jz, err := os.ReadFile("../logparse/testdata/compact.journal.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(jz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := map[string]string{
+		"files/var/log/journal/0123456789abcdef0123456789abcdef/system.journal": string(journal),
+		"files/var/log/auth.log": "Mar 14 07:00:00 web-01 sshd[1234]: Accepted publickey for alice\n",
+	}
+	for name, body := range logs {
+		for _, vouched := range []bool{false, true} {
+			b := &builder{opts: Options{Logs: true, MaxJSON: 1 << 20}, json: map[string][]byte{}}
+			if err := b.Data(&tar.Header{Name: name, Size: int64(len(body))}, strings.NewReader(body)); err != nil {
+				t.Fatal(err)
+			}
+			if vouched {
+				if err := b.Record(&manifest.Record{Path: manifest.BString(name), Entry: manifest.EntryFile, File: &manifest.FileMeta{Mtime: time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := &Report{}
+			r.addLogs(b)
+			if got := len(r.Logs) > 0; got != vouched {
+				t.Errorf("%s, record verified %v: %d events in the report", name, vouched, len(r.Logs))
+			}
+		}
 	}
 }
