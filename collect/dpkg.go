@@ -32,7 +32,7 @@ func ParseDpkgStatus(b []byte) (pkgs []artifact.DpkgPackage, errs []string) {
 	var cur artifact.DpkgPackage
 	var field string // the field continuation lines belong to
 	have, start := false, 0
-	flush := func(line int) {
+	flush := func() {
 		if have {
 			if cur.Name == "" {
 				addErr("line %d: stanza without a Package field: skipped", start)
@@ -53,7 +53,7 @@ func ParseDpkgStatus(b []byte) (pkgs []artifact.DpkgPackage, errs []string) {
 		n++
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(bytes.TrimSpace(line)) == 0 {
-			flush(n)
+			flush()
 			continue
 		}
 		if !have {
@@ -104,7 +104,7 @@ func ParseDpkgStatus(b []byte) (pkgs []artifact.DpkgPackage, errs []string) {
 			}
 		}
 	}
-	flush(n + 1)
+	flush()
 	return pkgs, errs
 }
 

@@ -42,13 +42,12 @@ const (
 
 // File-system finding rules.
 const (
-	RuleSUID           = "suid-file"
-	RuleCapabilities   = "file-capabilities"
-	RuleImmutable      = "immutable-file"
-	RuleWorldWritable  = "world-writable"
-	RuleUnowned        = "unowned-file"
-	RuleHiddenExec     = "hidden-executable"
-	RuleExeUnpackaged2 = "program-unpackaged"
+	RuleSUID          = "suid-file"
+	RuleCapabilities  = "file-capabilities"
+	RuleImmutable     = "immutable-file"
+	RuleWorldWritable = "world-writable"
+	RuleUnowned       = "unowned-file"
+	RuleHiddenExec    = "hidden-executable"
 )
 
 // Name implements Collector.

@@ -3,7 +3,6 @@ package collect
 import (
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/hozen-dfir/hozen/artifact"
 )
@@ -56,7 +55,7 @@ func (s *FindingSet) List() []artifact.Finding {
 
 // Doc is the findings document, ranked.
 func (s *FindingSet) Doc(env *Env) *artifact.Findings {
-	d := &artifact.Findings{CollectedAt: env.now().UTC(), Findings: s.List()}
+	d := &artifact.Findings{CollectedAt: envNow(env), Findings: s.List()}
 	s.mu.Lock()
 	for r := range s.rules {
 		d.Rules = append(d.Rules, r)
@@ -86,13 +85,6 @@ func (e *Env) findings() *FindingSet {
 		}
 	})
 	return e.Findings
-}
-
-func (e *Env) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
 }
 
 // putFindings stores the findings document last.

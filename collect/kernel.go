@@ -50,15 +50,8 @@ const (
 // tempPlace reports whether an executable path is in a temporary or
 // memory-only place, or deleted: where a dropped tool runs from.
 func tempPlace(exe string) bool {
-	if strings.HasSuffix(exe, " (deleted)") || strings.HasPrefix(exe, "/memfd:") || strings.HasPrefix(exe, "memfd:") {
-		return true
-	}
-	for _, p := range []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/run/user/", "/dev/mqueue/"} {
-		if strings.HasPrefix(exe, p) {
-			return true
-		}
-	}
-	return false
+	return strings.HasSuffix(exe, " (deleted)") || strings.HasPrefix(exe, "/memfd:") || strings.HasPrefix(exe, "memfd:") ||
+		inTmpPlace(exe) || strings.HasPrefix(exe, "/dev/mqueue/")
 }
 
 // systemDir reports whether path is under a directory of installed

@@ -82,7 +82,7 @@ const (
 // Collect reads the places and stores the document.
 func (p *Persistence) Collect(ctx context.Context, env *Env, sink Sink) error {
 	doc := p.read(ctx, env)
-	for _, f := range persistenceRules(env.now().UTC(), &doc) {
+	for _, f := range persistenceRules(envNow(env), &doc) {
 		env.Finding(f)
 	}
 	for _, r := range persistenceRuleIDs {
@@ -225,7 +225,7 @@ type persistReader struct {
 }
 
 func (p *Persistence) read(ctx context.Context, env *Env) artifact.Persistence {
-	doc := artifact.Persistence{CollectedAt: env.now().UTC(), Places: []string{}, Entries: []artifact.PersistenceEntry{}}
+	doc := artifact.Persistence{CollectedAt: envNow(env), Places: []string{}, Entries: []artifact.PersistenceEntry{}}
 	places, errs := persistPlaces(ctx, env)
 	doc.Errors = append(doc.Errors, errs...)
 	r := &persistReader{p: p, env: env, doc: &doc, seen: map[string]bool{}}

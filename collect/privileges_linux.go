@@ -1,8 +1,9 @@
 package collect
 
 import (
-	"bytes"
 	"os"
+
+	"github.com/hozen-dfir/hozen/collect/procfs"
 )
 
 // effectiveCaps is CapEff of hozen's own /proc/self/status (the real
@@ -12,10 +13,6 @@ func effectiveCaps() string {
 	if err != nil {
 		return ""
 	}
-	for line := range bytes.SplitSeq(b, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("CapEff:")); ok {
-			return string(bytes.TrimSpace(v))
-		}
-	}
-	return ""
+	s, _ := procfs.ParseStatus(b)
+	return s.CapEff
 }

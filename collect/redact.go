@@ -607,18 +607,12 @@ func redactTable(env *Env, t *artifact.ProcessTable) []string {
 		}
 		pr.Redacted = append(pr.Redacted, notes...)
 		n += int64(len(notes))
-		warnings = append(warnings, fmt.Sprintf("redacted by hozen in process %d (%s): %s", pr.PID, safeName(env, pr.Name), strings.Join(notes, "; ")))
+		warnings = append(warnings, fmt.Sprintf("redacted by hozen in process %d (%s): %s", pr.PID, pr.Name, strings.Join(notes, "; ")))
 	}
 	if n > 0 && env.Redactor != nil {
 		env.Redactor.count(1, n, 0)
 	}
 	return warnings
-}
-
-// safeName is a process name for a message, its secrets masked.
-func safeName(env *Env, name manifest.BString) string {
-	s, _ := env.Redactor.String(string(name))
-	return s
 }
 
 // putJSONRedacted is PutJSON whose record carries the redaction warnings
