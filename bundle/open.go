@@ -32,6 +32,9 @@ type File struct {
 	r    io.Reader // the .tar.zst stream
 	dec  *Decrypted
 	res  *Result
+	// storedSHA256 is the stored file's digest, once Verify of an
+	// encrypted bundle computed it.
+	storedSHA256 string
 }
 
 // Identities loads the identities that may decrypt an encrypted bundle.
@@ -216,6 +219,7 @@ func (bf *File) Verify(opts VerifyOptions) (*Result, error) {
 			return res, &ReadError{Err: err}
 		}
 		res.FileSHA256, res.FileSize = sum, size
+		bf.storedSHA256 = sum
 	}
 	return res, nil
 }
@@ -226,6 +230,9 @@ func (bf *File) Verify(opts VerifyOptions) (*Result, error) {
 func (bf *File) StoredSHA256() (string, error) {
 	if bf.dec == nil && bf.res != nil && bf.res.FileSHA256 != "" {
 		return bf.res.FileSHA256, nil
+	}
+	if bf.storedSHA256 != "" {
+		return bf.storedSHA256, nil // an encrypted bundle's, hashed by Verify
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, io.NewSectionReader(bf.f, 0, bf.size)); err != nil {
