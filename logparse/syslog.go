@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -129,7 +130,7 @@ func parseLine(b []byte) (line, bool) {
 	l := line{prio: -1}
 	s := string(b)
 	if len(s) > 2 && s[0] == '<' {
-		if i := indexByte(s, '>'); i > 1 && i <= 4 {
+		if i := strings.IndexByte(s, '>'); i > 1 && i <= 4 {
 			if p, err := strconv.Atoi(s[1:i]); err == nil && p >= 0 && p <= 191 {
 				l.prio = p & 7
 				s = s[i+1:]
@@ -174,7 +175,7 @@ func parseLine(b []byte) (line, bool) {
 		_, rest = cut(rest)
 		if len(rest) > 0 && rest[0] == '[' {
 			if i := lastStructEnd(rest); i > 0 {
-				sd, rest = rest[:i], trimSpace1(rest[i:])
+				sd, rest = rest[:i], strings.TrimPrefix(rest[i:], " ")
 			}
 		} else {
 			sd, rest = cut(rest)
@@ -200,9 +201,9 @@ func tag(s string) (string, int, string) {
 		case ' ':
 			return "", 0, s
 		case ':':
-			return s[:i], 0, trimSpace1(s[i+1:])
+			return s[:i], 0, strings.TrimPrefix(s[i+1:], " ")
 		case '[':
-			j := indexByte(s[i:], ']')
+			j := strings.IndexByte(s[i:], ']')
 			if j < 0 || i+j+1 >= len(s) || s[i+j+1] != ':' {
 				return "", 0, s
 			}
@@ -210,7 +211,7 @@ func tag(s string) (string, int, string) {
 			if err != nil {
 				return "", 0, s
 			}
-			return s[:i], pid, trimSpace1(s[i+j+2:])
+			return s[:i], pid, strings.TrimPrefix(s[i+j+2:], " ")
 		}
 	}
 	return "", 0, s
@@ -220,7 +221,7 @@ func lastStructEnd(s string) int {
 	// SD-ELEMENTs follow each other without a space: [a x="1"][b]
 	i := 0
 	for i < len(s) && s[i] == '[' {
-		j := indexByte(s[i:], ']')
+		j := strings.IndexByte(s[i:], ']')
 		if j < 0 {
 			return -1
 		}
@@ -236,31 +237,11 @@ func nilDash(s string) string {
 	return s
 }
 
+// cut splits s, its leading spaces dropped, at its next space.
 func cut(s string) (string, string) {
-	for len(s) > 0 && s[0] == ' ' {
-		s = s[1:]
-	}
-	i := indexByte(s, ' ')
-	if i < 0 {
-		return s, ""
-	}
-	return s[:i], s[i+1:]
-}
-
-func trimSpace1(s string) string {
-	if len(s) > 0 && s[0] == ' ' {
-		return s[1:]
-	}
-	return s
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
+	s = strings.TrimLeft(s, " ")
+	before, after, _ := strings.Cut(s, " ")
+	return before, after
 }
 
 // Events returns the file's lines as events. RFC 3164 lines carry no year:
