@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -46,9 +47,7 @@ and says so in the output. The output goes to stdout, or to -o FILE,
 written whole or not at all.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			switch f.format {
-			case "hashdeep", "dfxml", "case":
-			default:
+			if !slices.Contains(bundleExportFormats, f.format) {
 				return usageOf(c, fmt.Errorf("--format %q: want hashdeep, dfxml or case", f.format))
 			}
 			if f.prefix != "" && f.format != "hashdeep" {
