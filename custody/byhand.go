@@ -75,6 +75,12 @@ func (l *Ledger) FillBundle(ctx context.Context, e *Event) (warnings []string, e
 	if err != nil {
 		return nil, err
 	}
+	return FillBundleFrom(e, evs), nil
+}
+
+// FillBundleFrom is [Ledger.FillBundle] from the events of the file
+// already read (Filter{BundleSHA256: e.BundleSHA256}).
+func FillBundleFrom(e *Event, evs []Event) (warnings []string) {
 	for _, p := range evs {
 		if e.BundleID == "" && p.BundleID != "" {
 			e.BundleID = p.BundleID
@@ -92,5 +98,5 @@ func (l *Ledger) FillBundle(ctx context.Context, e *Event) (warnings []string, e
 	if len(evs) == 0 {
 		warnings = append(warnings, fmt.Sprintf("the ledger has no earlier event of bundle %s (sha256 %s)", e.BundleFile, e.BundleSHA256))
 	}
-	return warnings, nil
+	return warnings
 }

@@ -25,14 +25,11 @@ func RecordTimestamped(ctx context.Context, l *custody.Ledger, file string, st *
 	host, _ := os.Hostname()
 	e := &custody.Event{Actor: actor, Action: custody.ActionTimestamped, BundleFile: filepath.Base(file), Host: host,
 		BundleSHA256: hex.EncodeToString(st.Digest), Reason: TimestampNote(st).String()}
-	warns, err := l.FillBundle(ctx, e)
+	evs, err := l.Events(ctx, custody.Filter{BundleSHA256: e.BundleSHA256})
 	if err != nil {
 		return nil, nil, err
 	}
-	evs, err := l.Events(ctx, custody.Filter{BundleSHA256: e.BundleSHA256})
-	if err != nil {
-		return nil, warns, err
-	}
+	warns := custody.FillBundleFrom(e, evs)
 	for _, p := range evs {
 		if p.Action == custody.ActionSealed {
 			e.BundleHead, e.BundleMerkleRoot = p.BundleHead, p.BundleMerkleRoot
