@@ -631,17 +631,17 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 	if hdrErr != nil {
 		v.fault(Fault{Kind: FaultHeader, Seq: seq, Path: h.Name, Err: &manifest.RecordError{Seq: seq, Path: path, Reason: hdrErr.Error()}})
 	}
-	sum := manifest.SHA256Hex(raw)
+	var sum string // the record's SHA-256, hashed once: by the chain or by breakChain
 	switch {
 	case !inOrder:
-		v.breakChain(seq, raw)
+		sum = v.breakChain(seq, raw)
 	case v.broken:
 		if rec.Seq != seq {
 			fail(FaultOrder, path, "out of order: carries seq %d", rec.Seq)
 		} else if rec.Prev != v.lastHash {
 			fail(FaultRecord, path, "broken link: prev is %s, but the record before it hashes to %s", rec.Prev, v.lastHash)
 		}
-		v.breakChain(seq, raw)
+		sum = v.breakChain(seq, raw)
 	default:
 		if err := v.chain.Add(raw, rec); err != nil {
 			if !isContentError(err) && !errors.Is(err, manifest.ErrTampered) {
@@ -656,7 +656,9 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 				}
 			}
 			v.fault(Fault{Kind: kind, Seq: seq, Path: p, Err: err})
-			v.breakChain(seq, raw)
+			sum = v.breakChain(seq, raw)
+		} else {
+			sum = v.chain.Head() // the chain hash Add took: SHA-256 of raw
 		}
 	}
 	if rec.Entry == manifest.EntryFile {
@@ -672,10 +674,11 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 }
 
 // breakChain notes that the chain broke: from here on each record is
-// checked against the one before it only.
-func (v *verifier) breakChain(seq int64, raw []byte) {
+// checked against the one before it only. It returns raw's SHA-256.
+func (v *verifier) breakChain(seq int64, raw []byte) string {
 	v.broken = true
 	v.lastSeq, v.lastHash = seq, manifest.SHA256Hex(raw)
+	return v.lastHash
 }
 
 func (v *verifier) addSum(name string, b []byte) error {
@@ -683,7 +686,7 @@ func (v *verifier) addSum(name string, b []byte) error {
 }
 
 // addSumOf is addSum for bytes whose SHA-256 is known already (bundle.json
-// and records: the chain hashed them).
+// and records: the chain hashed them, or breakChain once the chain broke).
 func (v *verifier) addSumOf(name string, b []byte, sum string) error {
 	v.sums.add(sum, name)
 	return v.meta(name, bytes.NewReader(b))
