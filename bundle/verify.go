@@ -1044,29 +1044,64 @@ func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 		}
 		return nil
 	}
+	sb, err := checkSigner(signer, sig, v.opts.Trust, func() (io.Reader, error) { return msg.Open(msg.Len()) })
+	if sb.key != nil {
+		v.signerKey = sb.key
+		v.res.Signed = true
+		v.res.Trusted, v.res.Principal = sb.trusted, sb.principal
+	}
+	var ke *signerKeyError
+	if errors.As(err, &ke) {
+		return &manifest.ManifestError{Field: "signer", Reason: ke.Error()}
+	}
+	return err
+}
+
+// signedBy is what checkSigner found: key is the signer's once the
+// signature verified; trusted and principal are trust's verdict.
+type signedBy struct {
+	key       ssh.PublicKey
+	trusted   bool
+	principal string
+}
+
+// signerKeyError: the header's signer key does not parse, or (err is
+// errSignerFingerprint) does not hash to the header's fingerprint.
+type signerKeyError struct{ err error }
+
+func (e *signerKeyError) Error() string { return e.err.Error() }
+func (e *signerKeyError) Unwrap() error { return e.err }
+
+var errSignerFingerprint = errors.New("fingerprint does not match the key")
+
+// checkSigner checks sig against the header's signer, over the bytes
+// signed returns (after any check of the caller's own), then the signer
+// against trust if it lists keys: Verify's check and CheckProof's. A key
+// that does not parse or match its fingerprint is a *signerKeyError; an
+// error with the result's key set is trust's refusal.
+func checkSigner(signer *manifest.Signer, sig []byte, trust manifest.Trust, signed func() (io.Reader, error)) (signedBy, error) {
+	var sb signedBy
 	pub, err := parsePublicKey(signer.PublicKey)
 	if err != nil {
-		return &manifest.ManifestError{Field: "signer", Reason: err.Error()}
+		return sb, &signerKeyError{err}
 	}
 	if manifest.Fingerprint(pub) != signer.Fingerprint {
-		return &manifest.ManifestError{Field: "signer", Reason: "fingerprint does not match the key"}
+		return sb, &signerKeyError{errSignerFingerprint}
 	}
-	r, err := msg.Open(msg.Len())
+	r, err := signed()
 	if err != nil {
-		return err
+		return sb, err
 	}
 	if err := manifest.VerifySignature(r, sig, pub); err != nil {
-		return err
+		return sb, err
 	}
-	v.signerKey = pub
-	v.res.Signed = true
-	if len(v.opts.Trust) > 0 {
-		tk, err := v.opts.Trust.Check(pub, manifest.SignatureNamespace)
+	sb.key = pub
+	if len(trust) > 0 {
+		tk, err := trust.Check(pub, manifest.SignatureNamespace)
 		if err != nil {
-			return err
+			return sb, err
 		}
-		v.res.Trusted = true
-		v.res.Principal = strings.Join(tk.Principals, ",")
+		sb.trusted, sb.principal = true, strings.Join(tk.Principals, ",")
 	}
-	return nil
+	return sb, nil
 }
