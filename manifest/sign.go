@@ -128,7 +128,7 @@ var ErrPrivateKey = errors.New("a private key, not a public key")
 // form (a .pub file), trusting each for any namespace.
 // A private key file is refused with ErrPrivateKey.
 func ParseAuthorizedKeys(b []byte) (Trust, error) {
-	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+	if IsPrivateKey(b) {
 		return nil, ErrPrivateKey
 	}
 	var t Trust
