@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/agessh"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/hozen-dfir/hozen/manifest"
 )
 
 // Identity is one key that may decrypt an encrypted bundle, named for
@@ -37,7 +38,7 @@ type Passphrase func(file string) ([]byte, error)
 // one too), or an OpenSSH private key.
 func ParseIdentityFile(file string, b []byte, pass Passphrase) ([]Identity, error) {
 	switch {
-	case bytes.Contains(b, []byte("PRIVATE KEY-----")):
+	case manifest.IsPrivateKey(b):
 		return sshIdentity(file, b, pass)
 	case IsEncrypted(b):
 		pw, err := pass(file)
@@ -86,12 +87,10 @@ func sshIdentity(file string, b []byte, pass Passphrase) ([]Identity, error) {
 		return []Identity{{File: file, What: fmt.Sprintf("%s key with tag %s", pub.Type(), SSHTag(pub)), Identity: l}}, nil
 	}
 	if errors.As(err, &missing) {
-		pw, perr := pass(file)
-		if perr != nil {
-			return nil, perr
-		}
-		if key, err = ssh.ParseRawPrivateKeyWithPassphrase(b, pw); errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, errors.New("wrong passphrase")
+		key, err = manifest.DecryptPrivateKey(b, func() ([]byte, error) { return pass(file) })
+		var pe *manifest.PassphraseError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
 		}
 	}
 	if err != nil {
@@ -149,13 +148,10 @@ func (l *lazySSHIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 		if !match {
 			return nil, age.ErrIncorrectIdentity
 		}
-		pw, err := l.pass(l.file)
-		if err != nil {
-			return nil, &IdentityError{Name: l.file, Err: err}
-		}
-		key, err := ssh.ParseRawPrivateKeyWithPassphrase(l.pem, pw)
-		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, &IdentityError{Name: l.file, Err: errors.New("wrong passphrase")}
+		key, err := manifest.DecryptPrivateKey(l.pem, func() ([]byte, error) { return l.pass(l.file) })
+		var pe *manifest.PassphraseError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
 		if err != nil {
 			return nil, &IdentityError{Name: l.file, Err: err}

@@ -430,26 +430,28 @@ func checkProofSignature(pv *Proven, mraw, sig []byte, trust manifest.Trust) err
 		}
 		return nil
 	}
-	pub, err := parsePublicKey(signer.PublicKey)
-	if err != nil {
-		return fmt.Errorf("bundle.json's signer: %v", err)
-	}
-	if manifest.Fingerprint(pub) != signer.Fingerprint || pv.Proof.Signer != signer.Fingerprint {
-		return errors.New("the signer's fingerprint in bundle.json or proof.json does not match its key")
-	}
-	if err := manifest.CheckArmor(sig); err != nil {
-		return err
-	}
-	if err := manifest.VerifySignature(bytes.NewReader(mraw), sig, pub); err != nil {
-		return err
-	}
-	pv.Signed, pv.Signer = true, signer.Fingerprint
-	if len(trust) > 0 {
-		tk, err := trust.Check(pub, manifest.SignatureNamespace)
-		if err != nil {
-			return &ProofError{Err: err}
+	errFingerprint := errors.New("the signer's fingerprint in bundle.json or proof.json does not match its key")
+	sb, err := checkSigner(signer, sig, trust, func() (io.Reader, error) {
+		if pv.Proof.Signer != signer.Fingerprint {
+			return nil, errFingerprint
 		}
-		pv.Trusted, pv.Principal = true, strings.Join(tk.Principals, ",")
+		if err := manifest.CheckArmor(sig); err != nil {
+			return nil, err
+		}
+		return bytes.NewReader(mraw), nil
+	})
+	if sb.key != nil {
+		pv.Signed, pv.Signer = true, signer.Fingerprint
+		pv.Trusted, pv.Principal = sb.trusted, sb.principal
 	}
-	return nil
+	var ke *signerKeyError
+	switch {
+	case errors.As(err, &ke) && ke.err == errSignerFingerprint:
+		return errFingerprint
+	case errors.As(err, &ke):
+		return fmt.Errorf("bundle.json's signer: %v", ke.err)
+	case err != nil && sb.key != nil:
+		return &ProofError{Err: err} // trust refused the signer
+	}
+	return err
 }

@@ -22,7 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -81,7 +81,8 @@ type Proved struct {
 // Prove verifies the bundle f and writes to w a proof of the record
 // opts.Path (see the package comment above and docs/format.md). The
 // artifact's bytes are streamed to w as they verify, never held whole; the
-// manifest is kept in a temporary file to learn its size. What is written
+// manifest is spooled as the verifier spools it (in memory while small,
+// encrypted beyond), to learn its size. What is written
 // to w is a proof only if Prove returns nil: a caller writes to a
 // temporary file and keeps it then (the bundle may turn out tampered
 // after the artifact was written).
@@ -111,6 +112,7 @@ type prover struct {
 	tw     *tar.Writer
 	opts   ProveOptions
 	hdr    *manifest.Header
+	hdrRaw []byte // bundle.json's bytes (Meta sees them before Header)
 	leaves []tlog.Hash
 	// lastRaw is the last record's bytes (Meta sees them before Record).
 	lastRaw []byte
@@ -119,13 +121,12 @@ type prover struct {
 	rec     *manifest.Record
 	recRaw  []byte
 	sig     []byte
-	tmp     *os.File
+	mspool  *spool // the manifest's bytes
 }
 
 func (p *prover) close() {
-	if p.tmp != nil {
-		p.tmp.Close()
-		os.Remove(p.tmp.Name())
+	if p.mspool != nil {
+		p.mspool.close()
 	}
 }
 
@@ -137,7 +138,22 @@ func (p *prover) entry(name string, size int64) error {
 	return p.tw.WriteHeader(proofHeader(name, size, p.hdr))
 }
 
-func (p *prover) Header(h *manifest.Header) error { p.hdr = h; return nil }
+// Header writes the marker and bundle.json, with the header the verifier
+// parsed.
+func (p *prover) Header(h *manifest.Header) error {
+	p.hdr = h
+	if err := p.entry(manifest.ProofMarkerPath, int64(len(ProofMarker))); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(p.tw, ProofMarker); err != nil {
+		return err
+	}
+	if err := p.entry(manifest.HeaderPath, int64(len(p.hdrRaw))); err != nil {
+		return err
+	}
+	_, err := p.tw.Write(p.hdrRaw)
+	return err
+}
 
 func (p *prover) Data(h *tar.Header, body io.Reader) error {
 	seq := int64(len(p.leaves)) + 1
@@ -172,32 +188,16 @@ func (p *prover) Record(r *manifest.Record) error {
 	return err
 }
 
-// meta sees hozen's own entries: it writes the marker and bundle.json,
-// keeps the records' leaves, and writes the manifest and its signature.
+// meta sees hozen's own entries: it keeps bundle.json's bytes (for
+// Header) and the records' leaves, and writes the manifest and keeps its
+// signature.
 func (p *prover) meta(name string, r io.Reader) error {
 	switch {
 	case name == manifest.HeaderPath:
 		b, err := io.ReadAll(io.LimitReader(r, manifest.MaxHeaderSize+1))
-		if err != nil {
-			return err
-		}
-		h, err := manifest.ParseHeader(b)
-		if err != nil {
-			return err
-		}
-		p.hdr = h
-		if err := p.entry(manifest.ProofMarkerPath, int64(len(ProofMarker))); err != nil {
-			return err
-		}
-		if _, err := io.WriteString(p.tw, ProofMarker); err != nil {
-			return err
-		}
-		if err := p.entry(manifest.HeaderPath, int64(len(b))); err != nil {
-			return err
-		}
-		_, err = p.tw.Write(b)
+		p.hdrRaw = b
 		return err
-	case len(name) > len(manifest.RecordsDir) && name[:len(manifest.RecordsDir)] == manifest.RecordsDir:
+	case strings.HasPrefix(name, manifest.RecordsDir):
 		b, err := io.ReadAll(io.LimitReader(r, manifest.MaxRecordSize+1))
 		if err != nil {
 			return err
@@ -209,25 +209,19 @@ func (p *prover) meta(name string, r io.Reader) error {
 		if p.rec == nil {
 			return nil // not found: nothing more to write
 		}
-		f, err := os.CreateTemp("", "hozen-prove-manifest-*")
+		p.mspool = newVerifySpool("manifest")
+		if _, err := io.Copy(p.mspool, r); err != nil {
+			return err
+		}
+		m, err := p.mspool.Open(p.mspool.Len())
 		if err != nil {
-			return &spoolError{what: "manifest", err: err}
-		}
-		p.tmp = f
-		n, err := io.Copy(f, r)
-		if err != nil {
 			return err
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return &spoolError{what: "manifest", err: err}
-		}
-		if err := p.entry(manifest.ManifestPath, n); err != nil {
+		if err := p.entry(manifest.ManifestPath, p.mspool.Len()); err != nil {
 			return err
 		}
-		if _, err := io.Copy(p.tw, f); err != nil {
-			return err
-		}
-		return nil
+		_, err = io.Copy(p.tw, m)
+		return err
 	case name == manifest.SignaturePath:
 		b, err := io.ReadAll(io.LimitReader(r, 64<<10))
 		p.sig = b

@@ -333,6 +333,19 @@ func TestProveRefuses(t *testing.T) {
 	}
 }
 
+// Prove keeps the manifest as the verifier does: in memory while it is
+// small (in an encrypted spool beyond), never in a plain temporary file
+// (which once leaked an age bundle's manifest to $TMPDIR). With a TMPDIR
+// where no file can be made, a small bundle still proves.
+func TestProveMakesNoTempFile(t *testing.T) {
+	path, _ := smallBundle(t, t.TempDir(), "0193aaaa-bbbb-7ccc-8ddd-000000000011", testSigner(t, 1), 3)
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "absent")) // os.TempDir on Unix
+	b := mustProve(t, path, ProveOptions{Path: "files/f001", Trust: trustOf(t, 1)})
+	if _, err := CheckProof(bytes.NewReader(b), trustOf(t, 1)); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestIsProofPrefix(t *testing.T) {
 	path, _ := smallBundle(t, t.TempDir(), "0193aaaa-bbbb-7ccc-8ddd-000000000010", nil, 1)
 	b, _ := os.ReadFile(path)

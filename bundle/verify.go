@@ -631,17 +631,17 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 	if hdrErr != nil {
 		v.fault(Fault{Kind: FaultHeader, Seq: seq, Path: h.Name, Err: &manifest.RecordError{Seq: seq, Path: path, Reason: hdrErr.Error()}})
 	}
-	sum := manifest.SHA256Hex(raw)
+	var sum string // the record's SHA-256, hashed once: by the chain or by breakChain
 	switch {
 	case !inOrder:
-		v.breakChain(seq, raw)
+		sum = v.breakChain(seq, raw)
 	case v.broken:
 		if rec.Seq != seq {
 			fail(FaultOrder, path, "out of order: carries seq %d", rec.Seq)
 		} else if rec.Prev != v.lastHash {
 			fail(FaultRecord, path, "broken link: prev is %s, but the record before it hashes to %s", rec.Prev, v.lastHash)
 		}
-		v.breakChain(seq, raw)
+		sum = v.breakChain(seq, raw)
 	default:
 		if err := v.chain.Add(raw, rec); err != nil {
 			if !isContentError(err) && !errors.Is(err, manifest.ErrTampered) {
@@ -656,7 +656,9 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 				}
 			}
 			v.fault(Fault{Kind: kind, Seq: seq, Path: p, Err: err})
-			v.breakChain(seq, raw)
+			sum = v.breakChain(seq, raw)
+		} else {
+			sum = v.chain.Head() // the chain hash Add took: SHA-256 of raw
 		}
 	}
 	if rec.Entry == manifest.EntryFile {
@@ -672,10 +674,11 @@ func (v *verifier) record(h *tar.Header, de *dataEntry) error {
 }
 
 // breakChain notes that the chain broke: from here on each record is
-// checked against the one before it only.
-func (v *verifier) breakChain(seq int64, raw []byte) {
+// checked against the one before it only. It returns raw's SHA-256.
+func (v *verifier) breakChain(seq int64, raw []byte) string {
 	v.broken = true
 	v.lastSeq, v.lastHash = seq, manifest.SHA256Hex(raw)
+	return v.lastHash
 }
 
 func (v *verifier) addSum(name string, b []byte) error {
@@ -683,7 +686,7 @@ func (v *verifier) addSum(name string, b []byte) error {
 }
 
 // addSumOf is addSum for bytes whose SHA-256 is known already (bundle.json
-// and records: the chain hashed them).
+// and records: the chain hashed them, or breakChain once the chain broke).
 func (v *verifier) addSumOf(name string, b []byte, sum string) error {
 	v.sums.add(sum, name)
 	return v.meta(name, bytes.NewReader(b))
@@ -1041,29 +1044,64 @@ func (v *verifier) checkSignature(msg *spool, sig []byte) error {
 		}
 		return nil
 	}
+	sb, err := checkSigner(signer, sig, v.opts.Trust, func() (io.Reader, error) { return msg.Open(msg.Len()) })
+	if sb.key != nil {
+		v.signerKey = sb.key
+		v.res.Signed = true
+		v.res.Trusted, v.res.Principal = sb.trusted, sb.principal
+	}
+	var ke *signerKeyError
+	if errors.As(err, &ke) {
+		return &manifest.ManifestError{Field: "signer", Reason: ke.Error()}
+	}
+	return err
+}
+
+// signedBy is what checkSigner found: key is the signer's once the
+// signature verified; trusted and principal are trust's verdict.
+type signedBy struct {
+	key       ssh.PublicKey
+	trusted   bool
+	principal string
+}
+
+// signerKeyError: the header's signer key does not parse, or (err is
+// errSignerFingerprint) does not hash to the header's fingerprint.
+type signerKeyError struct{ err error }
+
+func (e *signerKeyError) Error() string { return e.err.Error() }
+func (e *signerKeyError) Unwrap() error { return e.err }
+
+var errSignerFingerprint = errors.New("fingerprint does not match the key")
+
+// checkSigner checks sig against the header's signer, over the bytes
+// signed returns (after any check of the caller's own), then the signer
+// against trust if it lists keys: Verify's check and CheckProof's. A key
+// that does not parse or match its fingerprint is a *signerKeyError; an
+// error with the result's key set is trust's refusal.
+func checkSigner(signer *manifest.Signer, sig []byte, trust manifest.Trust, signed func() (io.Reader, error)) (signedBy, error) {
+	var sb signedBy
 	pub, err := parsePublicKey(signer.PublicKey)
 	if err != nil {
-		return &manifest.ManifestError{Field: "signer", Reason: err.Error()}
+		return sb, &signerKeyError{err}
 	}
 	if manifest.Fingerprint(pub) != signer.Fingerprint {
-		return &manifest.ManifestError{Field: "signer", Reason: "fingerprint does not match the key"}
+		return sb, &signerKeyError{errSignerFingerprint}
 	}
-	r, err := msg.Open(msg.Len())
+	r, err := signed()
 	if err != nil {
-		return err
+		return sb, err
 	}
 	if err := manifest.VerifySignature(r, sig, pub); err != nil {
-		return err
+		return sb, err
 	}
-	v.signerKey = pub
-	v.res.Signed = true
-	if len(v.opts.Trust) > 0 {
-		tk, err := v.opts.Trust.Check(pub, manifest.SignatureNamespace)
+	sb.key = pub
+	if len(trust) > 0 {
+		tk, err := trust.Check(pub, manifest.SignatureNamespace)
 		if err != nil {
-			return err
+			return sb, err
 		}
-		v.res.Trusted = true
-		v.res.Principal = strings.Join(tk.Principals, ",")
+		sb.trusted, sb.principal = true, strings.Join(tk.Principals, ",")
 	}
-	return nil
+	return sb, nil
 }

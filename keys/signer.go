@@ -2,7 +2,6 @@ package keys
 
 import (
 	"bytes"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -25,17 +24,10 @@ func LoadSigner(path string, pass Passphrase) (ssh.Signer, error) {
 	if pub, _, _, _, err := ssh.ParseAuthorizedKey(b); err == nil {
 		return agentSigner(path, pub)
 	}
-	key, err := ssh.ParseRawPrivateKey(b)
-	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) {
-		pw, perr := pass.For(path)
-		if perr != nil {
-			return nil, fmt.Errorf("signing key %s: %w", path, perr)
-		}
-		key, err = ssh.ParseRawPrivateKeyWithPassphrase(b, pw)
-		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, fmt.Errorf("signing key %s: wrong passphrase", path)
-		}
+	key, err := manifest.ParsePrivateKey(b, func() ([]byte, error) { return pass.For(path) })
+	var pe *manifest.PassphraseError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("signing key %s: %w", path, pe.Err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: not an OpenSSH private or public key: %w", path, err)

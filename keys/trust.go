@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -58,7 +57,7 @@ func readAllowed(src TrustSource, warn func(error)) (manifest.Trust, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+	if manifest.IsPrivateKey(b) {
 		return nil, fmt.Errorf("%s is a private key, not an allowed_signers file", src.Allowed)
 	}
 	t, bad, err := manifest.ParseAllowedSigners(src.Allowed, b, manifest.TrustPolicy{Principal: src.Principal, At: at})

@@ -191,10 +191,10 @@ func TestSignAndTrust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk, ok := tr.Lookup(a.PublicKey(), SignatureNamespace); !ok || tk.Principals[0] != "ana@lab" {
-		t.Errorf("lookup a: %v %v", tk, ok)
+	if tk, err := tr.Check(a.PublicKey(), SignatureNamespace); err != nil || tk.Principals[0] != "ana@lab" {
+		t.Errorf("lookup a: %v %v", tk, err)
 	}
-	if _, ok := tr.Lookup(b.PublicKey(), SignatureNamespace); ok {
+	if _, err := tr.Check(b.PublicKey(), SignatureNamespace); err == nil {
 		t.Error("key limited to namespace git trusted for hozen-bundle")
 	}
 	// A file with no usable line is an error; a malformed line is named
@@ -220,7 +220,7 @@ func TestSignAndTrust(t *testing.T) {
 	if err != nil || len(tp) != 1 {
 		t.Fatal(err)
 	}
-	if _, ok := tp.Lookup(a.PublicKey(), SignatureNamespace); !ok {
+	if _, err := tp.Check(a.PublicKey(), SignatureNamespace); err != nil {
 		t.Error("pubkey file key not trusted")
 	}
 }

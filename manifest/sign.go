@@ -91,12 +91,6 @@ type TrustedKey struct {
 // Trust is a set of trusted keys.
 type Trust []TrustedKey
 
-// Lookup returns the trusted entry for pub in namespace, if any.
-func (t Trust) Lookup(pub ssh.PublicKey, namespace string) (*TrustedKey, bool) {
-	tk, err := t.Check(pub, namespace)
-	return tk, err == nil
-}
-
 // Check returns the first entry that trusts pub in namespace, as
 // ssh-keygen -Y verify takes the first line that allows the signer. Else
 // its error wraps ErrUntrustedSigner and says why each entry listing the
@@ -134,7 +128,7 @@ var ErrPrivateKey = errors.New("a private key, not a public key")
 // form (a .pub file), trusting each for any namespace.
 // A private key file is refused with ErrPrivateKey.
 func ParseAuthorizedKeys(b []byte) (Trust, error) {
-	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+	if IsPrivateKey(b) {
 		return nil, ErrPrivateKey
 	}
 	var t Trust
