@@ -170,12 +170,7 @@ func (s *Snapshot) fill(r *reader) {
 		s.Sockets = make([]Socket, 0, len(st.Sockets))
 		for _, k := range st.Sockets {
 			so := Socket{Proto: k.Proto, State: k.State, Local: hostPort(k.LocalAddr, k.LocalPort),
-				Remote: hostPort(k.RemoteAddr, k.RemotePort), NetNS: k.NetNS, Listening: k.Listening, User: k.User, Owners: []string{}}
-			for _, o := range k.Owners {
-				so.Owners = append(so.Owners, fmt.Sprintf("%d/%s", o.PID, manifest.BString(o.Name)))
-			}
-			slices.Sort(so.Owners)
-			so.Owners = slices.Compact(so.Owners)
+				Remote: hostPort(k.RemoteAddr, k.RemotePort), NetNS: k.NetNS, Listening: k.Listening, User: k.User, Owners: owners(k.Owners)}
 			s.Sockets = append(s.Sockets, so)
 		}
 	}
