@@ -101,18 +101,39 @@ func (r *reader) Record(rec *manifest.Record) error {
 // verified before the failure (its Status says what failed); err is
 // non-nil only when the file cannot be read.
 func Read(f *bundle.File, opts Options) (*Snapshot, error) {
-	if opts.MaxJSON <= 0 {
-		opts.MaxJSON = DefaultMaxJSON
+	if opts.Name == "" {
+		opts.Name = filepath.Base(f.Path)
 	}
-	r := &reader{max: opts.MaxJSON, json: map[string][]byte{}, seen: map[string]bool{}}
+	r := NewReader(opts)
 	res, err := f.Verify(bundle.VerifyOptions{Trust: opts.Trust, Handler: r})
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Name: opts.Name, Status: res.Status(), Records: res.Records, Notes: r.notes}
-	if s.Name == "" {
-		s.Name = filepath.Base(f.Path)
+	return r.Snapshot(res), nil
+}
+
+// Reader is the [bundle.Handler] of [Read], for a caller that verifies a
+// bundle itself, with other handlers beside it (report --diff builds the
+// report in the same pass): hand it the content as it is verified, then
+// take the [Snapshot] from the result.
+type Reader struct {
+	reader
+	name string
+}
+
+// NewReader returns a Reader; of opts, it uses MaxJSON and Name (Trust is
+// the caller's to give to the verification).
+func NewReader(opts Options) *Reader {
+	if opts.MaxJSON <= 0 {
+		opts.MaxJSON = DefaultMaxJSON
 	}
+	return &Reader{reader: reader{max: opts.MaxJSON, json: map[string][]byte{}, seen: map[string]bool{}}, name: opts.Name}
+}
+
+// Snapshot returns what the reader kept, with the outcome res of the
+// verification it was the handler of.
+func (r *Reader) Snapshot(res *bundle.Result) *Snapshot {
+	s := &Snapshot{Name: r.name, Status: res.Status(), Records: res.Records, Notes: r.notes}
 	if res.Err != nil {
 		s.Reason = res.Err.Error()
 	}
@@ -123,8 +144,8 @@ func Read(f *bundle.File, opts Options) (*Snapshot, error) {
 		fin := m.FinishedAt
 		s.FinishedAt = &fin
 	}
-	s.fill(r)
-	return s, nil
+	s.fill(&r.reader)
+	return s
 }
 
 // decode parses the JSON artifact at path into v, if the bundle held it
