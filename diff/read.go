@@ -2,8 +2,6 @@ package diff
 
 import (
 	"archive/tar"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -41,12 +39,7 @@ var wantedJSON = []string{artifact.PathProcesses, artifact.PathSockets, artifact
 // wanted JSON artifacts once their record verified, and every record under
 // files/. A data entry's bytes are kept only until its record arrives.
 type reader struct {
-	max     int64
-	pending struct {
-		path string
-		data []byte
-		over int64
-	}
+	kept  artifact.Kept // its Docs are json
 	json  map[string][]byte
 	files []File
 	notes []string
@@ -56,34 +49,15 @@ type reader struct {
 func (r *reader) Header(*manifest.Header) error { return nil }
 
 func (r *reader) Data(h *tar.Header, body io.Reader) error {
-	r.pending.path, r.pending.data, r.pending.over = h.Name, nil, 0
-	if !slices.Contains(wantedJSON, h.Name) && !slices.Contains(inventoryJSON, h.Name) {
-		return nil
-	}
-	if h.Size > r.max {
-		r.pending.over = h.Size
-		return nil
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(h.Size, 0)))
-	if _, err := io.Copy(buf, io.LimitReader(body, r.max)); err != nil {
-		return err
-	}
-	r.pending.data = buf.Bytes()
-	return nil
+	return r.kept.Data(h, body, slices.Contains(wantedJSON, h.Name) || slices.Contains(inventoryJSON, h.Name))
 }
 
 func (r *reader) Record(rec *manifest.Record) error {
 	p := string(rec.Path)
 	r.seen[p] = true
-	if rec.Entry == manifest.EntryFile && p == r.pending.path {
-		switch {
-		case r.pending.over > 0:
-			r.notes = append(r.notes, fmt.Sprintf("%s is %d bytes, more than the %d read into memory; its section is not compared", p, r.pending.over, r.max))
-		case r.pending.data != nil:
-			r.json[p] = r.pending.data
-		}
+	if over := r.kept.Record(rec); over > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("%s is %d bytes, more than the %d read into memory; its section is not compared", p, over, r.kept.Max))
 	}
-	r.pending.path, r.pending.data, r.pending.over = "", nil, 0
 	if strings.HasPrefix(p, filesDir) {
 		f := File{Path: rec.Path, Source: rec.Source, Entry: rec.Entry, Outcome: rec.Outcome, SHA256: rec.SHA256, Size: rec.Size}
 		if m := rec.File; m != nil {
@@ -101,18 +75,40 @@ func (r *reader) Record(rec *manifest.Record) error {
 // verified before the failure (its Status says what failed); err is
 // non-nil only when the file cannot be read.
 func Read(f *bundle.File, opts Options) (*Snapshot, error) {
-	if opts.MaxJSON <= 0 {
-		opts.MaxJSON = DefaultMaxJSON
+	if opts.Name == "" {
+		opts.Name = filepath.Base(f.Path)
 	}
-	r := &reader{max: opts.MaxJSON, json: map[string][]byte{}, seen: map[string]bool{}}
+	r := NewReader(opts)
 	res, err := f.Verify(bundle.VerifyOptions{Trust: opts.Trust, Handler: r})
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Name: opts.Name, Status: res.Status(), Records: res.Records, Notes: r.notes}
-	if s.Name == "" {
-		s.Name = filepath.Base(f.Path)
+	return r.Snapshot(res), nil
+}
+
+// Reader is the [bundle.Handler] of [Read], for a caller that verifies a
+// bundle itself, with other handlers beside it (report --diff builds the
+// report in the same pass): hand it the content as it is verified, then
+// take the [Snapshot] from the result.
+type Reader struct {
+	reader
+	name string
+}
+
+// NewReader returns a Reader; of opts, it uses MaxJSON and Name (Trust is
+// the caller's to give to the verification).
+func NewReader(opts Options) *Reader {
+	if opts.MaxJSON <= 0 {
+		opts.MaxJSON = DefaultMaxJSON
 	}
+	json := map[string][]byte{}
+	return &Reader{reader: reader{kept: artifact.Kept{Max: opts.MaxJSON, Docs: json}, json: json, seen: map[string]bool{}}, name: opts.Name}
+}
+
+// Snapshot returns what the reader kept, with the outcome res of the
+// verification it was the handler of.
+func (r *Reader) Snapshot(res *bundle.Result) *Snapshot {
+	s := &Snapshot{Name: r.name, Status: res.Status(), Records: res.Records, Notes: r.notes}
 	if res.Err != nil {
 		s.Reason = res.Err.Error()
 	}
@@ -123,8 +119,8 @@ func Read(f *bundle.File, opts Options) (*Snapshot, error) {
 		fin := m.FinishedAt
 		s.FinishedAt = &fin
 	}
-	s.fill(r)
-	return s, nil
+	s.fill(&r.reader)
+	return s
 }
 
 // decode parses the JSON artifact at path into v, if the bundle held it
@@ -134,22 +130,11 @@ func (s *Snapshot) decode(r *reader, path string, v artifact.Doc) bool {
 	if !ok {
 		return false
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s does not parse, its section is not compared: %v", path, err))
-		return false
-	}
-	if err := artifact.CheckVersion(path, v); err != nil {
-		s.Notes = append(s.Notes, err.Error()+"; its section is not compared")
+	if note := artifact.Decode(path, raw, v, "its section is not compared"); note != "" {
+		s.Notes = append(s.Notes, note)
 		return false
 	}
 	return true
-}
-
-func hostPort(addr string, port uint16) string {
-	if strings.Contains(addr, ":") {
-		return fmt.Sprintf("[%s]:%d", addr, port)
-	}
-	return fmt.Sprintf("%s:%d", addr, port)
 }
 
 func (s *Snapshot) fill(r *reader) {
@@ -169,13 +154,8 @@ func (s *Snapshot) fill(r *reader) {
 	if s.decode(r, artifact.PathSockets, &st) {
 		s.Sockets = make([]Socket, 0, len(st.Sockets))
 		for _, k := range st.Sockets {
-			so := Socket{Proto: k.Proto, State: k.State, Local: hostPort(k.LocalAddr, k.LocalPort),
-				Remote: hostPort(k.RemoteAddr, k.RemotePort), NetNS: k.NetNS, Listening: k.Listening, User: k.User, Owners: []string{}}
-			for _, o := range k.Owners {
-				so.Owners = append(so.Owners, fmt.Sprintf("%d/%s", o.PID, manifest.BString(o.Name)))
-			}
-			slices.Sort(so.Owners)
-			so.Owners = slices.Compact(so.Owners)
+			so := Socket{Proto: k.Proto, State: k.State, Local: artifact.HostPort(k.LocalAddr, k.LocalPort),
+				Remote: artifact.HostPort(k.RemoteAddr, k.RemotePort), NetNS: k.NetNS, Listening: k.Listening, User: k.User, Owners: owners(k.Owners)}
 			s.Sockets = append(s.Sockets, so)
 		}
 	}

@@ -2,9 +2,7 @@ package report
 
 import (
 	"archive/tar"
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -295,13 +293,9 @@ func IsPersistence(collector string) bool { return slices.Contains(persistenceGr
 
 // builder is the bundle.Handler that collects what the report needs.
 type builder struct {
-	opts    Options
-	hdr     *manifest.Header
-	pending struct {
-		path string
-		data []byte
-		over int64 // >0: the entry was this big, over the cap
-	}
+	opts  Options
+	hdr   *manifest.Header
+	kept  artifact.Kept     // its Docs are json
 	json  map[string][]byte // verified JSON artifacts by path
 	arts  []*Artifact
 	notes []string
@@ -324,25 +318,13 @@ func wanted(name string) bool {
 func (b *builder) Header(h *manifest.Header) error { b.hdr = h; return nil }
 
 func (b *builder) Data(h *tar.Header, body io.Reader) error {
-	b.pending.path, b.pending.data, b.pending.over = h.Name, nil, 0
 	if b.opts.Logs {
 		if isLog, err := b.logData(h, body); isLog {
+			_ = b.kept.Data(h, body, false) // no JSON artifact: forget the entry before
 			return err
 		}
 	}
-	if !wanted(h.Name) {
-		return nil
-	}
-	if h.Size > b.opts.MaxJSON {
-		b.pending.over = h.Size
-		return nil
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, h.Size))
-	if _, err := io.Copy(buf, io.LimitReader(body, b.opts.MaxJSON)); err != nil {
-		return err
-	}
-	b.pending.data = buf.Bytes()
-	return nil
+	return b.kept.Data(h, body, wanted(h.Name))
 }
 
 func (b *builder) Record(rec *manifest.Record) error {
@@ -351,15 +333,9 @@ func (b *builder) Record(rec *manifest.Record) error {
 	if b.opts.Logs {
 		b.logRecord(rec)
 	}
-	if rec.Entry == manifest.EntryFile && string(rec.Path) == b.pending.path {
-		switch {
-		case b.pending.over > 0:
-			b.notes = append(b.notes, fmt.Sprintf("%s is %d bytes, more than the %d the report reads into memory; it is not shown (extract it to read it)", rec.Path, b.pending.over, b.opts.MaxJSON))
-		case b.pending.data != nil:
-			b.json[string(rec.Path)] = b.pending.data
-		}
+	if over := b.kept.Record(rec); over > 0 {
+		b.notes = append(b.notes, fmt.Sprintf("%s is %d bytes, more than the %d the report reads into memory; it is not shown (extract it to read it)", rec.Path, over, b.opts.MaxJSON))
 	}
-	b.pending.path, b.pending.data, b.pending.over = "", nil, 0
 	return nil
 }
 
@@ -375,6 +351,7 @@ func Build(r io.Reader, opts Options) (*Report, error) {
 		opts.MaxJSON = DefaultMaxJSON
 	}
 	b := &builder{opts: opts, json: map[string][]byte{}}
+	b.kept = artifact.Kept{Max: opts.MaxJSON, Docs: b.json}
 	verify := func(o bundle.VerifyOptions) (*bundle.Result, error) { return bundle.Verify(r, o) }
 	if opts.Verify != nil {
 		verify = opts.Verify
@@ -432,12 +409,8 @@ func (r *Report) decode(b *builder, path string, v artifact.Doc) bool {
 	if !ok {
 		return false
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		r.Notes = append(r.Notes, fmt.Sprintf("%s does not parse, not shown: %v", path, err))
-		return false
-	}
-	if err := artifact.CheckVersion(path, v); err != nil {
-		r.Notes = append(r.Notes, err.Error()+"; not shown")
+	if note := artifact.Decode(path, raw, v, "not shown"); note != "" {
+		r.Notes = append(r.Notes, note)
 		return false
 	}
 	return true
@@ -620,15 +593,8 @@ func (r *Report) Walk(fn func(p *Process)) {
 	walk(r.Processes)
 }
 
-func hostPort(addr string, port uint16) string {
-	if strings.Contains(addr, ":") {
-		return fmt.Sprintf("[%s]:%d", addr, port)
-	}
-	return fmt.Sprintf("%s:%d", addr, port)
-}
-
 func (r *Report) conn(s artifact.Socket, procs map[int]*Process) Conn {
-	c := Conn{Proto: s.Proto, State: s.State, Local: hostPort(s.LocalAddr, s.LocalPort), Remote: hostPort(s.RemoteAddr, s.RemotePort),
+	c := Conn{Proto: s.Proto, State: s.State, Local: artifact.HostPort(s.LocalAddr, s.LocalPort), Remote: artifact.HostPort(s.RemoteAddr, s.RemotePort),
 		Listening: s.Listening, User: userName(s.User, s.UID), Inode: s.Inode, OwnerStatus: s.OwnerStatus}
 	for _, o := range s.Owners {
 		ow := Owner{PID: o.PID, Name: o.Name, FD: o.FD}
@@ -754,7 +720,7 @@ func (r *Report) buildFindings(b *builder) {
 	var u artifact.UnownedSockets
 	if r.decode(b, artifact.PathUnowned, &u) {
 		for _, s := range u.Sockets {
-			r.Findings = append(r.Findings, Finding{Kind: "unowned_socket", Detail: fmt.Sprintf("%s %s %s -> %s (inode %d) is held by no process", s.Proto, s.State, hostPort(s.LocalAddr, s.LocalPort), hostPort(s.RemoteAddr, s.RemotePort), s.Inode)})
+			r.Findings = append(r.Findings, Finding{Kind: "unowned_socket", Detail: fmt.Sprintf("%s %s %s -> %s (inode %d) is held by no process", s.Proto, s.State, artifact.HostPort(s.LocalAddr, s.LocalPort), artifact.HostPort(s.RemoteAddr, s.RemotePort), s.Inode)})
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hozen-dfir/hozen/store/s3test"
 )
 
 // Each way a push can fail before anything is stored says so, names the
@@ -17,7 +19,7 @@ func TestPushFailuresLoseNothing(t *testing.T) {
 	g.bucket(t, "locked", true)
 	g.bucket(t, "plain", false)
 	retain := PutOptions{Retention: Retention{Mode: Compliance, Until: time.Now().Add(time.Hour).Truncate(time.Second)}}
-	closed := freePort(t) // nothing listens there once freePort returns
+	closed := s3test.FreePort(t) // nothing listens there once freePort returns
 	for _, tc := range []struct {
 		name   string
 		dest   string

@@ -6,25 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
-	mcreds "github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/hozen-dfir/hozen/store/s3test"
 )
 
-// A real S3 server for the tests: versitygw with its posix backend on a
-// temporary directory, versioning on (so buckets can have Object Lock),
-// on 127.0.0.1. Install it with
-//
-//	CGO_ENABLED=0 go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
-//
-// (make test-store; .ci/run does). $VERSITYGW names another binary.
+// A real S3 server for the tests: store/s3test (versitygw on 127.0.0.1).
 
 const (
 	gwKey    = "hozenroot"
@@ -36,73 +28,11 @@ type gateway struct {
 	client   *minio.Client
 }
 
-func versitygw(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("VERSITYGW"); p != "" {
-		return p
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-			gopath = strings.TrimSpace(string(out))
-		}
-	}
-	p := filepath.Join(gopath, "bin", "versitygw")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("versitygw not installed (%s): run 'CGO_ENABLED=0 go install github.com/versity/versitygw/cmd/versitygw@v1.8.0' or set VERSITYGW; 'make test-store' does", p)
-	}
-	return p
-}
-
-func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startGateway starts versitygw for the test and stops it at its end.
 func startGateway(t testing.TB) *gateway {
 	t.Helper()
-	bin := versitygw(t)
-	dir := t.TempDir()
-	root, ver := filepath.Join(dir, "root"), filepath.Join(dir, "versions")
-	for _, d := range []string{root, ver} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	addr := freePort(t)
-	cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", "--versioning-dir", ver, root)
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+gwKey, "ROOT_SECRET_ACCESS_KEY="+gwSecret)
-	log, err := os.Create(filepath.Join(dir, "gw.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); log.Close() })
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
-			b, _ := os.ReadFile(log.Name())
-			t.Fatalf("versitygw did not listen on %s: %s", addr, b)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	cl, err := minio.New(addr, &minio.Options{Creds: mcreds.NewStaticV4(gwKey, gwSecret, ""), Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &gateway{endpoint: "http://" + addr, client: cl}
+	g := s3test.Start(t, gwKey, gwSecret)
+	return &gateway{endpoint: g.Endpoint, client: g.Client}
 }
 
 // bucket makes a bucket, with Object Lock or without.

@@ -79,19 +79,35 @@ incomplete (compared as far as it verified).`,
 func readDiff(a *app, oldPath, newPath string, ids identityFlags, trust manifest.Trust, f diffFlags) (*diff.Result, int, error) {
 	var snaps [2]*diff.Snapshot
 	for i, p := range []string{oldPath, newPath} {
-		bf, err := openBundle(a, p, ids)
+		s, err := readSnapshot(a, p, ids, trust)
 		if err != nil {
 			return nil, 0, err
 		}
-		s, err := diff.Read(bf, diff.Options{Trust: trust})
-		bf.Close()
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", p, err)
-		}
 		snaps[i] = s
 	}
+	return compareSnapshots(a, [2]string{oldPath, newPath}, snaps, f)
+}
+
+// readSnapshot opens and verifies the bundle at p for a comparison.
+func readSnapshot(a *app, p string, ids identityFlags, trust manifest.Trust) (*diff.Snapshot, error) {
+	bf, err := openBundle(a, p, ids)
+	if err != nil {
+		return nil, err
+	}
+	s, err := diff.Read(bf, diff.Options{Trust: trust})
+	bf.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return s, nil
+}
+
+// compareSnapshots compares the snapshots of the bundles at paths (OLD,
+// NEW) by the flags' rules, as readDiff says.
+func compareSnapshots(a *app, paths [2]string, snaps [2]*diff.Snapshot, f diffFlags) (*diff.Result, int, error) {
+	oldPath, newPath := paths[0], paths[1]
 	code := exitOK
-	for i, p := range []string{oldPath, newPath} {
+	for i, p := range paths {
 		s := snaps[i]
 		switch s.Status {
 		case bundle.StatusTampered, bundle.StatusUntrusted:

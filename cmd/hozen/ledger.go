@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hozen-dfir/hozen/custody"
@@ -21,6 +22,31 @@ func openLedgerFor(ctx context.Context, path string) (*custody.Ledger, error) {
 		return nil, withCode(exitFailed, fmt.Errorf("ledger %s does not verify: %w; run 'hozen custody verify --ledger %s'", path, err, path))
 	}
 	return l, nil
+}
+
+// ledgers are the ledgers a command that records many events (push of
+// several bundles) has opened, by path: each is opened and verified once
+// (openLedgerFor), not once per event, and closed by close.
+type ledgers map[string]*custody.Ledger
+
+// open returns the ledger at path, opening it on first use.
+func (ls ledgers) open(ctx context.Context, path string) (*custody.Ledger, error) {
+	key := filepath.Clean(path)
+	if l, ok := ls[key]; ok {
+		return l, nil
+	}
+	l, err := openLedgerFor(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	ls[key] = l
+	return l, nil
+}
+
+func (ls ledgers) close() {
+	for _, l := range ls {
+		l.Close()
+	}
 }
 
 // printTrail prints a bundle's custody trail, oldest first.

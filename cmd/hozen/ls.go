@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/diff"
 	"github.com/hozen-dfir/hozen/manifest"
 )
 
@@ -98,17 +99,14 @@ func (l *recordLister) Record(r *manifest.Record) error {
 }
 
 // displayPath quotes a name that holds bytes a terminal should not get
-// raw (control characters, invalid UTF-8), so listings are unambiguous.
+// raw (control characters, invalid UTF-8), so listings are unambiguous:
+// as diff.Display does, and also a name holding U+FFFD itself, which
+// could otherwise pass for a replaced invalid byte.
 func displayPath(s string) string {
-	for _, r := range s {
-		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
-			return strconv.Quote(s)
-		}
-	}
-	if strings.Contains(s, `"`) {
+	if strings.ContainsRune(s, unicode.ReplacementChar) {
 		return strconv.Quote(s)
 	}
-	return s
+	return diff.Display(s)
 }
 
 func runLs(a *app, path string, jsonOut bool, ids identityFlags, trust manifest.Trust) error {

@@ -130,8 +130,10 @@ func runPush(ctx context.Context, a *app, o *pushOptions, args []string) error {
 			return err
 		}
 	}
+	led := ledgers{}
+	defer led.close()
 	for _, path := range bundles {
-		st, err := pushOne(ctx, a, d, po, path, o.ledger, o.actor)
+		st, err := pushOne(ctx, a, d, po, path, o.ledger, o.actor, led)
 		if err != nil {
 			return err
 		}
@@ -147,9 +149,9 @@ func runPush(ctx context.Context, a *app, o *pushOptions, args []string) error {
 }
 
 // pushOne stores one bundle, prints what the store says, and records the
-// stored event. A bundle already stored but not recorded says how to
-// record it.
-func pushOne(ctx context.Context, a *app, d store.Destination, po store.PutOptions, path, ledger, actor string) (*store.Stored, error) {
+// stored event in its ledger, opened through led. A bundle already stored
+// but not recorded says how to record it.
+func pushOne(ctx context.Context, a *app, d store.Destination, po store.PutOptions, path, ledger, actor string, led ledgers) (*store.Stored, error) {
 	st, err := d.Put(ctx, path, po)
 	if err != nil {
 		return nil, storeError(a, err)
@@ -175,12 +177,11 @@ func pushOne(ctx context.Context, a *app, d store.Destination, po store.PutOptio
 		a.warnf("no ledger: the stored event of %s is not recorded; give --ledger FILE", path)
 		return st, nil
 	}
-	led, err := openLedgerFor(ctx, ledger)
+	l, err := led.open(ctx, ledger)
 	if err != nil {
 		return nil, err
 	}
-	defer led.Close()
-	if _, err := ledgerlink.RecordStored(context.WithoutCancel(ctx), led, st, path, defaultExaminer(actor)); err != nil {
+	if _, err := ledgerlink.RecordStored(context.WithoutCancel(ctx), l, st, path, defaultExaminer(actor)); err != nil {
 		return nil, fmt.Errorf("%s is stored as %s, but the ledger %s could not record it: %w; record it with 'hozen custody record --action note ...'", path, st.URL(), ledger, err)
 	}
 	return st, nil

@@ -3,66 +3,28 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
-	mcreds "github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/hozen-dfir/hozen/store/s3test"
 )
 
 // startVersitygw starts a real S3 server with Object Lock on 127.0.0.1
-// (see store/gw_test.go) and makes the bucket "evidence" with Object Lock.
+// (store/s3test) and makes the bucket "evidence" with Object Lock.
 func startVersitygw(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("VERSITYGW")
-	if bin == "" {
-		out, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(out)), "bin", "versitygw")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("versitygw not installed (%s): 'CGO_ENABLED=0 go install github.com/versity/versitygw/cmd/versitygw@v1.8.0'; 'make test-store' does", bin)
-	}
-	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "root"), 0o700)
-	os.Mkdir(filepath.Join(dir, "ver"), 0o700)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", "--versioning-dir", filepath.Join(dir, "ver"), filepath.Join(dir, "root"))
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=cmdroot", "ROOT_SECRET_ACCESS_KEY=cmd-secret-0123456789")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
-			t.Fatal("versitygw did not start")
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	cl, err := minio.New(addr, &minio.Options{Creds: mcreds.NewStaticV4("cmdroot", "cmd-secret-0123456789", ""), Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.MakeBucket(context.Background(), "evidence", minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
+	g := s3test.Start(t, "cmdroot", "cmd-secret-0123456789")
+	if err := g.Client.MakeBucket(context.Background(), "evidence", minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "cmdroot")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "cmd-secret-0123456789")
 	t.Setenv("AWS_REGION", "us-east-1")
-	return "http://" + addr
+	return g.Endpoint
 }
 
 // collect --push stores the sealed bundle, the ledger records it, verify

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hozen-dfir/hozen/bundle"
+	"github.com/hozen-dfir/hozen/manifest"
 	"github.com/hozen-dfir/hozen/report"
 )
 
@@ -43,6 +47,14 @@ func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*readB
 	if err != nil {
 		return nil, err
 	}
+	return readReport(ctx, a, path, f, trust, nil, nil)
+}
+
+// readReport is buildReport with the trust loaded. also, if set, sees the
+// bundle's content in the same verification as the report; then checked,
+// if set, is given its result before the custody trail is read, and an
+// error it returns is readReport's.
+func readReport(ctx context.Context, a *app, path string, f *readFlags, trust manifest.Trust, also bundle.Handler, checked func(*bundle.Result) error) (*readBundle, error) {
 	bf, err := openBundle(a, path, f.ids)
 	if err != nil {
 		return nil, err
@@ -50,11 +62,19 @@ func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*readB
 	defer bf.Close()
 	var res *bundle.Result
 	r, err := report.Build(nil, report.Options{Trust: trust, Name: filepath.Base(path), Logs: f.logs, Verify: func(o bundle.VerifyOptions) (*bundle.Result, error) {
+		if also != nil {
+			o.Handler = teeHandler{also, o.Handler}
+		}
 		res, err = bf.Verify(o)
 		return res, err
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if checked != nil {
+		if err := checked(res); err != nil {
+			return nil, err
+		}
 	}
 	if f.ledger != "" {
 		// The file's own SHA-256 (as stored: the ciphertext of an encrypted
@@ -68,6 +88,33 @@ func buildReport(ctx context.Context, a *app, path string, f *readFlags) (*readB
 		}
 	}
 	return &readBundle{r, res.Status()}, nil
+}
+
+// teeHandler hands one verification's content to two handlers: first,
+// which reads little of a data entry's body (what it reads is held, for
+// that entry only), then second, which reads the same bytes and the rest.
+type teeHandler struct{ first, second bundle.Handler }
+
+func (t teeHandler) Header(h *manifest.Header) error {
+	if err := t.first.Header(h); err != nil {
+		return err
+	}
+	return t.second.Header(h)
+}
+
+func (t teeHandler) Data(h *tar.Header, body io.Reader) error {
+	var read bytes.Buffer
+	if err := t.first.Data(h, io.TeeReader(body, &read)); err != nil {
+		return err
+	}
+	return t.second.Data(h, io.MultiReader(&read, body))
+}
+
+func (t teeHandler) Record(rec *manifest.Record) error {
+	if err := t.first.Record(rec); err != nil {
+		return err
+	}
+	return t.second.Record(rec)
 }
 
 // verdict turns the state of a bundle read for people into a message and

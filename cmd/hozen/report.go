@@ -59,14 +59,14 @@ tampered or untrusted OLD or BUNDLE, or two hosts, are refused (exit 1,
 nothing written) unless --allow-tampered or --allow-other-host.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			var r *readBundle
 			var dr *diffResult
+			var err error
 			if diffOld != "" {
-				var err error
-				if dr, err = reportDiff(a, diffOld, args[0], &f, df); err != nil {
-					return err
-				}
+				r, dr, err = reportDiff(c.Context(), a, diffOld, args[0], &f, df)
+			} else {
+				r, err = buildReport(c.Context(), a, args[0], &f)
 			}
-			r, err := buildReport(c.Context(), a, args[0], &f)
 			if err != nil {
 				return err
 			}
@@ -102,17 +102,29 @@ type diffResult struct {
 	code int
 }
 
-// reportDiff compares OLD with the reported bundle, by diff's rules.
-func reportDiff(a *app, oldPath, newPath string, f *readFlags, df diffFlags) (*diffResult, error) {
+// reportDiff reads OLD, then reads the reported bundle at newPath once for
+// its report and the comparison both (one verification feeds both), and
+// compares them by diff's rules, refusing before the custody trail is read.
+func reportDiff(ctx context.Context, a *app, oldPath, newPath string, f *readFlags, df diffFlags) (*readBundle, *diffResult, error) {
 	trust, err := f.trust.load(a, "report")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	r, code, err := readDiff(a, oldPath, newPath, f.ids, trust, df)
+	old, err := readSnapshot(a, oldPath, f.ids, trust)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &diffResult{r, code}, nil
+	nr := diff.NewReader(diff.Options{Name: filepath.Base(newPath)})
+	var dr *diffResult
+	r, err := readReport(ctx, a, newPath, f, trust, nr, func(res *bundle.Result) error {
+		d, code, err := compareSnapshots(a, [2]string{oldPath, newPath}, [2]*diff.Snapshot{old, nr.Snapshot(res)}, df)
+		dr = &diffResult{d, code}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, dr, nil
 }
 
 // writeFileAtomic writes path through a temporary file in its directory,
