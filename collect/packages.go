@@ -175,10 +175,10 @@ func readBounded(path string, max int64) PseudoResult {
 	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
 		return PseudoResult{Outcome: manifest.OutcomeError, Err: fmt.Errorf("%s: not a regular file (%s)", path, fileType(fi.Mode()))}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, more, err := readAtMost(f, max)
 	res := PseudoResult{Data: data, Outcome: manifest.OutcomeOK}
-	if int64(len(data)) > max {
-		res.Data, res.Outcome, res.Err = data[:max], manifest.OutcomePartial, fmt.Errorf("%s: truncated at %d bytes", path, max)
+	if more {
+		res.Outcome, res.Err = manifest.OutcomePartial, fmt.Errorf("%s: truncated at %d bytes", path, max)
 	}
 	if err != nil {
 		res.Outcome, res.Err = manifest.OutcomePartial, err

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -158,7 +157,7 @@ func (p *Packages) storeRPMFile(sink Sink, f *os.File, fi fs.FileInfo, hostPath 
 		Entry: manifest.EntryFile, Size: min(fi.Size(), rpmMaxBytes), Outcome: manifest.OutcomeOK, File: fileMetaOpened(f, fi)}
 	rf := artifact.RPMFile{Path: hostPath, Size: fi.Size(), Stored: string(rec.Path)}
 	if parse && fi.Size() <= rpmParseMax {
-		data, err := io.ReadAll(io.LimitReader(f, rpmParseMax))
+		data, _, err := readAtMost(f, rpmParseMax)
 		rec.Size = int64(len(data))
 		if err != nil {
 			rec.Outcome, rec.Errors = manifest.OutcomePartial, []string{err.Error()}
@@ -357,5 +356,6 @@ func readRPMFile(root *rootDir, hostPath string) ([]byte, error) {
 	if !fi.Mode().IsRegular() || fi.Size() > rpmParseMax {
 		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", hostPath, rpmParseMax)
 	}
-	return io.ReadAll(io.LimitReader(f, rpmParseMax))
+	data, _, err := readAtMost(f, rpmParseMax) // the size was checked: a file grown since is cut
+	return data, err
 }
