@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"runtime/debug"
@@ -175,11 +174,11 @@ func readState(env *Env, hostPath string, max int64) (data []byte, present bool,
 	if !fi.Mode().IsRegular() {
 		return nil, true, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
 	}
-	data, err = io.ReadAll(io.LimitReader(f, max+1))
+	data, more, err := readAtMost(f, max)
 	if err != nil {
 		return nil, true, err
 	}
-	if int64(len(data)) > max {
+	if more {
 		return nil, true, fmt.Errorf("larger than %d bytes: not read (raise the bound, or read the raw copy)", max)
 	}
 	return data, true, nil

@@ -35,10 +35,11 @@ func (k *Kernel) Collect(ctx context.Context, env *Env, sink Sink) error {
 	ctx, cancel := context.WithTimeout(ctx, dl)
 	defer cancel()
 	now := envNow(env)
-	if err := k.rawSockets(ctx, env, sink, now); err != nil {
+	progs, err := k.rawSockets(ctx, env, sink, now)
+	if err != nil {
 		return err
 	}
-	if err := k.bpf(ctx, env, sink, now); err != nil {
+	if err := k.bpf(ctx, env, sink, now, progs); err != nil {
 		return err
 	}
 	if err := k.modules(ctx, env, sink, now); err != nil {
@@ -55,20 +56,24 @@ func (k *Kernel) Collect(ctx context.Context, env *Env, sink Sink) error {
 
 var rawTables = []string{"raw", "raw6", "packet"}
 
-func (k *Kernel) rawSockets(ctx context.Context, env *Env, sink Sink, now time.Time) error {
+// rawSockets stores the raw and packet sockets with their owners; it
+// returns the descriptors holding an eBPF program that the same scan of
+// every /proc/PID/fd found, for bpf (none with NoOwners).
+func (k *Kernel) rawSockets(ctx context.Context, env *Env, sink Sink, now time.Time) ([]procFD, error) {
 	raw := map[string][]byte{}
 	for _, t := range rawTables {
 		b, err := PutPseudo(ctx, env, sink, "/proc/net/"+t, k.Name())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		raw[t] = b
 	}
 	doc := artifact.RawSockets{CollectedAt: now, Sockets: []artifact.RawSocket{}}
 	owners := map[uint64][]artifact.SocketOwner{}
+	var progs []procFD
 	if !k.NoOwners {
 		var errs []string
-		owners, errs = (&Network{}).socketOwners(ctx, env)
+		owners, progs, errs = (&Network{}).scanFDs(ctx, env)
 		doc.Errors = append(doc.Errors, errs...)
 	}
 	ids := readIDNames(ctx, env, &doc.Errors)
@@ -128,7 +133,7 @@ func (k *Kernel) rawSockets(ctx context.Context, env *Env, sink Sink, now time.T
 		}
 	}
 	rawSocketFindings(env, doc.Sockets)
-	return PutJSON(sink, artifact.PathRawSockets, k.Name(), &doc)
+	return progs, PutJSON(sink, artifact.PathRawSockets, k.Name(), &doc)
 }
 
 // sysBPF is the bpf(2) system call with attr of size n.
@@ -198,7 +203,10 @@ func bpfInfo(fd int, buf []byte) ([]byte, error) {
 	return buf[:min(int(attr.n), len(buf))], nil
 }
 
-func (k *Kernel) bpf(ctx context.Context, env *Env, sink Sink, now time.Time) error {
+// bpf stores the eBPF programs, maps and links; a program's holders are
+// found among progs, the descriptors holding a program (from rawSockets'
+// scan of every /proc/PID/fd).
+func (k *Kernel) bpf(ctx context.Context, env *Env, sink Sink, now time.Time, progs []procFD) error {
 	doc := artifact.BPFObjects{CollectedAt: now, Method: "bpf(2) BPF_{PROG,MAP,LINK}_GET_NEXT_ID, GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD; holders from /proc/PID/fdinfo prog_id",
 		Programs: []artifact.BPFProgram{}, Maps: []artifact.BPFMap{}, Links: []artifact.BPFLink{}}
 	if !isLiveRoot(env) {
@@ -269,26 +277,18 @@ func (k *Kernel) bpf(ctx context.Context, env *Env, sink Sink, now time.Time) er
 		for i := range doc.Programs {
 			byID[doc.Programs[i].ID] = &doc.Programs[i]
 		}
-		pids, _ := listProcPIDs(env)
 		self := os.Getpid()
-		for _, pid := range pids {
-			if ctx.Err() != nil || pid == self {
+		for _, h := range progs {
+			if ctx.Err() != nil || h.pid == self {
 				continue
 			}
-			base := procDir(env, pid)
-			fds, _ := listNumericAll(base + "/fd")
-			for _, fd := range fds {
-				t, err := os.Readlink(base + "/fd/" + strconv.Itoa(fd))
-				if err != nil || t != "anon_inode:bpf-prog" {
-					continue
-				}
-				id, ok := parseFdinfoID(ReadPseudo(ctx, base+"/fdinfo/"+strconv.Itoa(fd), 4096).Data, "prog_id")
-				if p := byID[id]; ok && p != nil {
-					comm := strings.TrimSuffix(string(ReadPseudo(ctx, base+"/comm", 4096).Data), "\n")
-					p.Holders = append(p.Holders, artifact.SocketOwner{PID: pid, FD: fd, Name: manifest.BString(comm)})
-					if exe, err := os.Readlink(base + "/exe"); err == nil {
-						exes[pid] = exe
-					}
+			base := procDir(env, h.pid)
+			id, ok := parseFdinfoID(ReadPseudo(ctx, base+"/fdinfo/"+strconv.Itoa(h.fd), 4096).Data, "prog_id")
+			if p := byID[id]; ok && p != nil {
+				comm := strings.TrimSuffix(string(ReadPseudo(ctx, base+"/comm", 4096).Data), "\n")
+				p.Holders = append(p.Holders, artifact.SocketOwner{PID: h.pid, FD: h.fd, Name: manifest.BString(comm)})
+				if exe, err := os.Readlink(base + "/exe"); err == nil {
+					exes[h.pid] = exe
 				}
 			}
 		}

@@ -319,7 +319,7 @@ func TestKernelLiveBPF(t *testing.T) {
 	defer syscall.Close(fd)
 	env := &Env{Root: "/"}
 	sink := &memSink{}
-	if err := (&Kernel{}).bpf(context.Background(), env, sink, time.Now()); err != nil {
+	if err := (&Kernel{}).bpf(context.Background(), env, sink, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	var doc artifact.BPFObjects

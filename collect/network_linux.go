@@ -208,6 +208,21 @@ func ownerStatus(skipped bool, inode uint64, owners map[uint64][]artifact.Socket
 // socketOwners maps socket inodes to the processes whose descriptors point
 // at them, reading every /proc/PID/fd (bounded per process).
 func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]artifact.SocketOwner, []string) {
+	owners, _, errs := n.scanFDs(ctx, env)
+	return owners, errs
+}
+
+// procFD is one open descriptor of a process.
+type procFD struct{ pid, fd int }
+
+// bpfProgLink is what /proc/PID/fd/N links to for a descriptor holding an
+// eBPF program.
+const bpfProgLink = "anon_inode:bpf-prog"
+
+// scanFDs is socketOwners that also returns the descriptors holding an
+// eBPF program, in pid and fd order: the kernel collector needs both, and
+// one pass over every /proc/PID/fd serves them.
+func (n *Network) scanFDs(ctx context.Context, env *Env) (map[uint64][]artifact.SocketOwner, []procFD, []string) {
 	list := n.list
 	if list == nil {
 		list = listProcPIDs
@@ -228,6 +243,7 @@ func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]arti
 	type hits struct {
 		owners []artifact.SocketOwner
 		inodes []uint64
+		progs  []int // fds holding an eBPF program
 		err    string
 	}
 	res := runBounded(ctx, len(pids), workers, timeout, func(ctx context.Context, i int) hits {
@@ -249,6 +265,8 @@ func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]arti
 			if ino, ok := procfs.SocketInode(t); ok {
 				h.owners = append(h.owners, artifact.SocketOwner{PID: pids[i], FD: fd})
 				h.inodes = append(h.inodes, ino)
+			} else if t == bpfProgLink {
+				h.progs = append(h.progs, fd)
 			}
 		}
 		if len(h.owners) > 0 {
@@ -263,15 +281,19 @@ func (n *Network) socketOwners(ctx context.Context, env *Env) (map[uint64][]arti
 		return hits{err: fmt.Sprintf("pid %d: fd: no answer within %v", pids[i], timeout)}
 	})
 	owners := map[uint64][]artifact.SocketOwner{}
-	for _, h := range res {
+	var progs []procFD
+	for i, h := range res {
 		if h.err != "" {
 			errs = append(errs, h.err)
 		}
 		for k, ino := range h.inodes {
 			owners[ino] = append(owners[ino], h.owners[k])
 		}
+		for _, fd := range h.progs {
+			progs = append(progs, procFD{pids[i], fd})
+		}
 	}
-	return owners, errs
+	return owners, progs, errs
 }
 
 // ifFlags names the IFF_* bits of /sys/class/net/IF/flags.

@@ -175,10 +175,10 @@ func readBounded(path string, max int64) PseudoResult {
 	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
 		return PseudoResult{Outcome: manifest.OutcomeError, Err: fmt.Errorf("%s: not a regular file (%s)", path, fileType(fi.Mode()))}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, more, err := readAtMost(f, max)
 	res := PseudoResult{Data: data, Outcome: manifest.OutcomeOK}
-	if int64(len(data)) > max {
-		res.Data, res.Outcome, res.Err = data[:max], manifest.OutcomePartial, fmt.Errorf("%s: truncated at %d bytes", path, max)
+	if more {
+		res.Outcome, res.Err = manifest.OutcomePartial, fmt.Errorf("%s: truncated at %d bytes", path, max)
 	}
 	if err != nil {
 		res.Outcome, res.Err = manifest.OutcomePartial, err
@@ -253,11 +253,7 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 	divs := readDiversions(env)
 	var mu sync.Mutex // guards v from here on
 	fail := func(f artifact.DpkgFail) {
-		if len(v.Failures) >= maxFailures {
-			v.FailuresDropped++
-		} else {
-			v.Failures = append(v.Failures, f)
-		}
+		listFailure(&v.Failures, &v.FailuresDropped, f)
 		flagPackageFile(env, f, artifact.PathDpkgVerify, "dpkg", "MD5")
 	}
 	var checks []pkgCheck
@@ -307,17 +303,10 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 	// and then RPM's: one budget for the package check.
 	// start decides, under mu, whether another file may be hashed.
 	start := func() bool {
-		switch {
-		case v.Limit != "":
-			return false
-		case ctx.Err() != nil || time.Now().After(b.deadline):
-			v.Limit = "time"
-			return false
-		case b.maxBytes > 0 && b.used >= b.maxBytes:
-			v.Limit = "bytes"
-			return false
+		if v.Limit == "" {
+			v.Limit = b.limit(ctx)
 		}
-		return true
+		return v.Limit == ""
 	}
 	// check hashes one file; false when a bound stopped the check.
 	check := func(c pkgCheck, buf []byte) bool {
@@ -347,25 +336,9 @@ func (p *Packages) verify(ctx context.Context, env *Env, pkgs []artifact.DpkgPac
 		}
 		v.FilesChecked++
 		v.BytesChecked += n
-		f := artifact.DpkgFail{Package: c.pkg, Path: c.path, Conffile: c.conffile, Expected: c.want}
-		if fi != nil {
-			m := fi.ModTime().UTC()
-			f.Mtime = &m
-			f.Ctime = ctimeOf(fi)
+		if f, failed := checkFailure(artifact.DpkgFail{Package: c.pkg, Path: c.path, Conffile: c.conffile, Expected: c.want}, got, fi, err); failed {
+			fail(f)
 		}
-		switch {
-		case err == nil && got == c.want:
-			return true
-		case err == nil:
-			f.Kind, f.Actual = "checksum", got
-		case errors.Is(err, errNotRegular):
-			f.Kind, f.Error = "not-regular", err.Error()
-		case errors.Is(err, fs.ErrNotExist):
-			f.Kind = "missing"
-		default:
-			f.Kind, f.Error = "unreadable", err.Error()
-		}
-		fail(f)
 		return true
 	}
 	next := make(chan pkgCheck)
@@ -478,6 +451,42 @@ func hashFile(root *rootDir, hostPath string, h hash.Hash, buf []byte, maxFile i
 		return "", n, fi, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, fi, nil
+}
+
+// checkFailure classifies the check of one package file, f naming it and
+// its expected digest, got the digest hashFile computed and fi and err
+// what it returned: false when the file passed; else f with the kind of
+// failure ("checksum", "not-regular", "missing", "unreadable"), the
+// digest or error, and the file's times when it could be stat'ed. dpkg's
+// and RPM's checks share it.
+func checkFailure(f artifact.DpkgFail, got string, fi fs.FileInfo, err error) (artifact.DpkgFail, bool) {
+	if fi != nil {
+		m := fi.ModTime().UTC()
+		f.Mtime, f.Ctime = &m, ctimeOf(fi)
+	}
+	switch {
+	case err == nil && got == f.Expected:
+		return f, false
+	case err == nil:
+		f.Kind, f.Actual = "checksum", got
+	case errors.Is(err, errNotRegular):
+		f.Kind, f.Error = "not-regular", err.Error()
+	case errors.Is(err, fs.ErrNotExist):
+		f.Kind = "missing"
+	default:
+		f.Kind, f.Error = "unreadable", err.Error()
+	}
+	return f, true
+}
+
+// listFailure adds f to a verify document's failures, or counts it in
+// dropped once maxFailures are listed.
+func listFailure[F any](failures *[]F, dropped *int64, f F) {
+	if len(*failures) >= maxFailures {
+		*dropped++
+	} else {
+		*failures = append(*failures, f)
+	}
 }
 
 // flagPackageFile turns a failed check into a finding; evidence is the

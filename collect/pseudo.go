@@ -48,10 +48,9 @@ func readPseudo(ctx context.Context, path string, open func() (*os.File, error),
 			return
 		}
 		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, max+1))
+		data, more, err := readAtMost(f, max)
 		res := PseudoResult{Data: data, Outcome: manifest.OutcomeOK}
-		if int64(len(data)) > max {
-			res.Data = data[:max]
+		if more {
 			res.Outcome = manifest.OutcomePartial
 			res.Err = fmt.Errorf("truncated at %d bytes", max)
 		}
@@ -70,6 +69,20 @@ func readPseudo(ctx context.Context, path string, open func() (*os.File, error),
 	case <-ctx.Done():
 		return PseudoResult{Outcome: manifest.OutcomeTimeout, Err: fmt.Errorf("%s: no answer within %v", path, PseudoDeadline)}
 	}
+}
+
+// readAtMost reads r to its end, up to max bytes: the one bounded read
+// behind ReadPseudo, readBounded, readState and readRPMFile, which differ
+// in how they open and check the file and in what a larger one gets
+// (truncated or refused). It reads one byte past max to tell a file of
+// exactly max bytes from a larger one: more says there was more, and
+// data is then the first max bytes.
+func readAtMost(r io.Reader, max int64) (data []byte, more bool, err error) {
+	data, err = io.ReadAll(io.LimitReader(r, max+1))
+	if int64(len(data)) > max {
+		return data[:max], true, err
+	}
+	return data, false, err
 }
 
 // outcomeOf classifies an open or read error.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -158,7 +157,7 @@ func (p *Packages) storeRPMFile(sink Sink, f *os.File, fi fs.FileInfo, hostPath 
 		Entry: manifest.EntryFile, Size: min(fi.Size(), rpmMaxBytes), Outcome: manifest.OutcomeOK, File: fileMetaOpened(f, fi)}
 	rf := artifact.RPMFile{Path: hostPath, Size: fi.Size(), Stored: string(rec.Path)}
 	if parse && fi.Size() <= rpmParseMax {
-		data, err := io.ReadAll(io.LimitReader(f, rpmParseMax))
+		data, _, err := readAtMost(f, rpmParseMax)
 		rec.Size = int64(len(data))
 		if err != nil {
 			rec.Outcome, rec.Errors = manifest.OutcomePartial, []string{err.Error()}
@@ -287,32 +286,20 @@ func (c *rpmChecker) check(ctx context.Context, pk *rpmdb.Package) {
 		c.v.FilesChecked++
 		c.v.BytesChecked += n
 		c.b.used += n
-		fail := artifact.RPMFail{Package: pk.Name, Path: f.Path, Conffile: conf, Algo: algo, Expected: f.Digest}
-		if fi != nil {
-			m := fi.ModTime().UTC()
-			fail.Mtime, fail.Ctime = &m, ctimeOf(fi)
-		}
-		switch {
-		case err == nil && got == f.Digest:
+		fail, failed := checkFailure(artifact.DpkgFail{Package: pk.Name, Path: f.Path, Conffile: conf, Expected: f.Digest}, got, fi, err)
+		if !failed {
 			continue
-		case err == nil:
-			fail.Kind, fail.Actual = "checksum", got
-		case errors.Is(err, errNotRegular):
-			fail.Kind, fail.Error = "not-regular", err.Error()
-		case errors.Is(err, fs.ErrNotExist):
-			fail.Kind = "missing"
-		default:
-			fail.Kind, fail.Error = "unreadable", err.Error()
 		}
-		if len(c.v.Failures) >= maxFailures {
-			c.v.FailuresDropped++
-		} else {
-			c.v.Failures = append(c.v.Failures, fail)
-		}
-		flagPackageFile(c.env, artifact.DpkgFail{Package: fail.Package, Path: fail.Path, Kind: fail.Kind, Conffile: conf,
-			Expected: fail.Expected, Actual: fail.Actual, Error: fail.Error, Mtime: fail.Mtime, Ctime: fail.Ctime},
-			artifact.PathRPMVerify, "rpm", algo)
+		listFailure(&c.v.Failures, &c.v.FailuresDropped, rpmFail(fail, algo))
+		flagPackageFile(c.env, fail, artifact.PathRPMVerify, "rpm", algo)
 	}
+}
+
+// rpmFail is a failed check as rpm_verify.json lists it: dpkg's record
+// of it with the digest's algorithm.
+func rpmFail(f artifact.DpkgFail, algo string) artifact.RPMFail {
+	return artifact.RPMFail{Package: f.Package, Path: f.Path, Kind: f.Kind, Conffile: f.Conffile, Algo: algo,
+		Expected: f.Expected, Actual: f.Actual, Error: f.Error, Mtime: f.Mtime, Ctime: f.Ctime}
 }
 
 // rpmOwnedFiles calls add with every file path the host's rpmdb.sqlite
@@ -357,5 +344,6 @@ func readRPMFile(root *rootDir, hostPath string) ([]byte, error) {
 	if !fi.Mode().IsRegular() || fi.Size() > rpmParseMax {
 		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", hostPath, rpmParseMax)
 	}
-	return io.ReadAll(io.LimitReader(f, rpmParseMax))
+	data, _, err := readAtMost(f, rpmParseMax) // the size was checked: a file grown since is cut
+	return data, err
 }
