@@ -54,7 +54,7 @@ import (
 // x86_64, arm64, i386 and arm).
 const UtmpSize = 384
 
-// artifact.LoginRecord types (ut_type).
+// Record types (ut_type).
 const (
 	Empty        = 0
 	RunLevel     = 1
